@@ -1,0 +1,83 @@
+// Internal: the table of kernels that each ISA path exports, and the
+// per-tensor coefficients the runtime computes for them.  Plain data only —
+// no inline functions — so that nothing here can be merged across ISA
+// translation units.
+#pragma once
+
+#include <cstdint>
+
+#include "gdcore/optim.hpp"
+
+namespace gd::detail {
+
+enum Optim : int {
+  kSGD = 0, kAdam, kRMSprop, kAdagrad, kAdadelta, kAdamax, kNAdam, kRAdam, kLion,
+  kOptimCount
+};
+
+// Per-tensor coefficients, in double; kernels round them to the tensor dtype
+// exactly where torch's scalar arguments are rounded.
+struct SGDCoeffs {
+  double neg_lr, momentum, one_minus_dampening, weight_decay, grad_sign;
+  int nesterov, use_momentum, first;
+};
+struct AdamCoeffs {
+  double neg_step_size, bc2_sqrt, lerp_w, beta2, one_minus_beta2, eps, weight_decay,
+      decay, grad_sign;
+  int amsgrad, wd_mode;  // wd_mode: 0 none, 1 L2 (added to grad), 2 decoupled
+};
+struct RMSpropCoeffs {
+  double neg_lr, alpha, one_minus_alpha, lerp_w, eps, weight_decay, momentum, grad_sign;
+  int centered, use_momentum;
+};
+struct AdagradCoeffs {
+  double neg_clr, eps, weight_decay, grad_sign;
+};
+struct AdadeltaCoeffs {
+  double neg_lr, rho, one_minus_rho, eps, weight_decay, grad_sign;
+};
+struct AdamaxCoeffs {
+  double neg_clr, lerp_w, beta2, eps, weight_decay, grad_sign;
+};
+struct NAdamCoeffs {
+  double c_grad, c_avg, bias_correction2, lerp_w, beta2, one_minus_beta2, eps, weight_decay,
+      decay, grad_sign;
+  int wd_mode;
+};
+struct RAdamCoeffs {
+  double lr, bias_correction1, bc2_sqrt, rect, lerp_w, beta2, one_minus_beta2, eps,
+      weight_decay, decay, grad_sign;
+  int wd_mode, rectified;
+};
+struct LionCoeffs {
+  double neg_lr, lerp_w1, lerp_w2, decay, grad_sign;
+  int decoupled;
+};
+
+template <class T>
+using StepRange = void (*)(const void* coeffs, const ParamSlot<T>& slot, std::int64_t begin,
+                           std::int64_t end);
+
+struct KernelTable {
+  const char* isa;
+  StepRange<float> step_f32[kOptimCount];
+  StepRange<double> step_f64[kOptimCount];
+  // One block (n <= kNormBlock) of a norm: ord 1 -> sum |x|, 2 -> sum x*x,
+  // 0 -> max |x| (NaN if any element is NaN).
+  double (*norm_block_f32)(const float* x, std::int64_t n, int ord);
+  double (*norm_block_f64)(const double* x, std::int64_t n, int ord);
+  void (*scale_f32)(float* x, std::int64_t n, float factor);
+  void (*scale_f64)(double* x, std::int64_t n, double factor);
+  void (*clamp_f32)(float* x, std::int64_t n, float bound);
+  void (*clamp_f64)(double* x, std::int64_t n, double bound);
+  void (*axpy_f32)(float* a, const float* b, std::int64_t n, float alpha);
+  void (*axpy_f64)(double* a, const double* b, std::int64_t n, double alpha);
+};
+
+}  // namespace gd::detail
+
+// Every ISA path defines gd::<isa>::kernel_table().
+#define GDCORE_DECLARE_ISA_TABLE(isa) \
+  namespace gd::isa {                 \
+  const detail::KernelTable& kernel_table();  \
+  }

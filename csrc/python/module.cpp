@@ -1,0 +1,15 @@
+// gdcore._core: registers each area; no code of its own.
+#include <pybind11/pybind11.h>
+
+namespace gd::python {
+void register_runtime(pybind11::module_& m);
+void register_optim(pybind11::module_& m);
+void register_clip(pybind11::module_& m);
+}  // namespace gd::python
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "gdcore's compiled kernels (private; use the gdcore package)";
+  gd::python::register_runtime(m);
+  gd::python::register_optim(m);
+  gd::python::register_clip(m);
+}

@@ -1,0 +1,410 @@
+// Bindings of gdcore/optim.hpp: the ParamGroup object that the Python
+// optimizer classes drive.  No numerics here.
+//
+// A ParamGroup holds the parameter and state arrays of one param group,
+// validated once, and per-tensor step counts.  step() then only has to check
+// the gradients (cheap header reads), release the GIL and make one call per
+// dtype — no Python loop and no buffer request per array.
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "buffers.hpp"
+#include "gdcore/optim.hpp"
+
+namespace gd::python {
+namespace py = pybind11;
+
+namespace {
+
+enum class Kind { sgd, adam, rmsprop, adagrad, adadelta, adamax, nadam, radam, lion };
+
+struct KindInfo {
+  const char* name;
+  Kind kind;
+  std::vector<const char*> hyper;  // names of the hyperparameter tuple, in order
+};
+
+const std::vector<KindInfo>& kinds() {
+  static const std::vector<KindInfo> k = {
+      {"sgd", Kind::sgd, {"lr", "momentum", "dampening", "weight_decay", "nesterov", "maximize"}},
+      {"adam", Kind::adam,
+       {"lr", "beta1", "beta2", "eps", "weight_decay", "amsgrad", "maximize",
+        "decoupled_weight_decay"}},
+      {"rmsprop", Kind::rmsprop,
+       {"lr", "alpha", "eps", "weight_decay", "momentum", "centered", "maximize"}},
+      {"adagrad", Kind::adagrad, {"lr", "lr_decay", "weight_decay", "eps", "maximize"}},
+      {"adadelta", Kind::adadelta, {"lr", "rho", "eps", "weight_decay", "maximize"}},
+      {"adamax", Kind::adamax, {"lr", "beta1", "beta2", "eps", "weight_decay", "maximize"}},
+      {"nadam", Kind::nadam,
+       {"lr", "beta1", "beta2", "eps", "weight_decay", "momentum_decay",
+        "decoupled_weight_decay", "maximize"}},
+      {"radam", Kind::radam,
+       {"lr", "beta1", "beta2", "eps", "weight_decay", "decoupled_weight_decay", "maximize"}},
+      {"lion", Kind::lion, {"lr", "beta1", "beta2", "weight_decay", "maximize"}},
+  };
+  return k;
+}
+
+const KindInfo& find_kind(const std::string& name) {
+  for (const auto& k : kinds())
+    if (name == k.name) return k;
+  throw py::value_error("unknown optimizer kind '" + name + "'");
+}
+
+// Hyperparameters as doubles, checked for type and count.
+struct Hyper {
+  double v[8];
+  double operator[](int i) const { return v[i]; }
+  bool flag(int i) const { return v[i] != 0.0; }
+};
+
+Hyper read_hyper(const KindInfo& info, const py::tuple& t) {
+  const std::size_t n = info.hyper.size();
+  if (t.size() != n)
+    throw py::value_error(std::string(info.name) + " expects " + std::to_string(n) +
+                          " hyperparameters, got " + std::to_string(t.size()));
+  Hyper h{};
+  for (std::size_t i = 0; i < n; ++i) {
+    PyObject* o = t[i].ptr();
+    if (PyBool_Check(o)) {
+      h.v[i] = (o == Py_True) ? 1.0 : 0.0;
+      continue;
+    }
+    const double d = PyFloat_AsDouble(o);
+    if (d == -1.0 && PyErr_Occurred()) {
+      PyErr_Clear();
+      throw py::type_error(std::string(info.hyper[i]) + " must be a real number, got " +
+                           describe(o));
+    }
+    h.v[i] = d;
+  }
+  return h;
+}
+
+SGDOptions sgd_opts(const Hyper& h) {
+  SGDOptions o;
+  o.lr = h[0], o.momentum = h[1], o.dampening = h[2], o.weight_decay = h[3];
+  o.nesterov = h.flag(4), o.maximize = h.flag(5);
+  return o;
+}
+AdamOptions adam_opts(const Hyper& h) {
+  AdamOptions o;
+  o.lr = h[0], o.beta1 = h[1], o.beta2 = h[2], o.eps = h[3], o.weight_decay = h[4];
+  o.amsgrad = h.flag(5), o.maximize = h.flag(6), o.decoupled_weight_decay = h.flag(7);
+  return o;
+}
+RMSpropOptions rmsprop_opts(const Hyper& h) {
+  RMSpropOptions o;
+  o.lr = h[0], o.alpha = h[1], o.eps = h[2], o.weight_decay = h[3], o.momentum = h[4];
+  o.centered = h.flag(5), o.maximize = h.flag(6);
+  return o;
+}
+AdagradOptions adagrad_opts(const Hyper& h) {
+  AdagradOptions o;
+  o.lr = h[0], o.lr_decay = h[1], o.weight_decay = h[2], o.eps = h[3], o.maximize = h.flag(4);
+  return o;
+}
+AdadeltaOptions adadelta_opts(const Hyper& h) {
+  AdadeltaOptions o;
+  o.lr = h[0], o.rho = h[1], o.eps = h[2], o.weight_decay = h[3], o.maximize = h.flag(4);
+  return o;
+}
+AdamaxOptions adamax_opts(const Hyper& h) {
+  AdamaxOptions o;
+  o.lr = h[0], o.beta1 = h[1], o.beta2 = h[2], o.eps = h[3], o.weight_decay = h[4];
+  o.maximize = h.flag(5);
+  return o;
+}
+NAdamOptions nadam_opts(const Hyper& h) {
+  NAdamOptions o;
+  o.lr = h[0], o.beta1 = h[1], o.beta2 = h[2], o.eps = h[3], o.weight_decay = h[4];
+  o.momentum_decay = h[5], o.decoupled_weight_decay = h.flag(6), o.maximize = h.flag(7);
+  return o;
+}
+RAdamOptions radam_opts(const Hyper& h) {
+  RAdamOptions o;
+  o.lr = h[0], o.beta1 = h[1], o.beta2 = h[2], o.eps = h[3], o.weight_decay = h[4];
+  o.decoupled_weight_decay = h.flag(5), o.maximize = h.flag(6);
+  return o;
+}
+LionOptions lion_opts(const Hyper& h) {
+  LionOptions o;
+  o.lr = h[0], o.beta1 = h[1], o.beta2 = h[2], o.weight_decay = h[3], o.maximize = h.flag(4);
+  return o;
+}
+
+// Calls f(options) with the kind's options struct.
+template <class F>
+void with_options(Kind k, const Hyper& h, F&& f) {
+  switch (k) {
+    case Kind::sgd: return f(sgd_opts(h));
+    case Kind::adam: return f(adam_opts(h));
+    case Kind::rmsprop: return f(rmsprop_opts(h));
+    case Kind::adagrad: return f(adagrad_opts(h));
+    case Kind::adadelta: return f(adadelta_opts(h));
+    case Kind::adamax: return f(adamax_opts(h));
+    case Kind::nadam: return f(nadam_opts(h));
+    case Kind::radam: return f(radam_opts(h));
+    case Kind::lion: return f(lion_opts(h));
+  }
+}
+
+template <class T>
+void step_dispatch(Kind k, const Hyper& h, ParamSlot<T>* ts, std::size_t n) {
+  with_options(k, h, [&](const auto& o) {
+    using O = std::decay_t<decltype(o)>;
+    if constexpr (std::is_same_v<O, SGDOptions>) sgd_step(o, ts, n);
+    else if constexpr (std::is_same_v<O, AdamOptions>) adam_step(o, ts, n);
+    else if constexpr (std::is_same_v<O, RMSpropOptions>) rmsprop_step(o, ts, n);
+    else if constexpr (std::is_same_v<O, AdagradOptions>) adagrad_step(o, ts, n);
+    else if constexpr (std::is_same_v<O, AdadeltaOptions>) adadelta_step(o, ts, n);
+    else if constexpr (std::is_same_v<O, AdamaxOptions>) adamax_step(o, ts, n);
+    else if constexpr (std::is_same_v<O, NAdamOptions>) nadam_step(o, ts, n);
+    else if constexpr (std::is_same_v<O, RAdamOptions>) radam_step(o, ts, n);
+    else lion_step(o, ts, n);
+  });
+}
+
+void validate_hyper(Kind k, const Hyper& h) {
+  with_options(k, h, [](const auto& o) { gd::validate(o); });
+}
+
+class ParamGroup {
+ public:
+  ParamGroup(const std::string& kind, const py::list& params, const py::list& states,
+             const std::vector<std::int64_t>& steps, const std::vector<double>& scalars,
+             const std::vector<int>& initialized)
+      : info_(&find_kind(kind)) {
+    const std::size_t n = params.size();
+    if (states.size() != n || steps.size() != n || scalars.size() != n ||
+        initialized.size() != n)
+      throw py::value_error("params, states, steps, scalars and initialized differ in length");
+    views_.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::string name = "parameter " + std::to_string(i);
+      ArrayView p = view_inplace_array(params[i].ptr(), Name{"parameter", long(i)});
+      ParamSlotAny slot;
+      slot.size = p.size;
+      slot.param = p.data;
+      slot.step = steps[i];
+      slot.scalar = scalars[i];
+      slot.initialized = std::uint8_t(initialized[i] != 0);
+      py::sequence st = py::reinterpret_borrow<py::sequence>(states[i]);
+      if (st.size() > 3) throw py::value_error("at most 3 state buffers per parameter");
+      for (std::size_t k = 0; k < st.size(); ++k) {
+        if (st[k].is_none()) continue;
+        const std::string sname = name + " state buffer " + std::to_string(k);
+        ArrayView s = view_inplace_array(st[k].ptr(), Name{sname.c_str()});
+        if (s.dtype != p.dtype)
+          throw py::value_error(sname + " has dtype " + dtype_name(s.dtype) +
+                                " but the parameter has dtype " + dtype_name(p.dtype));
+        if (s.size != p.size)
+          throw py::value_error(sname + " has " + std::to_string(s.size) +
+                                " elements but the parameter has " + std::to_string(p.size));
+        slot.state[k] = s.data;
+        refs_.push_back(st[k]);
+      }
+      params_.push_back(params[i]);
+      views_.push_back(p);
+      slots_.push_back(slot);
+    }
+  }
+
+  /// Check everything step() would check, without writing.
+  void check(const py::list& params, const py::object& grads, const py::tuple& hyper) {
+    prepare(params, grads, hyper);
+  }
+
+  /// One update of every parameter whose gradient is not None.  Returns
+  /// false (and does nothing) if `params` no longer holds the arrays this
+  /// group was built from.
+  bool step(const py::list& params, const py::object& grads, const py::tuple& hyper) {
+    if (!same_params(params)) return false;
+    const Hyper h = prepare(params, grads, hyper);
+    {
+      py::gil_scoped_release release;
+      if (!f32_.empty()) step_dispatch(info_->kind, h, f32_.data(), f32_.size());
+      if (!f64_.empty()) step_dispatch(info_->kind, h, f64_.data(), f64_.size());
+    }
+    for (std::size_t j = 0; j < f32_.size(); ++j) commit(f32_index_[j], f32_[j]);
+    for (std::size_t j = 0; j < f64_.size(); ++j) commit(f64_index_[j], f64_[j]);
+    temps_.clear();
+    return true;
+  }
+
+  std::vector<std::int64_t> steps() const {
+    std::vector<std::int64_t> out;
+    for (const auto& s : slots_) out.push_back(s.step);
+    return out;
+  }
+  std::vector<double> scalars() const {
+    std::vector<double> out;
+    for (const auto& s : slots_) out.push_back(s.scalar);
+    return out;
+  }
+  std::vector<int> initialized() const {
+    std::vector<int> out;
+    for (const auto& s : slots_) out.push_back(s.initialized);
+    return out;
+  }
+  std::size_t size() const { return slots_.size(); }
+
+ private:
+  struct ParamSlotAny {
+    void* param = nullptr;
+    void* state[3] = {nullptr, nullptr, nullptr};
+    std::int64_t size = 0, step = 0;
+    double scalar = 1.0;
+    std::uint8_t initialized = 0;
+  };
+
+  bool same_params(const py::list& params) const {
+    if (params.size() != params_.size()) return false;
+    for (std::size_t i = 0; i < params_.size(); ++i)
+      if (PyList_GET_ITEM(params.ptr(), Py_ssize_t(i)) != params_[i].ptr()) return false;
+    return true;
+  }
+
+  template <class T>
+  static ParamSlot<T> typed(const ParamSlotAny& a, const void* grad) {
+    ParamSlot<T> s;
+    s.param = static_cast<T*>(a.param);
+    s.grad = static_cast<const T*>(grad);
+    for (int k = 0; k < 3; ++k) s.state[k] = static_cast<T*>(a.state[k]);
+    s.size = a.size;
+    s.step = a.step;
+    s.scalar = a.scalar;
+    s.initialized = a.initialized;
+    return s;
+  }
+
+  template <class T>
+  void commit(std::size_t i, const ParamSlot<T>& s) {
+    slots_[i].step = s.step;
+    slots_[i].scalar = s.scalar;
+    slots_[i].initialized = s.initialized;
+  }
+
+  Hyper prepare(const py::list& params, const py::object& grads, const py::tuple& hyper) {
+    (void)params;
+    const Hyper h = read_hyper(*info_, hyper);
+    validate_hyper(info_->kind, h);
+    PyObject* g = grads.ptr();
+    if (!PyList_Check(g) && !PyTuple_Check(g))
+      throw py::type_error("grads must be a list or tuple of arrays, got " + describe(g));
+    const Py_ssize_t n = PySequence_Fast_GET_SIZE(g);
+    if (std::size_t(n) != slots_.size())
+      throw py::value_error("expected " + std::to_string(slots_.size()) +
+                            " gradients (one per parameter), got " + std::to_string(n));
+    PyObject** items = PySequence_Fast_ITEMS(g);
+    f32_.clear();
+    f64_.clear();
+    f32_index_.clear();
+    f64_index_.clear();
+    temps_.clear();
+    for (Py_ssize_t i = 0; i < n; ++i) {
+      PyObject* gi = items[i];
+      if (gi == Py_None) continue;
+      const ArrayView& p = views_[std::size_t(i)];
+      const Name name{"gradient", long(i)};
+      ArrayView gv = view_float_array(gi, name);
+      if (gv.dtype != p.dtype)
+        throw py::value_error(name.str() + " has dtype " + dtype_name(gv.dtype) +
+                              " but its parameter has dtype " + dtype_name(p.dtype));
+      if (!same_shape(gv, p))
+        throw py::value_error(name.str() + " has shape " + shape_str(gv) +
+                              " but its parameter has shape " + shape_str(p));
+      if (!gv.c_contiguous || !gv.aligned) {
+        // A strided gradient is read through a contiguous copy.
+        py::object c = py::module_::import("numpy").attr("ascontiguousarray")(py::handle(gi));
+        gv = view_float_array(c.ptr(), name);
+        temps_.push_back(std::move(c));
+      }
+      const ParamSlotAny& a = slots_[std::size_t(i)];
+      if (p.dtype == DType::f32) {
+        f32_.push_back(typed<float>(a, gv.data));
+        f32_index_.push_back(std::size_t(i));
+      } else {
+        f64_.push_back(typed<double>(a, gv.data));
+        f64_index_.push_back(std::size_t(i));
+      }
+    }
+    check_state(h);
+    return h;
+  }
+
+  // The state buffers this configuration needs must exist (the Python layer
+  // allocates them; this guards against a mismatch, before any write).
+  void check_state(const Hyper& h) const {
+    unsigned need = 0;
+    switch (info_->kind) {
+      case Kind::sgd: need = h[1] != 0.0 ? 1u : 0u; break;
+      case Kind::adam: need = h.flag(5) ? 7u : 3u; break;
+      case Kind::rmsprop: need = 1u | (h[4] > 0.0 ? 2u : 0u) | (h.flag(5) ? 4u : 0u); break;
+      case Kind::adagrad: case Kind::lion: need = 1u; break;
+      default: need = 3u; break;
+    }
+    auto check = [&](const auto& list, const auto& index) {
+      for (std::size_t j = 0; j < list.size(); ++j)
+        for (int k = 0; k < 3; ++k)
+          if (((need >> k) & 1u) && list[j].size > 0 && list[j].state[k] == nullptr)
+            throw py::value_error("parameter " + std::to_string(index[j]) +
+                                  " lacks state buffer " + std::to_string(k) + " for " +
+                                  info_->name);
+    };
+    check(f32_, f32_index_);
+    check(f64_, f64_index_);
+  }
+
+  const KindInfo* info_;
+  std::vector<py::object> params_;
+  std::vector<py::object> refs_;
+  std::vector<ArrayView> views_;
+  std::vector<ParamSlotAny> slots_;
+  // scratch, reused between steps
+  std::vector<ParamSlot<float>> f32_;
+  std::vector<ParamSlot<double>> f64_;
+  std::vector<std::size_t> f32_index_, f64_index_;
+  std::vector<py::object> temps_;
+};
+
+}  // namespace
+
+void register_optim(py::module_& m) {
+  py::class_<ParamGroup>(m, "ParamGroup",
+                         "Parameter and state arrays of one param group, validated once.")
+      .def(py::init<const std::string&, const py::list&, const py::list&,
+                    const std::vector<std::int64_t>&, const std::vector<double>&,
+                    const std::vector<int>&>(),
+           py::arg("kind"), py::arg("params"), py::arg("states"), py::arg("steps"),
+           py::arg("scalars"), py::arg("initialized"))
+      .def("step", &ParamGroup::step, py::arg("params"), py::arg("grads"), py::arg("hyper"))
+      .def("check", &ParamGroup::check, py::arg("params"), py::arg("grads"), py::arg("hyper"))
+      .def("steps", &ParamGroup::steps)
+      .def("scalars", &ParamGroup::scalars)
+      .def("initialized", &ParamGroup::initialized)
+      .def("__len__", &ParamGroup::size);
+
+  m.def(
+      "validate_hyper",
+      [](const std::string& kind, const py::tuple& hyper) {
+        const KindInfo& info = find_kind(kind);
+        validate_hyper(info.kind, read_hyper(info, hyper));
+      },
+      py::arg("kind"), py::arg("hyper"),
+      "Raise ValueError/TypeError if the hyperparameter tuple is invalid.");
+  m.def(
+      "hyper_names",
+      [](const std::string& kind) {
+        std::vector<std::string> out;
+        for (const char* n : find_kind(kind).hyper) out.emplace_back(n);
+        return out;
+      },
+      py::arg("kind"));
+}
+
+}  // namespace gd::python

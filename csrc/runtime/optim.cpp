@@ -1,0 +1,335 @@
+// Public optimizer entry points: validate options and tensors, compute each
+// tensor's coefficients (bias corrections, ...) in double exactly as
+// torch.optim does in Python, then run this ISA's kernel over fixed chunks.
+#include <cmath>
+#include <cstdio>
+#include <type_traits>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "gdcore/optim.hpp"
+#include "gdcore/runtime.hpp"
+#include "internal.hpp"
+
+namespace gd {
+namespace {
+using detail::Chunk;
+
+std::string fmt(double v) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+void check_nonneg(const char* name, double v) {
+  if (!(v >= 0.0) || std::isinf(v))
+    throw std::invalid_argument(std::string(name) + " must be a finite number >= 0, got " +
+                                fmt(v));
+}
+
+void check_beta(const char* name, double v) {
+  if (!(v >= 0.0 && v < 1.0))
+    throw std::invalid_argument(std::string(name) + " must be in [0, 1), got " + fmt(v));
+}
+
+void check_unit(const char* name, double v) {
+  if (!(v >= 0.0 && v <= 1.0))
+    throw std::invalid_argument(std::string(name) + " must be in [0, 1], got " + fmt(v));
+}
+
+template <class T>
+void check_tensors(const ParamSlot<T>* ts, std::size_t count, unsigned state_mask,
+                   const char* what) {
+  if (count > 0 && ts == nullptr) throw std::invalid_argument("tensor list is null");
+  for (std::size_t i = 0; i < count; ++i) {
+    const auto& t = ts[i];
+    if (t.size < 0)
+      throw std::invalid_argument("tensor " + std::to_string(i) + " has a negative size");
+    if (t.size == 0) continue;
+    if (t.param == nullptr || t.grad == nullptr)
+      throw std::invalid_argument("tensor " + std::to_string(i) + ": null param or grad");
+    for (int k = 0; k < 3; ++k)
+      if (((state_mask >> k) & 1u) && t.state[k] == nullptr)
+        throw std::invalid_argument("tensor " + std::to_string(i) + ": " + what +
+                                    " needs state[" + std::to_string(k) + "]");
+  }
+}
+
+// Run `fn` over every tensor, in fixed chunks, on as many threads as pay off.
+template <class T, class C>
+void run(detail::Optim kind, const std::vector<C>& coeffs, ParamSlot<T>* ts, std::size_t count) {
+  thread_local std::vector<std::int64_t> sizes;
+  thread_local std::vector<Chunk> chunks;
+  sizes.resize(count);
+  for (std::size_t i = 0; i < count; ++i) sizes[i] = ts[i].size;
+  std::int64_t total = 0;
+  detail::make_chunks(sizes.data(), count, detail::kChunk, chunks, total);
+  const auto& table = detail::active_table();
+  detail::StepRange<T> fn;
+  if constexpr (std::is_same_v<T, float>)
+    fn = table.step_f32[kind];
+  else
+    fn = table.step_f64[kind];
+  const std::int64_t nchunks = std::int64_t(chunks.size());
+  const Chunk* cs = chunks.data();
+  const int nt = detail::threads_for(total);
+  if (nt <= 1) {
+    for (std::int64_t c = 0; c < nchunks; ++c)
+      fn(&coeffs[cs[c].index], ts[cs[c].index], cs[c].begin, cs[c].end);
+  } else {
+#ifdef GDCORE_OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static)
+#endif
+    for (std::int64_t c = 0; c < nchunks; ++c)
+      fn(&coeffs[cs[c].index], ts[cs[c].index], cs[c].begin, cs[c].end);
+  }
+  for (std::size_t i = 0; i < count; ++i) ts[i].step += 1;
+}
+
+template <class C>
+std::vector<C>& coeff_buffer(std::size_t count) {
+  thread_local std::vector<C> v;
+  v.resize(count);
+  return v;
+}
+
+int wd_mode(double wd, bool decoupled) { return wd == 0.0 ? 0 : (decoupled ? 2 : 1); }
+
+// ---- SGD --------------------------------------------------------------------
+template <class T>
+void sgd_impl(const SGDOptions& o, ParamSlot<T>* ts, std::size_t count) {
+  validate(o);
+  const bool mom = o.momentum != 0.0;
+  check_tensors(ts, count, mom ? 1u : 0u, "SGD with momentum");
+  auto& cs = coeff_buffer<detail::SGDCoeffs>(count);
+  for (std::size_t i = 0; i < count; ++i)
+    cs[i] = {-o.lr, o.momentum, 1.0 - o.dampening, o.weight_decay, o.maximize ? -1.0 : 1.0,
+             o.nesterov, mom, mom && !ts[i].initialized};
+  run(detail::kSGD, cs, ts, count);
+  if (mom)
+    for (std::size_t i = 0; i < count; ++i) ts[i].initialized = 1;
+}
+
+// ---- Adam / AdamW -------------------------------------------------------------
+template <class T>
+void adam_impl(const AdamOptions& o, ParamSlot<T>* ts, std::size_t count) {
+  validate(o);
+  check_tensors(ts, count, o.amsgrad ? 7u : 3u, "Adam");
+  auto& cs = coeff_buffer<detail::AdamCoeffs>(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    const double step = double(ts[i].step + 1);
+    const double bc1 = 1 - std::pow(o.beta1, step);
+    const double bc2 = 1 - std::pow(o.beta2, step);
+    cs[i] = {-(o.lr / bc1), std::pow(bc2, 0.5), 1 - o.beta1, o.beta2, 1 - o.beta2, o.eps,
+             o.weight_decay, 1 - o.lr * o.weight_decay, o.maximize ? -1.0 : 1.0, o.amsgrad,
+             wd_mode(o.weight_decay, o.decoupled_weight_decay)};
+  }
+  run(detail::kAdam, cs, ts, count);
+}
+
+// ---- RMSprop ----------------------------------------------------------------
+template <class T>
+void rmsprop_impl(const RMSpropOptions& o, ParamSlot<T>* ts, std::size_t count) {
+  validate(o);
+  const bool mom = o.momentum > 0.0;
+  check_tensors(ts, count, 1u | (mom ? 2u : 0u) | (o.centered ? 4u : 0u), "RMSprop");
+  auto& cs = coeff_buffer<detail::RMSpropCoeffs>(count);
+  for (std::size_t i = 0; i < count; ++i)
+    cs[i] = {-o.lr, o.alpha, 1 - o.alpha, 1 - o.alpha, o.eps, o.weight_decay, o.momentum,
+             o.maximize ? -1.0 : 1.0, o.centered, mom};
+  run(detail::kRMSprop, cs, ts, count);
+}
+
+// ---- Adagrad ----------------------------------------------------------------
+template <class T>
+void adagrad_impl(const AdagradOptions& o, ParamSlot<T>* ts, std::size_t count) {
+  validate(o);
+  check_tensors(ts, count, 1u, "Adagrad");
+  auto& cs = coeff_buffer<detail::AdagradCoeffs>(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    const double step = double(ts[i].step + 1);
+    const double clr = o.lr / (1 + (step - 1) * o.lr_decay);
+    cs[i] = {-clr, o.eps, o.weight_decay, o.maximize ? -1.0 : 1.0};
+  }
+  run(detail::kAdagrad, cs, ts, count);
+}
+
+// ---- Adadelta ---------------------------------------------------------------
+template <class T>
+void adadelta_impl(const AdadeltaOptions& o, ParamSlot<T>* ts, std::size_t count) {
+  validate(o);
+  check_tensors(ts, count, 3u, "Adadelta");
+  auto& cs = coeff_buffer<detail::AdadeltaCoeffs>(count);
+  for (std::size_t i = 0; i < count; ++i)
+    cs[i] = {-o.lr, o.rho, 1 - o.rho, o.eps, o.weight_decay, o.maximize ? -1.0 : 1.0};
+  run(detail::kAdadelta, cs, ts, count);
+}
+
+// ---- Adamax -----------------------------------------------------------------
+template <class T>
+void adamax_impl(const AdamaxOptions& o, ParamSlot<T>* ts, std::size_t count) {
+  validate(o);
+  check_tensors(ts, count, 3u, "Adamax");
+  auto& cs = coeff_buffer<detail::AdamaxCoeffs>(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    const double step = double(ts[i].step + 1);
+    const double clr = o.lr / (1 - std::pow(o.beta1, step));
+    cs[i] = {-clr, 1 - o.beta1, o.beta2, o.eps, o.weight_decay, o.maximize ? -1.0 : 1.0};
+  }
+  run(detail::kAdamax, cs, ts, count);
+}
+
+// ---- NAdam ------------------------------------------------------------------
+template <class T>
+void nadam_impl(const NAdamOptions& o, ParamSlot<T>* ts, std::size_t count) {
+  validate(o);
+  check_tensors(ts, count, 3u, "NAdam");
+  auto& cs = coeff_buffer<detail::NAdamCoeffs>(count);
+  thread_local std::vector<double> next_mu_product;
+  next_mu_product.resize(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    const double step = double(ts[i].step + 1);
+    const double bc2 = 1 - std::pow(o.beta2, step);
+    const double mu = o.beta1 * (1.0 - 0.5 * std::pow(0.96, step * o.momentum_decay));
+    const double mu_next = o.beta1 * (1.0 - 0.5 * std::pow(0.96, (step + 1) * o.momentum_decay));
+    // torch keeps mu_product in a float32 scalar tensor: round like it does.
+    const double mu_product = double(float(ts[i].scalar) * float(mu));
+    next_mu_product[i] = mu_product;
+    const double mu_product_next = mu_product * mu_next;
+    cs[i] = {-o.lr * (1.0 - mu) / (1.0 - mu_product),
+             (-o.lr * mu_next) / (1.0 - mu_product_next),
+             bc2, 1 - o.beta1, o.beta2, 1 - o.beta2, o.eps, o.weight_decay,
+             1 - o.lr * o.weight_decay, o.maximize ? -1.0 : 1.0,
+             wd_mode(o.weight_decay, o.decoupled_weight_decay)};
+  }
+  // Commit the scalar state only after the kernels (which cannot fail) ran.
+  run(detail::kNAdam, cs, ts, count);
+  for (std::size_t i = 0; i < count; ++i) ts[i].scalar = next_mu_product[i];
+}
+
+// ---- RAdam ------------------------------------------------------------------
+template <class T>
+void radam_impl(const RAdamOptions& o, ParamSlot<T>* ts, std::size_t count) {
+  validate(o);
+  check_tensors(ts, count, 3u, "RAdam");
+  auto& cs = coeff_buffer<detail::RAdamCoeffs>(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    const double step = double(ts[i].step + 1);
+    const double bc1 = 1 - std::pow(o.beta1, step);
+    const double bc2 = 1 - std::pow(o.beta2, step);
+    const double rho_inf = 2 / (1 - o.beta2) - 1;
+    const double rho_t = rho_inf - 2 * step * std::pow(o.beta2, step) / bc2;
+    const bool rectified = rho_t > 5.0;
+    const double rect =
+        rectified ? std::pow((rho_t - 4) * (rho_t - 2) * rho_inf /
+                                 ((rho_inf - 4) * (rho_inf - 2) * rho_t),
+                             0.5)
+                  : 1.0;
+    cs[i] = {o.lr, bc1, std::pow(bc2, 0.5), rect, 1 - o.beta1, o.beta2, 1 - o.beta2, o.eps,
+             o.weight_decay, 1 - o.lr * o.weight_decay, o.maximize ? -1.0 : 1.0,
+             wd_mode(o.weight_decay, o.decoupled_weight_decay), rectified};
+  }
+  run(detail::kRAdam, cs, ts, count);
+}
+
+// ---- Lion -------------------------------------------------------------------
+template <class T>
+void lion_impl(const LionOptions& o, ParamSlot<T>* ts, std::size_t count) {
+  validate(o);
+  check_tensors(ts, count, 1u, "Lion");
+  auto& cs = coeff_buffer<detail::LionCoeffs>(count);
+  for (std::size_t i = 0; i < count; ++i)
+    cs[i] = {-o.lr, 1 - o.beta1, 1 - o.beta2, 1 - o.lr * o.weight_decay,
+             o.maximize ? -1.0 : 1.0, o.weight_decay != 0.0};
+  run(detail::kLion, cs, ts, count);
+}
+
+}  // namespace
+
+// ---- validation -----------------------------------------------------------------
+void validate(const SGDOptions& o) {
+  check_nonneg("lr", o.lr);
+  check_nonneg("momentum", o.momentum);
+  check_nonneg("weight_decay", o.weight_decay);
+  if (!std::isfinite(o.dampening))
+    throw std::invalid_argument("dampening must be finite, got " + fmt(o.dampening));
+  if (o.nesterov && (o.momentum <= 0.0 || o.dampening != 0.0))
+    throw std::invalid_argument("nesterov momentum requires a momentum > 0 and zero dampening");
+}
+void validate(const AdamOptions& o) {
+  check_nonneg("lr", o.lr);
+  check_beta("beta1 (betas[0])", o.beta1);
+  check_beta("beta2 (betas[1])", o.beta2);
+  check_nonneg("eps", o.eps);
+  check_nonneg("weight_decay", o.weight_decay);
+}
+void validate(const RMSpropOptions& o) {
+  check_nonneg("lr", o.lr);
+  check_nonneg("alpha", o.alpha);
+  check_nonneg("eps", o.eps);
+  check_nonneg("weight_decay", o.weight_decay);
+  check_nonneg("momentum", o.momentum);
+}
+void validate(const AdagradOptions& o) {
+  check_nonneg("lr", o.lr);
+  check_nonneg("lr_decay", o.lr_decay);
+  check_nonneg("weight_decay", o.weight_decay);
+  check_nonneg("eps", o.eps);
+}
+void validate(const AdadeltaOptions& o) {
+  check_nonneg("lr", o.lr);
+  check_unit("rho", o.rho);
+  check_nonneg("eps", o.eps);
+  check_nonneg("weight_decay", o.weight_decay);
+}
+void validate(const AdamaxOptions& o) {
+  check_nonneg("lr", o.lr);
+  check_beta("beta1 (betas[0])", o.beta1);
+  check_beta("beta2 (betas[1])", o.beta2);
+  check_nonneg("eps", o.eps);
+  check_nonneg("weight_decay", o.weight_decay);
+}
+void validate(const NAdamOptions& o) {
+  check_nonneg("lr", o.lr);
+  check_beta("beta1 (betas[0])", o.beta1);
+  check_beta("beta2 (betas[1])", o.beta2);
+  check_nonneg("eps", o.eps);
+  check_nonneg("weight_decay", o.weight_decay);
+  check_nonneg("momentum_decay", o.momentum_decay);
+}
+void validate(const RAdamOptions& o) {
+  check_nonneg("lr", o.lr);
+  check_beta("beta1 (betas[0])", o.beta1);
+  check_beta("beta2 (betas[1])", o.beta2);
+  check_nonneg("eps", o.eps);
+  check_nonneg("weight_decay", o.weight_decay);
+}
+void validate(const LionOptions& o) {
+  check_nonneg("lr", o.lr);
+  check_beta("beta1 (betas[0])", o.beta1);
+  check_beta("beta2 (betas[1])", o.beta2);
+  check_nonneg("weight_decay", o.weight_decay);
+}
+
+#define GDCORE_DEFINE_STEP(name, Options)                                             \
+  void name##_step(const Options& o, ParamSlot<float>* ts, std::size_t n) {           \
+    name##_impl(o, ts, n);                                                             \
+  }                                                                                    \
+  void name##_step(const Options& o, ParamSlot<double>* ts, std::size_t n) {          \
+    name##_impl(o, ts, n);                                                             \
+  }
+
+GDCORE_DEFINE_STEP(sgd, SGDOptions)
+GDCORE_DEFINE_STEP(adam, AdamOptions)
+GDCORE_DEFINE_STEP(rmsprop, RMSpropOptions)
+GDCORE_DEFINE_STEP(adagrad, AdagradOptions)
+GDCORE_DEFINE_STEP(adadelta, AdadeltaOptions)
+GDCORE_DEFINE_STEP(adamax, AdamaxOptions)
+GDCORE_DEFINE_STEP(nadam, NAdamOptions)
+GDCORE_DEFINE_STEP(radam, RAdamOptions)
+GDCORE_DEFINE_STEP(lion, LionOptions)
+
+}  // namespace gd

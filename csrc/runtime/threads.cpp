@@ -1,0 +1,73 @@
+// Thread count and the chunking shared by all parallel entry points.
+#include <algorithm>
+#include <atomic>
+#include <stdexcept>
+#include <string>
+
+#include "gdcore/runtime.hpp"
+#include "internal.hpp"
+
+#ifdef GDCORE_OPENMP
+#include <omp.h>
+#endif
+
+namespace gd {
+namespace {
+int default_threads() {
+#ifdef GDCORE_OPENMP
+  return std::max(1, omp_get_max_threads());
+#else
+  return 1;
+#endif
+}
+std::atomic<int>& num_threads() {
+  static std::atomic<int> n{default_threads()};
+  return n;
+}
+}  // namespace
+
+bool has_openmp() noexcept {
+#ifdef GDCORE_OPENMP
+  return true;
+#else
+  return false;
+#endif
+}
+
+int get_num_threads() noexcept { return num_threads().load(std::memory_order_relaxed); }
+
+void set_num_threads(int n) {
+  if (n < 1)
+    throw std::invalid_argument("num_threads must be >= 1, got " + std::to_string(n));
+#ifdef GDCORE_OPENMP
+  num_threads().store(n);
+#else
+  num_threads().store(1);
+#endif
+}
+
+namespace detail {
+
+int threads_for(std::int64_t elements) {
+  // Below this many elements a parallel region costs more than it saves.
+  constexpr std::int64_t kParallelMin = 1 << 16;
+  if (elements < kParallelMin) return 1;
+  const int n = get_num_threads();
+  const std::int64_t useful = std::max<std::int64_t>(1, elements / (kParallelMin / 2));
+  return int(std::min<std::int64_t>(n, useful));
+}
+
+void make_chunks(const std::int64_t* sizes, std::size_t count, std::int64_t chunk,
+                 std::vector<Chunk>& out, std::int64_t& total) {
+  out.clear();
+  total = 0;
+  for (std::size_t t = 0; t < count; ++t) {
+    const std::int64_t n = sizes[t];
+    total += n;
+    for (std::int64_t b = 0; b < n; b += chunk)
+      out.push_back({std::int64_t(t), b, std::min(n, b + chunk)});
+  }
+}
+
+}  // namespace detail
+}  // namespace gd

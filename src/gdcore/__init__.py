@@ -1,0 +1,101 @@
+"""gdcore: gradient descent on fused C++ SIMD/OpenMP kernels.
+
+>>> import numpy as np, gdcore as gd
+>>> w = np.zeros(3)
+>>> opt = gd.optim.Adam([w], lr=0.1)
+>>> opt.step([np.array([1.0, -1.0, 0.0])])
+>>> w.round(3)
+array([-0.1,  0.1,  0. ])
+"""
+
+from __future__ import annotations
+
+import os as _os
+from pathlib import Path as _Path
+
+from . import _core
+from ._core import __version__
+
+__all__ = [
+    "__version__",
+    "build_info",
+    "get_cmake_dir",
+    "get_include",
+    "get_num_threads",
+    "optim",
+    "set_isa",
+    "set_num_threads",
+]
+
+_ISA_CHOICES = ("auto", "scalar", "avx2", "avx512", "neon")
+
+
+def build_info() -> dict:
+    """How this build was made and what it runs on.
+
+    Returns a dict with ``version``, ``compiler``, ``isa_compiled`` (the
+    instruction-set paths built into the extension), ``isa_supported`` (those
+    this CPU can run), ``isa_active`` (the path kernels use now), ``openmp``
+    and ``num_threads``.
+    """
+    return {
+        "version": _core.version(),
+        "compiler": _core.compiler(),
+        "isa_compiled": list(_core.isa_compiled()),
+        "isa_supported": list(_core.isa_supported()),
+        "isa_active": _core.isa_active(),
+        "openmp": bool(_core.has_openmp()),
+        "num_threads": int(_core.get_num_threads()),
+    }
+
+
+def set_isa(name: str) -> None:
+    """Run kernels on instruction-set path ``name``.
+
+    ``"auto"`` picks the best path this CPU supports (the default at import,
+    unless the environment variable ``GDCORE_ISA`` names a path).  Asking for
+    a path that is not compiled in or that the CPU lacks raises ValueError.
+    All paths give bitwise-identical results; only speed differs.
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"ISA name must be a str, got {type(name).__name__}")
+    _core.set_isa(name)
+
+
+def set_num_threads(n: int) -> None:
+    """Number of threads the kernels use (>= 1).  Results do not depend on it."""
+    if isinstance(n, bool) or not isinstance(n, int):
+        try:
+            import operator
+
+            n = operator.index(n)
+        except TypeError:
+            raise TypeError(f"number of threads must be an int, got {type(n).__name__}") from None
+    if n < 1:
+        raise ValueError(f"number of threads must be >= 1, got {n}")
+    _core.set_num_threads(int(n))
+
+
+def get_num_threads() -> int:
+    """Number of threads the kernels use."""
+    return int(_core.get_num_threads())
+
+
+def get_include() -> str:
+    """Directory of gdcore's C++ headers (``#include <gdcore/gdcore.hpp>``)."""
+    return str(_Path(__file__).parent / "include")
+
+
+def get_cmake_dir() -> str:
+    """Directory holding ``gdcoreConfig.cmake`` for ``find_package(gdcore)``."""
+    return str(_Path(__file__).parent / "cmake")
+
+
+_env_isa = _os.environ.get("GDCORE_ISA", "")
+if _env_isa and _env_isa != "auto":
+    try:
+        _core.set_isa(_env_isa)
+    except ValueError as exc:
+        raise ValueError(f"environment variable GDCORE_ISA={_env_isa!r}: {exc}") from None
+
+from . import optim  # noqa: E402

@@ -1,0 +1,5 @@
+"""``python -m gdcore``: the gdcore command."""
+
+from .cli import main
+
+raise SystemExit(main())
