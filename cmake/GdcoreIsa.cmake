@@ -8,7 +8,7 @@
 # Appends <name> to GDCORE_ISAS (parent scope).
 include(CheckCXXCompilerFlag)
 
-set(GDCORE_KERNEL_FLAGS_GNU -O3 -fno-math-errno -ffp-contract=off -fno-fast-math
+set(GDCORE_KERNEL_FLAGS_GNU -O3 -fno-math-errno -ffp-contract=off
     -fno-semantic-interposition -fvisibility=hidden -fvisibility-inlines-hidden)
 
 function(gdcore_add_isa name)

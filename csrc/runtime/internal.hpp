@@ -37,7 +37,7 @@ struct Chunk {
 
 /// Elementwise chunks are kChunk elements (a multiple of every vector width),
 /// so a tensor's split does not depend on the thread count.
-inline constexpr std::int64_t kChunk = 1 << 15;
+inline constexpr std::int64_t kChunk = 1 << 13;
 
 /// Split tensors of the given sizes into chunks of at most `chunk` elements.
 void make_chunks(const std::int64_t* sizes, std::size_t count, std::int64_t chunk,

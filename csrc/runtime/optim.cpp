@@ -120,6 +120,10 @@ void adam_impl(const AdamOptions& o, ParamSlot<T>* ts, std::size_t count) {
   check_tensors(ts, count, o.amsgrad ? 7u : 3u, "Adam");
   auto& cs = coeff_buffer<detail::AdamCoeffs>(count);
   for (std::size_t i = 0; i < count; ++i) {
+    if (i > 0 && ts[i].step == ts[i - 1].step) {
+      cs[i] = cs[i - 1];
+      continue;
+    }
     const double step = double(ts[i].step + 1);
     const double bc1 = 1 - std::pow(o.beta1, step);
     const double bc2 = 1 - std::pow(o.beta2, step);
@@ -150,6 +154,10 @@ void adagrad_impl(const AdagradOptions& o, ParamSlot<T>* ts, std::size_t count) 
   check_tensors(ts, count, 1u, "Adagrad");
   auto& cs = coeff_buffer<detail::AdagradCoeffs>(count);
   for (std::size_t i = 0; i < count; ++i) {
+    if (i > 0 && ts[i].step == ts[i - 1].step) {
+      cs[i] = cs[i - 1];
+      continue;
+    }
     const double step = double(ts[i].step + 1);
     const double clr = o.lr / (1 + (step - 1) * o.lr_decay);
     cs[i] = {-clr, o.eps, o.weight_decay, o.maximize ? -1.0 : 1.0};
@@ -175,6 +183,10 @@ void adamax_impl(const AdamaxOptions& o, ParamSlot<T>* ts, std::size_t count) {
   check_tensors(ts, count, 3u, "Adamax");
   auto& cs = coeff_buffer<detail::AdamaxCoeffs>(count);
   for (std::size_t i = 0; i < count; ++i) {
+    if (i > 0 && ts[i].step == ts[i - 1].step) {
+      cs[i] = cs[i - 1];
+      continue;
+    }
     const double step = double(ts[i].step + 1);
     const double clr = o.lr / (1 - std::pow(o.beta1, step));
     cs[i] = {-clr, 1 - o.beta1, o.beta2, o.eps, o.weight_decay, o.maximize ? -1.0 : 1.0};
@@ -191,6 +203,11 @@ void nadam_impl(const NAdamOptions& o, ParamSlot<T>* ts, std::size_t count) {
   thread_local std::vector<double> next_mu_product;
   next_mu_product.resize(count);
   for (std::size_t i = 0; i < count; ++i) {
+    if (i > 0 && ts[i].step == ts[i - 1].step && ts[i].scalar == ts[i - 1].scalar) {
+      cs[i] = cs[i - 1];
+      next_mu_product[i] = next_mu_product[i - 1];
+      continue;
+    }
     const double step = double(ts[i].step + 1);
     const double bc2 = 1 - std::pow(o.beta2, step);
     const double mu = o.beta1 * (1.0 - 0.5 * std::pow(0.96, step * o.momentum_decay));
@@ -217,6 +234,10 @@ void radam_impl(const RAdamOptions& o, ParamSlot<T>* ts, std::size_t count) {
   check_tensors(ts, count, 3u, "RAdam");
   auto& cs = coeff_buffer<detail::RAdamCoeffs>(count);
   for (std::size_t i = 0; i < count; ++i) {
+    if (i > 0 && ts[i].step == ts[i - 1].step) {
+      cs[i] = cs[i - 1];
+      continue;
+    }
     const double step = double(ts[i].step + 1);
     const double bc1 = 1 - std::pow(o.beta1, step);
     const double bc2 = 1 - std::pow(o.beta2, step);

@@ -50,7 +50,7 @@ namespace detail {
 
 int threads_for(std::int64_t elements) {
   // Below this many elements a parallel region costs more than it saves.
-  constexpr std::int64_t kParallelMin = 1 << 16;
+  constexpr std::int64_t kParallelMin = 1 << 14;
   if (elements < kParallelMin) return 1;
   const int n = get_num_threads();
   const std::int64_t useful = std::max<std::int64_t>(1, elements / (kParallelMin / 2));

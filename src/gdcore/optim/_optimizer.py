@@ -230,21 +230,21 @@ class Optimizer:
         optimizer has one parameter.  Everything is checked before anything
         is written: a call that raises leaves parameters and state unchanged.
         """
-        if isinstance(grads, np.ndarray):
-            grads = [grads]
-        elif not isinstance(grads, (list, tuple)):
-            if grads is None or not hasattr(grads, "__iter__"):
-                raise TypeError(
-                    f"grads must be a list of arrays (one per parameter), got {type(grads).__name__}"
-                )
-            grads = list(grads)
+        if type(grads) is not list and type(grads) is not tuple:
+            grads = _grads_list(grads)
         groups = self.param_groups
         t = self._step_count
         if len(groups) == 1:
             group = groups[0]
             lr = group["lr"]
-            hyper = self._hyper(group, _as_lr(lr(t) if callable(lr) else lr))
-            plan = self._plan(0, group)
+            if type(lr) is not float:
+                lr = _as_lr(lr(t) if callable(lr) else lr)
+            hyper = self._hyper(group, lr)
+            entry = self._plans[0]
+            if entry is None or entry[1] != self._slots(group):
+                plan = self._build(0, self._slots(group))
+            else:
+                plan = entry[0]
             if not plan.step(group["params"], grads, hyper):
                 plan = self._build(0, self._slots(group))
                 plan.step(group["params"], grads, hyper)
@@ -441,6 +441,18 @@ class Optimizer:
         self.__dict__.update(d)
         # ids change on unpickling; pickle keeps identity, so re-key by the arrays.
         self._records = {id(rec.param): rec for rec in d["_records"].values()}
+
+
+def _grads_list(grads: Any) -> list:
+    if isinstance(grads, np.ndarray):
+        return [grads]
+    if isinstance(grads, (list, tuple)):
+        return list(grads)
+    if grads is None or isinstance(grads, (str, bytes, dict)) or not hasattr(grads, "__iter__"):
+        raise TypeError(
+            f"grads must be a list of arrays (one per parameter), got {type(grads).__name__}"
+        )
+    return list(grads)
 
 
 def _as_lr(lr: Any) -> float:
