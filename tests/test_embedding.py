@@ -1,0 +1,39 @@
+"""A C++ consumer builds against the installed package (headers, static
+library and CMake config shipped in the wheel) and runs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import gdcore as gd
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "cpp"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("cmake") is None, reason="cmake not installed")
+@pytest.mark.skipif(not EXAMPLE.exists(), reason="examples/ not present (installed-wheel test run)")
+def test_cpp_consumer_builds_and_converges(tmp_path):
+    cmake_dir = subprocess.run(
+        [sys.executable, "-m", "gdcore", "--cmake-dir"], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    assert Path(cmake_dir, "gdcoreConfig.cmake").is_file()
+    assert Path(gd.get_include(), "gdcore", "gdcore.hpp").is_file()
+    build = tmp_path / "build"
+    subprocess.run(
+        ["cmake", "-S", str(EXAMPLE), "-B", str(build), f"-Dgdcore_DIR={cmake_dir}",
+         "-DCMAKE_BUILD_TYPE=Release"],
+        check=True, capture_output=True, text=True,
+    )
+    subprocess.run(["cmake", "--build", str(build)], check=True, capture_output=True, text=True)
+    exe = build / ("adam_example.exe" if os.name == "nt" else "adam_example")
+    proc = subprocess.run([str(exe)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "steps=2000" in proc.stdout
+    assert f"isa={gd.build_info()['isa_active']}" in proc.stdout
