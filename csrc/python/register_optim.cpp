@@ -9,6 +9,7 @@
 #include <pybind11/stl.h>
 
 #include <cmath>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -216,14 +217,20 @@ class ParamGroup {
 
   /// Check everything step() would check, without writing.
   void check(const py::list& params, const py::object& grads, const py::tuple& hyper) {
+    Busy guard(busy_);
     prepare(params, grads, hyper);
+    temps_.clear();
   }
+
+  /// Whether `params` still holds exactly the arrays this group was built from.
+  bool matches(const py::list& params) const { return same_params(params); }
 
   /// One update of every parameter whose gradient is not None.  Returns
   /// false (and does nothing) if `params` no longer holds the arrays this
   /// group was built from.
   bool step(const py::list& params, const py::object& grads, const py::tuple& hyper) {
     if (!same_params(params)) return false;
+    Busy guard(busy_);
     const Hyper h = prepare(params, grads, hyper);
     {
       py::gil_scoped_release release;
@@ -254,6 +261,19 @@ class ParamGroup {
   std::size_t size() const { return slots_.size(); }
 
  private:
+  // step() releases the GIL; a second step() on the same group from another
+  // thread meanwhile would reuse the scratch lists under the running kernel.
+  struct Busy {
+    explicit Busy(bool& b) : flag(b) {
+      if (flag)
+        throw std::runtime_error(
+            "optimizer step called concurrently on the same parameter group from two threads");
+      flag = true;
+    }
+    ~Busy() { flag = false; }
+    bool& flag;
+  };
+
   struct ParamSlotAny {
     void* param = nullptr;
     void* state[3] = {nullptr, nullptr, nullptr};
@@ -361,6 +381,7 @@ class ParamGroup {
   }
 
   const KindInfo* info_;
+  bool busy_ = false;
   std::vector<py::object> params_;
   std::vector<py::object> refs_;
   std::vector<ArrayView> views_;
@@ -384,6 +405,7 @@ void register_optim(py::module_& m) {
            py::arg("scalars"), py::arg("initialized"))
       .def("step", &ParamGroup::step, py::arg("params"), py::arg("grads"), py::arg("hyper"))
       .def("check", &ParamGroup::check, py::arg("params"), py::arg("grads"), py::arg("hyper"))
+      .def("matches", &ParamGroup::matches, py::arg("params"))
       .def("steps", &ParamGroup::steps)
       .def("scalars", &ParamGroup::scalars)
       .def("initialized", &ParamGroup::initialized)

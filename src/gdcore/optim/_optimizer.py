@@ -261,16 +261,14 @@ class Optimizer:
                 lr = group["lr"]
                 hyper = self._hyper(group, _as_lr(lr(t) if callable(lr) else lr))
                 plan = self._plan(gi, group)
-                if len(plan) != n:
+                if not plan.matches(group["params"]):
                     plan = self._build(gi, self._slots(group))
                 part = list(grads[start : start + n])
                 start += n
                 plan.check(group["params"], part, hyper)
                 work.append((gi, group, plan, part, hyper))
-            for gi, group, plan, part, hyper in work:
-                if not plan.step(group["params"], part, hyper):
-                    plan = self._build(gi, self._slots(group))
-                    plan.step(group["params"], part, hyper)
+            for _, group, plan, part, hyper in work:
+                plan.step(group["params"], part, hyper)
         self._step_count = t + 1
 
     def zero_grad(self, set_to_none: bool = True) -> None:
