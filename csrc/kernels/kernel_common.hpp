@@ -37,6 +37,12 @@ inline T lerp(T a, T b, T w, T one_minus_w) {
   }
 }
 
+// Which lerp branch torch takes for weight w: |w| < 0.5.
+template <class T>
+inline bool small_weight(T w) {
+  return w < T(0.5) && w > T(-0.5);
+}
+
 // torch.maximum: NaN in either argument gives NaN.
 template <class T>
 inline T max_nan(T a, T b) {

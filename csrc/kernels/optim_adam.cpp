@@ -48,7 +48,7 @@ void adam_range(const detail::AdamCoeffs& c, const ParamSlot<T>& s, int64_t b, i
 
 template <class T, bool Ams, int Wd>
 void adam_small(const detail::AdamCoeffs& c, const ParamSlot<T>& s, int64_t b, int64_t e) {
-  if (T(c.lerp_w) < T(0.5))
+  if (small_weight(T(c.lerp_w)))
     adam_range<T, Ams, Wd, true>(c, s, b, e);
   else
     adam_range<T, Ams, Wd, false>(c, s, b, e);

@@ -35,7 +35,7 @@ void adamax_range(const detail::AdamaxCoeffs& c, const ParamSlot<T>& s, int64_t 
 
 template <class T, bool Wd>
 void adamax_w(const detail::AdamaxCoeffs& c, const ParamSlot<T>& s, int64_t b, int64_t e) {
-  if (T(c.lerp_w) < T(0.5))
+  if (small_weight(T(c.lerp_w)))
     adamax_range<T, Wd, true>(c, s, b, e);
   else
     adamax_range<T, Wd, false>(c, s, b, e);

@@ -35,7 +35,7 @@ void lion_range(const detail::LionCoeffs& c, const ParamSlot<T>& s, int64_t b, i
 
 template <class T, bool Decay, bool Small1>
 void lion_w2(const detail::LionCoeffs& c, const ParamSlot<T>& s, int64_t b, int64_t e) {
-  if (T(c.lerp_w2) < T(0.5))
+  if (small_weight(T(c.lerp_w2)))
     lion_range<T, Decay, Small1, true>(c, s, b, e);
   else
     lion_range<T, Decay, Small1, false>(c, s, b, e);
@@ -43,7 +43,7 @@ void lion_w2(const detail::LionCoeffs& c, const ParamSlot<T>& s, int64_t b, int6
 
 template <class T, bool Decay>
 void lion_w1(const detail::LionCoeffs& c, const ParamSlot<T>& s, int64_t b, int64_t e) {
-  if (T(c.lerp_w1) < T(0.5))
+  if (small_weight(T(c.lerp_w1)))
     lion_w2<T, Decay, true>(c, s, b, e);
   else
     lion_w2<T, Decay, false>(c, s, b, e);

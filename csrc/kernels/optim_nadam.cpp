@@ -42,7 +42,7 @@ void nadam_range(const detail::NAdamCoeffs& c, const ParamSlot<T>& s, int64_t b,
 
 template <class T, int Wd>
 void nadam_w(const detail::NAdamCoeffs& c, const ParamSlot<T>& s, int64_t b, int64_t e) {
-  if (T(c.lerp_w) < T(0.5))
+  if (small_weight(T(c.lerp_w)))
     nadam_range<T, Wd, true>(c, s, b, e);
   else
     nadam_range<T, Wd, false>(c, s, b, e);

@@ -46,7 +46,7 @@ void radam_range(const detail::RAdamCoeffs& c, const ParamSlot<T>& s, int64_t b,
 
 template <class T, int Wd, bool Rect>
 void radam_w(const detail::RAdamCoeffs& c, const ParamSlot<T>& s, int64_t b, int64_t e) {
-  if (T(c.lerp_w) < T(0.5))
+  if (small_weight(T(c.lerp_w)))
     radam_range<T, Wd, Rect, true>(c, s, b, e);
   else
     radam_range<T, Wd, Rect, false>(c, s, b, e);

@@ -53,7 +53,7 @@ void rmsprop_range(const detail::RMSpropCoeffs& c, const ParamSlot<T>& s, int64_
 
 template <class T, bool Wd, bool Centered, bool Mom>
 void rmsprop_w(const detail::RMSpropCoeffs& c, const ParamSlot<T>& s, int64_t b, int64_t e) {
-  if (T(c.lerp_w) < T(0.5))
+  if (small_weight(T(c.lerp_w)))
     rmsprop_range<T, Wd, Centered, Mom, true>(c, s, b, e);
   else
     rmsprop_range<T, Wd, Centered, Mom, false>(c, s, b, e);

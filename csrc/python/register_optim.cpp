@@ -178,7 +178,7 @@ class ParamGroup {
  public:
   ParamGroup(const std::string& kind, const py::list& params, const py::list& states,
              const std::vector<std::int64_t>& steps, const std::vector<double>& scalars,
-             const std::vector<int>& initialized)
+             const std::vector<int>& initialized, long index_base)
       : info_(&find_kind(kind)) {
     const std::size_t n = params.size();
     if (states.size() != n || steps.size() != n || scalars.size() != n ||
@@ -186,8 +186,8 @@ class ParamGroup {
       throw py::value_error("params, states, steps, scalars and initialized differ in length");
     views_.reserve(n);
     for (std::size_t i = 0; i < n; ++i) {
-      const std::string name = "parameter " + std::to_string(i);
-      ArrayView p = view_inplace_array(params[i].ptr(), Name{"parameter", long(i)});
+      const std::string name = "parameter " + std::to_string(index_base + long(i));
+      ArrayView p = view_inplace_array(params[i].ptr(), Name{"parameter", index_base + long(i)});
       ParamSlotAny slot;
       slot.size = p.size;
       slot.param = p.data;
@@ -216,9 +216,10 @@ class ParamGroup {
   }
 
   /// Check everything step() would check, without writing.
-  void check(const py::list& params, const py::object& grads, const py::tuple& hyper) {
+  void check(const py::list& params, const py::object& grads, const py::tuple& hyper,
+             long index_base) {
     Busy guard(busy_);
-    prepare(params, grads, hyper);
+    prepare(params, grads, hyper, index_base);
     temps_.clear();
   }
 
@@ -228,10 +229,11 @@ class ParamGroup {
   /// One update of every parameter whose gradient is not None.  Returns
   /// false (and does nothing) if `params` no longer holds the arrays this
   /// group was built from.
-  bool step(const py::list& params, const py::object& grads, const py::tuple& hyper) {
+  bool step(const py::list& params, const py::object& grads, const py::tuple& hyper,
+            long index_base) {
     if (!same_params(params)) return false;
     Busy guard(busy_);
-    const Hyper h = prepare(params, grads, hyper);
+    const Hyper h = prepare(params, grads, hyper, index_base);
     {
       py::gil_scoped_release release;
       if (!f32_.empty()) step_dispatch(info_->kind, h, f32_.data(), f32_.size());
@@ -309,7 +311,8 @@ class ParamGroup {
     slots_[i].initialized = s.initialized;
   }
 
-  Hyper prepare(const py::list& params, const py::object& grads, const py::tuple& hyper) {
+  Hyper prepare(const py::list& params, const py::object& grads, const py::tuple& hyper,
+                long index_base) {
     (void)params;
     const Hyper h = read_hyper(*info_, hyper);
     validate_hyper(info_->kind, h);
@@ -330,7 +333,12 @@ class ParamGroup {
       PyObject* gi = items[i];
       if (gi == Py_None) continue;
       const ArrayView& p = views_[std::size_t(i)];
-      const Name name{"gradient", long(i)};
+      // Still writeable?  (numpy lets the flag be cleared after construction.)
+      if (!(py::detail::array_proxy(params_[std::size_t(i)].ptr())->flags &
+            py::detail::npy_api::NPY_ARRAY_WRITEABLE_))
+        throw py::value_error("parameter " + std::to_string(index_base + long(i)) +
+                              " has become read-only; it must be writeable");
+      const Name name{"gradient", index_base + long(i)};
       ArrayView gv = view_float_array(gi, name);
       if (gv.dtype != p.dtype)
         throw py::value_error(name.str() + " has dtype " + dtype_name(gv.dtype) +
@@ -400,11 +408,13 @@ void register_optim(py::module_& m) {
                          "Parameter and state arrays of one param group, validated once.")
       .def(py::init<const std::string&, const py::list&, const py::list&,
                     const std::vector<std::int64_t>&, const std::vector<double>&,
-                    const std::vector<int>&>(),
+                    const std::vector<int>&, long>(),
            py::arg("kind"), py::arg("params"), py::arg("states"), py::arg("steps"),
-           py::arg("scalars"), py::arg("initialized"))
-      .def("step", &ParamGroup::step, py::arg("params"), py::arg("grads"), py::arg("hyper"))
-      .def("check", &ParamGroup::check, py::arg("params"), py::arg("grads"), py::arg("hyper"))
+           py::arg("scalars"), py::arg("initialized"), py::arg("index_base") = 0)
+      .def("step", &ParamGroup::step, py::arg("params"), py::arg("grads"), py::arg("hyper"),
+           py::arg("index_base") = 0)
+      .def("check", &ParamGroup::check, py::arg("params"), py::arg("grads"), py::arg("hyper"),
+           py::arg("index_base") = 0)
       .def("matches", &ParamGroup::matches, py::arg("params"))
       .def("steps", &ParamGroup::steps)
       .def("scalars", &ParamGroup::scalars)

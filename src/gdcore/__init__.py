@@ -64,7 +64,9 @@ def set_isa(name: str) -> None:
 
 def set_num_threads(n: int) -> None:
     """Number of threads the kernels use (>= 1).  Results do not depend on it."""
-    if isinstance(n, bool) or not isinstance(n, int):
+    if isinstance(n, bool):
+        raise TypeError("number of threads must be an int, got bool")
+    if not isinstance(n, int):
         try:
             import operator
 

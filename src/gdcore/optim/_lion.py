@@ -60,4 +60,4 @@ class Lion(Optimizer):
         return ("exp_avg",)
 
     def _visible(self, rec: Any) -> bool:
-        return rec.step > 0
+        return rec.step > 0 or rec.initialized

@@ -38,10 +38,10 @@ class _Record:
 def _check_param(p: Any, where: str) -> np.ndarray:
     if not isinstance(p, np.ndarray):
         raise TypeError(f"{where} must be a numpy.ndarray, got {type(p).__name__}")
+    if p.dtype.kind == "f" and p.dtype.itemsize in (4, 8) and not p.dtype.isnative:
+        raise TypeError(f"{where} must be in native byte order, got dtype {p.dtype.str}")
     if p.dtype not in (np.float32, np.float64):
         raise TypeError(f"{where} must have dtype float32 or float64, got {p.dtype}")
-    if not p.dtype.isnative:
-        raise TypeError(f"{where} must be in native byte order")
     if not p.flags.writeable:
         raise ValueError(f"{where} is read-only; parameters are updated in place")
     if not (p.flags.c_contiguous and p.flags.aligned):
@@ -76,7 +76,7 @@ class Optimizer:
         self.defaults = dict(defaults)
         self.param_groups: List[Dict[str, Any]] = []
         self._records: Dict[int, _Record] = {}
-        self._plans: List[Optional[Tuple[Any, Tuple[Optional[str], ...]]]] = []
+        self._plans: List[Optional[Tuple[Any, Tuple[Optional[str], ...], List[np.ndarray]]]] = []
         self._step_count = 0
         if isinstance(params, np.ndarray):
             params = [params]
@@ -168,10 +168,7 @@ class Optimizer:
         for gi, entry in enumerate(self._plans):
             if entry is None:
                 continue
-            plan, _ = entry
-            params = self.param_groups[gi]["params"]
-            if len(params) != len(plan):
-                continue
+            plan, _, params = entry
             for p, step, scalar, init in zip(
                 params, plan.steps(), plan.scalars(), plan.initialized()
             ):
@@ -208,8 +205,10 @@ class Optimizer:
             steps.append(rec.step)
             scalars.append(rec.scalar)
             inited.append(int(rec.initialized))
-        plan = _core.ParamGroup(self._kind, params, states, steps, scalars, inited)
-        self._plans[gi] = (plan, slots)
+        plan = _core.ParamGroup(self._kind, params, states, steps, scalars, inited, base)
+        # Keep the list the plan was built from: _sync pairs counters with it
+        # even after the user edits group["params"].
+        self._plans[gi] = (plan, slots, list(params))
         return plan
 
     def _plan(self, gi: int, group: Dict[str, Any]) -> Any:
@@ -264,11 +263,13 @@ class Optimizer:
                 if not plan.matches(group["params"]):
                     plan = self._build(gi, self._slots(group))
                 part = list(grads[start : start + n])
+                plan.check(group["params"], part, hyper, start)
                 start += n
-                plan.check(group["params"], part, hyper)
                 work.append((gi, group, plan, part, hyper))
+            start = 0
             for _, group, plan, part, hyper in work:
-                plan.step(group["params"], part, hyper)
+                plan.step(group["params"], part, hyper, start)
+                start += len(part)
         self._step_count = t + 1
 
     def zero_grad(self, set_to_none: bool = True) -> None:
@@ -394,8 +395,7 @@ class Optimizer:
                             f"the parameter has dtype {p.dtype}"
                         )
                     rec.buffers[name] = np.array(arr, dtype=p.dtype, order="C", copy=True)
-                    if name == "momentum_buffer":
-                        rec.initialized = True
+                    rec.initialized = True
                 else:
                     raise ValueError(
                         f"unknown state '{name}' for parameter {idx}; "
@@ -454,14 +454,11 @@ def _grads_list(grads: Any) -> list:
 
 
 def _as_lr(lr: Any) -> float:
-    if isinstance(lr, bool) or not isinstance(lr, numbers.Real):
-        try:
-            return float(lr)
-        except (TypeError, ValueError):
-            raise TypeError(
-                f"lr must be a real number or a schedule (a callable of the step), got {type(lr).__name__}"
-            ) from None
-    return lr
+    if isinstance(lr, bool) or not isinstance(lr, (numbers.Real, np.floating, np.integer)):
+        raise TypeError(
+            f"lr must be a real number or a schedule (a callable of the step), got {type(lr).__name__}"
+        )
+    return float(lr)
 
 
 def _betas(group: Dict[str, Any]) -> Tuple[float, float]:
