@@ -79,20 +79,19 @@ double total_norm_impl(const Span<const T>* ts, std::size_t count, double ord) {
 
 template <class T, class F>
 void for_chunks(const Span<T>* ts, std::size_t count, F&& f) {
-  thread_local std::vector<Chunk> chunks;
-  std::int64_t total = 0;
-  chunks_of(ts, count, detail::kChunk, chunks, total);
-  const std::int64_t nc = std::int64_t(chunks.size());
-  const Chunk* cs = chunks.data();
-  const int nt = detail::threads_for(total);
-  if (nt <= 1) {
-    for (std::int64_t c = 0; c < nc; ++c) f(ts[cs[c].index].data + cs[c].begin, cs[c].end - cs[c].begin);
-  } else {
-#ifdef GDCORE_OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static)
-#endif
-    for (std::int64_t c = 0; c < nc; ++c) f(ts[cs[c].index].data + cs[c].begin, cs[c].end - cs[c].begin);
+  if (count > 0 && ts == nullptr) throw std::invalid_argument("tensor list is null");
+  thread_local std::vector<std::int64_t> offsets;
+  offsets.resize(count + 1);
+  offsets[0] = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    if (ts[i].size < 0) throw std::invalid_argument("negative tensor size");
+    if (ts[i].size > 0 && ts[i].data == nullptr) throw std::invalid_argument("null tensor data");
+    offsets[i + 1] = offsets[i] + ts[i].size;
   }
+  detail::for_each_share(offsets.data(), count, detail::threads_for(offsets[count]),
+                         [&](std::size_t t, std::int64_t b, std::int64_t e) {
+                           f(ts[t].data + b, e - b);
+                         });
 }
 
 template <class T>

@@ -2,11 +2,16 @@
 // driver shared by the optimizer and clipping entry points.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "kernel_table.hpp"
+
+#ifdef GDCORE_OPENMP
+#include <omp.h>
+#endif
 
 namespace gd::detail {
 
@@ -39,8 +44,59 @@ struct Chunk {
 /// so a tensor's split does not depend on the thread count.
 inline constexpr std::int64_t kChunk = 1 << 13;
 
+/// Run body(tensor_index, begin, end) over every element of the tensors of
+/// the given sizes, on `nt` threads: thread t takes the t-th equal share of
+/// the concatenated index space (cut at multiples of 64 elements), so the
+/// work is balanced whatever the tensor sizes.  Elementwise kernels give the
+/// same bits whatever the split.
+template <class Body>
+void for_each_share(const std::int64_t* offsets /* count + 1 prefix sums */, std::size_t count,
+                    int nt, Body&& body);
+
 /// Split tensors of the given sizes into chunks of at most `chunk` elements.
 void make_chunks(const std::int64_t* sizes, std::size_t count, std::int64_t chunk,
                  std::vector<Chunk>& out, std::int64_t& total);
+
+template <class Body>
+void share_range(const std::int64_t* offsets, std::size_t count, std::int64_t lo, std::int64_t hi,
+                 Body& body) {
+  if (lo >= hi) return;
+  // First tensor whose range ends after lo (binary search over prefix sums).
+  std::size_t a = 0, b = count;
+  while (a < b) {
+    const std::size_t mid = (a + b) / 2;
+    if (offsets[mid + 1] <= lo)
+      a = mid + 1;
+    else
+      b = mid;
+  }
+  for (std::size_t t = a; t < count && offsets[t] < hi; ++t) {
+    const std::int64_t begin = std::max(lo, offsets[t]) - offsets[t];
+    const std::int64_t end = std::min(hi, offsets[t + 1]) - offsets[t];
+    if (begin < end) body(t, begin, end);
+  }
+}
+
+template <class Body>
+void for_each_share(const std::int64_t* offsets, std::size_t count, int nt, Body&& body) {
+  const std::int64_t total = offsets[count];
+  if (nt <= 1 || total == 0) {
+    share_range(offsets, count, 0, total, body);
+    return;
+  }
+#ifdef GDCORE_OPENMP
+#pragma omp parallel num_threads(nt)
+  {
+    const std::int64_t t = omp_get_thread_num(), n = omp_get_num_threads();
+    auto cut = [&](std::int64_t k) {
+      if (k >= n) return total;
+      return std::min(total, (total * k / n) & ~std::int64_t(63));
+    };
+    share_range(offsets, count, cut(t), cut(t + 1), body);
+  }
+#else
+  share_range(offsets, count, 0, total, body);
+#endif
+}
 
 }  // namespace gd::detail

@@ -58,34 +58,25 @@ void check_tensors(const ParamSlot<T>* ts, std::size_t count, unsigned state_mas
   }
 }
 
-// Run `fn` over every tensor, in fixed chunks, on as many threads as pay off.
+// Run this ISA's kernel over every tensor, the elements shared evenly
+// between as many threads as pay off.
 template <class T, class C>
 void run(detail::Optim kind, const std::vector<C>& coeffs, ParamSlot<T>* ts, std::size_t count) {
-  thread_local std::vector<std::int64_t> sizes;
-  thread_local std::vector<Chunk> chunks;
-  sizes.resize(count);
-  for (std::size_t i = 0; i < count; ++i) sizes[i] = ts[i].size;
-  std::int64_t total = 0;
-  detail::make_chunks(sizes.data(), count, detail::kChunk, chunks, total);
+  thread_local std::vector<std::int64_t> offsets;
+  offsets.resize(count + 1);
+  offsets[0] = 0;
+  for (std::size_t i = 0; i < count; ++i) offsets[i + 1] = offsets[i] + ts[i].size;
   const auto& table = detail::active_table();
   detail::StepRange<T> fn;
   if constexpr (std::is_same_v<T, float>)
     fn = table.step_f32[kind];
   else
     fn = table.step_f64[kind];
-  const std::int64_t nchunks = std::int64_t(chunks.size());
-  const Chunk* cs = chunks.data();
-  const int nt = detail::threads_for(total);
-  if (nt <= 1) {
-    for (std::int64_t c = 0; c < nchunks; ++c)
-      fn(&coeffs[cs[c].index], ts[cs[c].index], cs[c].begin, cs[c].end);
-  } else {
-#ifdef GDCORE_OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static)
-#endif
-    for (std::int64_t c = 0; c < nchunks; ++c)
-      fn(&coeffs[cs[c].index], ts[cs[c].index], cs[c].begin, cs[c].end);
-  }
+  const C* cs = coeffs.data();
+  detail::for_each_share(offsets.data(), count, detail::threads_for(offsets[count]),
+                         [&](std::size_t t, std::int64_t b, std::int64_t e) {
+                           fn(&cs[t], ts[t], b, e);
+                         });
   for (std::size_t i = 0; i < count; ++i) ts[i].step += 1;
 }
 
