@@ -271,12 +271,24 @@ void validate(const SGDOptions& o) {
   if (o.nesterov && (o.momentum <= 0.0 || o.dampening != 0.0))
     throw std::invalid_argument("nesterov momentum requires a momentum > 0 and zero dampening");
 }
-void validate(const AdamOptions& o) {
+namespace {
+// The Adam family's common options: lr, betas, eps, weight_decay.
+template <class O>
+void check_adam_family(const O& o) {
   check_nonneg("lr", o.lr);
   check_beta("beta1 (betas[0])", o.beta1);
   check_beta("beta2 (betas[1])", o.beta2);
   check_nonneg("eps", o.eps);
   check_nonneg("weight_decay", o.weight_decay);
+}
+}  // namespace
+
+void validate(const AdamOptions& o) { check_adam_family(o); }
+void validate(const AdamaxOptions& o) { check_adam_family(o); }
+void validate(const RAdamOptions& o) { check_adam_family(o); }
+void validate(const NAdamOptions& o) {
+  check_adam_family(o);
+  check_nonneg("momentum_decay", o.momentum_decay);
 }
 void validate(const RMSpropOptions& o) {
   check_nonneg("lr", o.lr);
@@ -294,28 +306,6 @@ void validate(const AdagradOptions& o) {
 void validate(const AdadeltaOptions& o) {
   check_nonneg("lr", o.lr);
   check_unit("rho", o.rho);
-  check_nonneg("eps", o.eps);
-  check_nonneg("weight_decay", o.weight_decay);
-}
-void validate(const AdamaxOptions& o) {
-  check_nonneg("lr", o.lr);
-  check_beta("beta1 (betas[0])", o.beta1);
-  check_beta("beta2 (betas[1])", o.beta2);
-  check_nonneg("eps", o.eps);
-  check_nonneg("weight_decay", o.weight_decay);
-}
-void validate(const NAdamOptions& o) {
-  check_nonneg("lr", o.lr);
-  check_beta("beta1 (betas[0])", o.beta1);
-  check_beta("beta2 (betas[1])", o.beta2);
-  check_nonneg("eps", o.eps);
-  check_nonneg("weight_decay", o.weight_decay);
-  check_nonneg("momentum_decay", o.momentum_decay);
-}
-void validate(const RAdamOptions& o) {
-  check_nonneg("lr", o.lr);
-  check_beta("beta1 (betas[0])", o.beta1);
-  check_beta("beta2 (betas[1])", o.beta2);
   check_nonneg("eps", o.eps);
   check_nonneg("weight_decay", o.weight_decay);
 }
