@@ -34,8 +34,12 @@ def _median_times(fns: Dict[str, Callable[[], None]], repeats: int, inner: int) 
         for _ in range(max(1, inner // 4)):
             f()
     samples: Dict[str, List[float]] = {k: [] for k in fns}
-    for _ in range(repeats):
-        for k, f in fns.items():
+    names = list(fns)
+    for r in range(repeats):
+        # Rotate the order every repeat so that no candidate always runs
+        # right after the same neighbour (caches, page faults, clock boosts).
+        for k in names[r % len(names) :] + names[: r % len(names)]:
+            f = fns[k]
             t0 = time.perf_counter()
             for _ in range(inner):
                 f()
@@ -52,19 +56,29 @@ def stream_bandwidth(n: int = 50_000_000, repeats: int = 7) -> float:
     return 3 * 4 * n / t / 1e9
 
 
-def _numpy_adam(p, g, m, v, lr=1e-3, b1=0.9, b2=0.999, eps=1e-8, t=1):
+def _numpy_adam(p, g, m, v, tmp, lr=1e-3, b1=0.9, b2=0.999, eps=1e-8, t=1):
+    """Adam in numpy as a careful user writes it: in place, one scratch array."""
     m *= b1
-    m += (1 - b1) * g
+    np.multiply(g, 1 - b1, out=tmp)
+    m += tmp
     v *= b2
-    v += (1 - b2) * g * g
-    denom = np.sqrt(v) / np.sqrt(1 - b2**t) + eps
-    p -= (lr / (1 - b1**t)) * m / denom
+    np.multiply(g, g, out=tmp)
+    tmp *= 1 - b2
+    v += tmp
+    np.sqrt(v, out=tmp)
+    tmp /= np.sqrt(1 - b2**t)
+    tmp += eps
+    np.divide(m, tmp, out=tmp)
+    tmp *= lr / (1 - b1**t)
+    p -= tmp
 
 
-def _numpy_sgd(p, g, buf, lr=1e-3, mu=0.9):
+def _numpy_sgd(p, g, buf, tmp, lr=1e-3, mu=0.9):
+    """SGD with momentum in numpy, in place."""
     buf *= mu
     buf += g
-    p -= lr * buf
+    np.multiply(buf, lr, out=tmp)
+    p -= tmp
 
 
 def _try_torch():
@@ -89,11 +103,12 @@ def _rows_large(sizes: Sequence[int], repeats: int, torch) -> List[Tuple]:
             if name == "adam":
                 opt = Adam([pg], lr=1e-3)
                 mn, vn, pn = np.zeros(n, np.float32), np.zeros(n, np.float32), p.copy()
-                fns["numpy"] = lambda pn=pn, mn=mn, vn=vn: _numpy_adam(pn, g, mn, vn)
+                tmp = np.empty(n, np.float32)
+                fns["numpy"] = lambda pn=pn, mn=mn, vn=vn, tmp=tmp: _numpy_adam(pn, g, mn, vn, tmp)
             else:
                 opt = SGD([pg], lr=1e-3, momentum=0.9)
-                bn, pn = np.zeros(n, np.float32), p.copy()
-                fns["numpy"] = lambda pn=pn, bn=bn: _numpy_sgd(pn, g, bn)
+                bn, pn, tmp = np.zeros(n, np.float32), p.copy(), np.empty(n, np.float32)
+                fns["numpy"] = lambda pn=pn, bn=bn, tmp=tmp: _numpy_sgd(pn, g, bn, tmp)
             fns["gdcore"] = lambda opt=opt: opt.step([g])
             if n >= STREAM_MIN:
                 # The roofline, measured side by side with the candidates.
@@ -107,7 +122,7 @@ def _rows_large(sizes: Sequence[int], repeats: int, torch) -> List[Tuple]:
                 else:
                     topt = torch.optim.SGD([tp], lr=1e-3, momentum=0.9)
                 fns["torch"] = topt.step
-            t = _median_times(fns, repeats, inner)
+            t = _median_times(fns, repeats if n < STREAM_MIN else max(repeats, 11), inner)
             gbs = bytes_per * n / t["gdcore"] / 1e9
             if "stream" in t:
                 t["stream_gbs"] = 3 * 4 * n / t.pop("stream") / 1e9
