@@ -5,6 +5,7 @@ namespace gd::python {
 void register_runtime(pybind11::module_& m);
 void register_optim(pybind11::module_& m);
 void register_clip(pybind11::module_& m);
+void register_losses(pybind11::module_& m);
 }  // namespace gd::python
 
 PYBIND11_MODULE(_core, m) {
@@ -12,4 +13,5 @@ PYBIND11_MODULE(_core, m) {
   gd::python::register_runtime(m);
   gd::python::register_optim(m);
   gd::python::register_clip(m);
+  gd::python::register_losses(m);
 }

@@ -1,0 +1,272 @@
+"""Plots of optimisation runs (the ``plot`` extra: matplotlib).
+
+Every function draws on a new :class:`matplotlib.figure.Figure` (or on the
+``ax`` you pass), returns ``(fig, ax)``, and saves a PNG when ``out`` is given.
+No pyplot state is touched, so the functions are safe in scripts, servers and
+headless machines.  Importing gdcore does not import matplotlib; calling a
+function here without it raises ImportError naming the extra.
+
+>>> import gdcore as gd                                   # doctest: +SKIP
+>>> from gdcore import plot, landscapes                   # doctest: +SKIP
+>>> r = gd.minimize(landscapes.Rosenbrock(), [-1.5, 2.0], jac=True)   # doctest: +SKIP
+>>> fig, ax = plot.plot_landscape(landscapes.Rosenbrock(), {"adam": r.trajectory_x},
+...                               out="rosenbrock.png")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+__all__ = ["animate_race", "plot_landscape", "plot_loss_curves", "plot_schedule"]
+
+Curve = Union[Sequence[float], np.ndarray, Tuple[Sequence[float], Sequence[float]]]
+
+
+def _mpl():
+    try:
+        import matplotlib
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError:  # pragma: no cover - exercised only without matplotlib
+        raise ImportError(
+            "gdcore.plot needs matplotlib; install the extra: pip install 'gdcore[plot]'"
+        ) from None
+    return matplotlib, Figure, FigureCanvasAgg
+
+
+def _new_axes(ax, figsize=(6.0, 4.5)):
+    _, Figure, FigureCanvasAgg = _mpl()
+    if ax is not None:
+        return ax.figure, ax
+    fig = Figure(figsize=figsize, dpi=100, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig, fig.add_subplot(1, 1, 1)
+
+
+def _save(fig, out: Optional[Union[str, os.PathLike]]) -> None:
+    if out is not None:
+        fig.savefig(os.fspath(out), format="png")
+
+
+def _grid(landscape: Any, resolution: int):
+    (x0, x1), (y0, y1) = landscape.domain
+    xs = np.linspace(x0, x1, resolution)
+    ys = np.linspace(y0, y1, resolution)
+    X, Y = np.meshgrid(xs, ys)
+    Z = np.asarray(landscape.value(np.stack([X, Y])), dtype=float)
+    return X, Y, Z
+
+
+def _contour(ax, landscape: Any, resolution: int, log: bool):
+    X, Y, Z = _grid(landscape, resolution)
+    if log:
+        shift = Z.min()
+        Zp = np.log10(Z - shift + 1e-3)
+        cs = ax.contourf(X, Y, Zp, levels=30, cmap="viridis", alpha=0.85)
+        label = "log10(f - min f)"
+    else:
+        cs = ax.contourf(X, Y, Z, levels=30, cmap="viridis", alpha=0.85)
+        label = "f"
+    ax.figure.colorbar(cs, ax=ax, label=label)
+    for m in getattr(landscape, "minima", []) or []:
+        ax.plot([m[0]], [m[1]], marker="*", color="white", markersize=14, markeredgecolor="black")
+    (x0, x1), (y0, y1) = landscape.domain
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    ax.set_title(getattr(landscape, "name", type(landscape).__name__))
+
+
+def plot_landscape(
+    landscape: Any,
+    trajectories: Optional[Mapping[str, np.ndarray]] = None,
+    ax: Any = None,
+    resolution: int = 200,
+    log: bool = True,
+    out: Optional[Union[str, os.PathLike]] = None,
+):
+    """Contour plot of a 2-D landscape with optimizer trajectories.
+
+    Args:
+      landscape: an object with ``value`` (vectorised over a stacked (2, ...)
+        array) and ``domain`` ((xmin, xmax), (ymin, ymax)); ``minima`` are
+        marked with stars.  See :mod:`gdcore.landscapes`.
+      trajectories: name -> array of shape (m, 2) of visited points.
+      ax: draw on these axes instead of a new figure.
+      resolution: grid points per axis.
+      log: colour by log10(f - min f), which shows valleys.
+      out: save a PNG here.
+
+    Returns:
+      (fig, ax)
+    """
+    fig, ax = _new_axes(ax)
+    _contour(ax, landscape, resolution, log)
+    for name, traj in (trajectories or {}).items():
+        t = np.asarray(traj, dtype=float)
+        if t.ndim != 2 or t.shape[1] != 2:
+            raise ValueError(f"trajectory '{name}' must have shape (m, 2), got {t.shape}")
+        (line,) = ax.plot(t[:, 0], t[:, 1], lw=1.5, label=name)
+        ax.plot(t[-1:, 0], t[-1:, 1], "o", color=line.get_color())
+    if trajectories:
+        ax.legend(loc="upper left", fontsize=8)
+    _save(fig, out)
+    return fig, ax
+
+
+def _as_xy(curve: Curve) -> Tuple[np.ndarray, np.ndarray]:
+    if isinstance(curve, tuple) and len(curve) == 2:
+        x, y = np.asarray(curve[0], float), np.asarray(curve[1], float)
+    else:
+        y = np.asarray(curve, float)
+        x = np.arange(len(y), dtype=float)
+    if x.shape != y.shape or y.ndim != 1:
+        raise ValueError("a curve is a 1-D array of values or a pair (x, values) of equal length")
+    return x, y
+
+
+def plot_loss_curves(
+    curves: Mapping[str, Curve],
+    grad_norms: Optional[Mapping[str, Curve]] = None,
+    xlabel: str = "iteration",
+    ylabel: str = "loss",
+    logy: bool = True,
+    logx: bool = False,
+    title: Optional[str] = None,
+    ax: Any = None,
+    out: Optional[Union[str, os.PathLike]] = None,
+):
+    """Loss curves (and optionally gradient-norm curves, dashed, on a second
+    axis) against iteration or time.
+
+    Args:
+      curves: name -> values, or name -> (x, values) (e.g. seconds).
+      grad_norms: the same form; drawn dashed on a twin y axis.
+      xlabel, ylabel, title: labels.
+      logy, logx: logarithmic axes (non-positive values are clipped).
+      ax: draw on these axes instead of a new figure.
+      out: save a PNG here.
+
+    Returns:
+      (fig, ax)
+    """
+    fig, ax = _new_axes(ax)
+    colors = {}
+    for name, c in curves.items():
+        x, y = _as_xy(c)
+        if logy:
+            y = np.where(y > 0, y, np.nan)  # a log axis cannot show <= 0
+        (line,) = ax.plot(x, y, label=name, lw=1.5)
+        colors[name] = line.get_color()
+    if logy:
+        ax.set_yscale("log")
+    if logx:
+        ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if grad_norms:
+        ax2 = ax.twinx()
+        for name, c in grad_norms.items():
+            x, y = _as_xy(c)
+            ax2.plot(x, np.where(y > 0, y, np.nan), ls="--", lw=1.0, color=colors.get(name))
+        ax2.set_yscale("log")
+        ax2.set_ylabel("gradient norm (dashed)")
+    if title:
+        ax.set_title(title)
+    if curves:
+        ax.legend(fontsize=8)
+    ax.grid(True, which="both", alpha=0.3)
+    _save(fig, out)
+    return fig, ax
+
+
+def plot_schedule(
+    schedule: Callable[[Any], Any],
+    steps: int,
+    ax: Any = None,
+    label: Optional[str] = None,
+    logy: bool = False,
+    out: Optional[Union[str, os.PathLike]] = None,
+):
+    """A learning-rate schedule against the step number 0 .. steps-1.
+
+    Args:
+      schedule: a callable of the step (a :mod:`gdcore.schedules` schedule is
+        evaluated vectorised; any other callable point by point).
+      steps: how many steps to draw.
+      ax, label, logy, out: as for the other functions.
+
+    Returns:
+      (fig, ax)
+    """
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+        raise ValueError(f"steps must be an int >= 1, got {steps!r}")
+    fig, ax = _new_axes(ax)
+    k = np.arange(int(steps))
+    try:
+        lr = np.asarray(schedule(k), dtype=float)
+        if lr.shape != k.shape:
+            raise TypeError
+    except (TypeError, ValueError):
+        lr = np.array([float(schedule(int(i))) for i in k])
+    ax.plot(k, lr, lw=1.5, label=label or repr(schedule)[:60])
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel("step")
+    ax.set_ylabel("learning rate")
+    ax.legend(fontsize=8)
+    ax.grid(True, alpha=0.3)
+    _save(fig, out)
+    return fig, ax
+
+
+def animate_race(
+    landscape: Any,
+    trajectories: Mapping[str, np.ndarray],
+    out: Union[str, os.PathLike],
+    frames: int = 60,
+    fps: int = 15,
+    resolution: int = 150,
+):
+    """An animated GIF of optimizers racing on a 2-D landscape.
+
+    Each trajectory is resampled to ``frames`` points (by iteration), and the
+    frames draw every path up to that point.  Needs matplotlib with Pillow
+    (matplotlib's own dependency).
+
+    Returns:
+      (fig, ax) of the last frame.
+    """
+    matplotlib, _, _ = _mpl()
+    from matplotlib.animation import FuncAnimation, PillowWriter
+
+    fig, ax = _new_axes(None)
+    _contour(ax, landscape, resolution, True)
+    paths = {}
+    for name, traj in trajectories.items():
+        t = np.asarray(traj, dtype=float)
+        if t.ndim != 2 or t.shape[1] != 2 or len(t) == 0:
+            raise ValueError(f"trajectory '{name}' must have shape (m, 2), m >= 1")
+        idx = np.unique(np.linspace(0, len(t) - 1, frames).round().astype(int))
+        idx = np.concatenate([idx, np.full(frames - len(idx), idx[-1])]) if len(idx) < frames else idx
+        paths[name] = t[idx]
+    lines = {}
+    heads = {}
+    for name in paths:
+        (lines[name],) = ax.plot([], [], lw=1.5, label=name)
+        (heads[name],) = ax.plot([], [], "o", color=lines[name].get_color())
+    ax.legend(loc="upper left", fontsize=8)
+
+    def draw(i):
+        for name, p in paths.items():
+            lines[name].set_data(p[: i + 1, 0], p[: i + 1, 1])
+            heads[name].set_data(p[i : i + 1, 0], p[i : i + 1, 1])
+        return list(lines.values()) + list(heads.values())
+
+    anim = FuncAnimation(fig, draw, frames=frames, blit=False)
+    anim.save(os.fspath(out), writer=PillowWriter(fps=fps))
+    return fig, ax

@@ -1,0 +1,114 @@
+"""gdcore.plot: every function writes a valid PNG (headless Agg), returns
+(fig, ax), and needs matplotlib only when called."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+matplotlib = pytest.importorskip("matplotlib")
+
+from gdcore import plot  # noqa: E402
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+class Bowl:
+    """A 2-D test landscape written here, independent of gdcore.landscapes."""
+
+    name = "bowl"
+    domain = ((-2.0, 2.0), (-1.0, 3.0))
+    minima = [np.array([0.0, 1.0])]
+
+    def value(self, x):
+        x = np.asarray(x, float)
+        return x[0] ** 2 + 3 * (x[1] - 1) ** 2
+
+
+def _check_png(path, min_size=(100, 100)):
+    data = path.read_bytes()
+    assert data[:8] == PNG_MAGIC
+    img = matplotlib.image.imread(str(path))
+    assert img.ndim == 3 and img.shape[0] >= min_size[0] and img.shape[1] >= min_size[1]
+    # not a blank canvas
+    assert float(img[..., :3].std()) > 0.01
+
+
+def test_plot_landscape_png(tmp_path):
+    t = np.array([[-1.5, 2.5], [-1.0, 2.0], [-0.2, 1.1], [0.0, 1.0]])
+    fig, ax = plot.plot_landscape(Bowl(), {"path": t}, out=tmp_path / "l.png", resolution=60)
+    _check_png(tmp_path / "l.png")
+    assert ax.get_title() == "bowl"
+    assert [line.get_label() for line in ax.get_lines() if not line.get_label().startswith("_")] == ["path"]
+    np.testing.assert_array_equal(ax.get_lines()[1].get_xydata(), t)
+
+
+def test_plot_landscape_rejects_bad_trajectory(tmp_path):
+    with pytest.raises(ValueError, match="shape"):
+        plot.plot_landscape(Bowl(), {"bad": np.zeros((3, 3))}, resolution=20)
+
+
+def test_plot_loss_curves_png(tmp_path):
+    it = np.arange(50)
+    fig, ax = plot.plot_loss_curves(
+        {"a": np.exp(-0.1 * it), "b": (it * 0.01, 1.0 / (1 + it))},
+        grad_norms={"a": np.exp(-0.05 * it)},
+        out=tmp_path / "c.png",
+    )
+    _check_png(tmp_path / "c.png")
+    assert ax.get_yscale() == "log"
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert labels == ["a", "b"]
+    np.testing.assert_allclose(ax.get_lines()[1].get_xdata(), it * 0.01)
+
+
+def test_plot_loss_curves_rejects_mismatched_pair():
+    with pytest.raises(ValueError, match="equal length"):
+        plot.plot_loss_curves({"a": ([0, 1, 2], [1.0, 2.0])})
+
+
+def test_plot_schedule_png(tmp_path):
+    calls = []
+
+    def sched(k):  # a scalar-only callable: evaluated point by point
+        if isinstance(k, np.ndarray):
+            raise TypeError("scalar only")
+        calls.append(k)
+        return 0.1 * 0.5 ** (k // 10)
+
+    fig, ax = plot.plot_schedule(sched, 40, out=tmp_path / "s.png")
+    _check_png(tmp_path / "s.png")
+    assert calls == list(range(40))
+    y = ax.get_lines()[0].get_ydata()
+    np.testing.assert_allclose(y, [0.1 * 0.5 ** (k // 10) for k in range(40)])
+    with pytest.raises(ValueError, match="steps"):
+        plot.plot_schedule(sched, 0)
+
+
+def test_animate_race_gif(tmp_path):
+    t1 = np.linspace([-1.5, 2.5], [0.0, 1.0], 200)
+    t2 = np.linspace([1.5, -0.5], [0.0, 1.0], 7)
+    plot.animate_race(Bowl(), {"one": t1, "two": t2}, tmp_path / "r.gif", frames=12, resolution=40)
+    data = (tmp_path / "r.gif").read_bytes()
+    assert data[:6] in (b"GIF87a", b"GIF89a")
+    from PIL import Image
+
+    with Image.open(tmp_path / "r.gif") as im:
+        assert im.n_frames == 12
+
+
+def test_import_gdcore_does_not_import_matplotlib():
+    code = "import sys, gdcore, gdcore.plot; assert 'matplotlib' not in sys.modules, 'imported'"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_clear_import_error_without_matplotlib(monkeypatch):
+    for name in list(sys.modules):
+        if name == "matplotlib" or name.startswith("matplotlib."):
+            monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    with pytest.raises(ImportError, match=r"gdcore\[plot\]"):
+        plot.plot_schedule(lambda k: 0.1, 10)
