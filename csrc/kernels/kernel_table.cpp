@@ -25,6 +25,8 @@ void clamp_f32(float*, int64_t, float);
 void clamp_f64(double*, int64_t, double);
 void axpy_f32(float*, const float*, int64_t, float);
 void axpy_f64(double*, const double*, int64_t, double);
+float dot_f32(const float*, const float*, int64_t);
+double dot_f64(const double*, const double*, int64_t);
 
 #define GDCORE_STR2(x) #x
 #define GDCORE_STR(x) GDCORE_STR2(x)
@@ -44,6 +46,8 @@ const detail::KernelTable& kernel_table() {
       clamp_f64,
       axpy_f32,
       axpy_f64,
+      dot_f32,
+      dot_f64,
   };
   return table;
 }

@@ -72,6 +72,9 @@ struct KernelTable {
   void (*clamp_f64)(double* x, std::int64_t n, double bound);
   void (*axpy_f32)(float* a, const float* b, std::int64_t n, float alpha);
   void (*axpy_f64)(double* a, const double* b, std::int64_t n, double alpha);
+  // Fixed-order dot product (16 partial sums).
+  float (*dot_f32)(const float* x, const float* w, std::int64_t n);
+  double (*dot_f64)(const double* x, const double* w, std::int64_t n);
 };
 
 }  // namespace gd::detail

@@ -1,0 +1,168 @@
+// Bindings of gdcore/linear.hpp: the fused mini-batch epoch and the decision
+// function of linear models.  Validation only; no numerics here.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <cstdint>
+#include <string>
+
+#include "buffers.hpp"
+#include "gdcore/linear.hpp"
+#include "optim_options.hpp"
+
+namespace gd::python {
+namespace py = pybind11;
+
+namespace {
+
+ArrayView matrix(const py::handle& X) {
+  ArrayView v = view_float_array(X.ptr(), Name{"X"});
+  if (v.ndim != 2) throw py::value_error("X must be 2-D");
+  if (!v.c_contiguous || !v.aligned) throw py::value_error("X must be C-contiguous");
+  return v;
+}
+
+ArrayView vector_of(const py::handle& a, const char* what, std::int64_t n, DType dt,
+                    bool writeable) {
+  ArrayView v = writeable ? view_inplace_array(a.ptr(), Name{what}) : view_float_array(a.ptr(), Name{what});
+  if (v.ndim != 1 || v.size != n)
+    throw py::value_error(std::string(what) + " must be 1-D with " + std::to_string(n) +
+                          " elements, got shape " + shape_str(v));
+  if (v.dtype != dt)
+    throw py::value_error(std::string(what) + " must have dtype " + dtype_name(dt));
+  if (!v.c_contiguous || !v.aligned) throw py::value_error(std::string(what) + " must be contiguous");
+  return v;
+}
+
+template <class T>
+void fill_states(ParamSlot<T>& slot, const py::list& states, std::int64_t n, DType dt,
+                 const char* what) {
+  if (states.size() > 3) throw py::value_error("at most 3 state buffers");
+  for (std::size_t k = 0; k < states.size(); ++k) {
+    if (states[k].is_none()) continue;
+    ArrayView v = vector_of(states[k], what, n, dt, true);
+    slot.state[k] = static_cast<T*>(v.data);
+  }
+}
+
+template <class T>
+double run_epoch(const ArrayView& X, const py::handle& y, const py::object& sw,
+                 const py::array_t<std::int64_t, py::array::c_style>& order, const Loss& loss,
+                 const MinibatchOptions& mo, const OptimizerOptions& opt,
+                 const py::array_t<double, py::array::c_style>& lr, const py::handle& coef,
+                 const py::handle& intercept, const py::list& coef_states,
+                 const py::list& intercept_states,
+                 py::array_t<std::int64_t, py::array::c_style>& counters,
+                 py::array_t<double, py::array::c_style>& scalars) {
+  (void)loss;
+  const DType dt = X.dtype;
+  const std::int64_t n = X.shape[0], d = X.shape[1];
+  DenseData<T> data;
+  data.X = static_cast<const T*>(X.data);
+  data.n = n;
+  data.d = d;
+  data.y = static_cast<const T*>(vector_of(y, "y", n, dt, false).data);
+  if (!sw.is_none()) data.sample_weight = static_cast<const T*>(vector_of(sw, "sample_weight", n, dt, false).data);
+  if (order.ndim() != 1) throw py::value_error("order must be 1-D");
+  const std::int64_t count = order.shape(0);
+  const std::int64_t nbatches = (count + mo.batch_size - 1) / std::max<std::int64_t>(1, mo.batch_size);
+  if (lr.ndim() != 1 || lr.shape(0) != nbatches)
+    throw py::value_error("lr must hold one learning rate per batch (" + std::to_string(nbatches) + ")");
+  if (counters.ndim() != 1 || counters.shape(0) != 4 || scalars.ndim() != 1 || scalars.shape(0) != 2)
+    throw py::value_error("counters must have 4 int64 entries and scalars 2 float64 entries");
+  LinearModel<T> model;
+  model.coef.param = static_cast<T*>(vector_of(coef, "coef", d, dt, true).data);
+  model.coef.size = d;
+  model.intercept.param = static_cast<T*>(vector_of(intercept, "intercept", 1, dt, true).data);
+  model.intercept.size = 1;
+  fill_states(model.coef, coef_states, d, dt, "coef state");
+  fill_states(model.intercept, intercept_states, 1, dt, "intercept state");
+  auto c = counters.mutable_unchecked<1>();
+  auto s = scalars.mutable_unchecked<1>();
+  model.coef.step = c(0);
+  model.intercept.step = c(1);
+  model.coef.initialized = std::uint8_t(c(2) != 0);
+  model.intercept.initialized = std::uint8_t(c(3) != 0);
+  model.coef.scalar = s(0);
+  model.intercept.scalar = s(1);
+  double total;
+  {
+    py::gil_scoped_release release;
+    total = gd::minibatch_epoch(data, order.data(), count, mo, opt, lr.data(), model);
+  }
+  c(0) = model.coef.step;
+  c(1) = model.intercept.step;
+  c(2) = model.coef.initialized;
+  c(3) = model.intercept.initialized;
+  s(0) = model.coef.scalar;
+  s(1) = model.intercept.scalar;
+  return total;
+}
+
+}  // namespace
+
+void register_linear(py::module_& m) {
+  m.def(
+      "minibatch_epoch",
+      [](const py::object& X, const py::object& y, const py::object& sample_weight,
+         const py::array_t<std::int64_t, py::array::c_style>& order, int loss_kind,
+         double loss_param, int penalty, double alpha, double l1_ratio, bool fit_intercept,
+         std::int64_t batch_size, const std::string& optimizer, const py::tuple& hyper,
+         const py::array_t<double, py::array::c_style>& lr, const py::object& coef,
+         const py::object& intercept, const py::list& coef_states,
+         const py::list& intercept_states, py::array_t<std::int64_t, py::array::c_style>& counters,
+         py::array_t<double, py::array::c_style>& scalars) {
+        const ArrayView xv = matrix(X);
+        if (penalty < 0 || penalty > 3) throw py::value_error("unknown penalty");
+        if (loss_kind < 0 || loss_kind > 7) throw py::value_error("unknown loss");
+        Loss loss{LossKind(loss_kind), loss_param};
+        MinibatchOptions mo;
+        mo.loss = loss;
+        mo.penalty = Penalty(penalty);
+        mo.alpha = alpha;
+        mo.l1_ratio = l1_ratio;
+        mo.fit_intercept = fit_intercept;
+        mo.batch_size = batch_size;
+        if (batch_size < 1) throw py::value_error("batch_size must be >= 1");
+        const KindInfo& info = find_kind(optimizer);
+        const OptimizerOptions opt = to_variant(info.kind, read_hyper(info, hyper));
+        if (xv.dtype == DType::f32)
+          return run_epoch<float>(xv, y, sample_weight, order, loss, mo, opt, lr, coef, intercept,
+                                  coef_states, intercept_states, counters, scalars);
+        return run_epoch<double>(xv, y, sample_weight, order, loss, mo, opt, lr, coef, intercept,
+                                 coef_states, intercept_states, counters, scalars);
+      },
+      py::arg("X"), py::arg("y"), py::arg("sample_weight"), py::arg("order"), py::arg("loss_kind"),
+      py::arg("loss_param"), py::arg("penalty"), py::arg("alpha"), py::arg("l1_ratio"),
+      py::arg("fit_intercept"), py::arg("batch_size"), py::arg("optimizer"), py::arg("hyper"),
+      py::arg("lr"), py::arg("coef"), py::arg("intercept"), py::arg("coef_states"),
+      py::arg("intercept_states"), py::arg("counters"), py::arg("scalars"),
+      "One fused pass of mini-batch training; returns the summed weighted loss.");
+  m.def(
+      "decision_function",
+      [](const py::object& X, const py::object& coef, double intercept) {
+        const ArrayView xv = matrix(X);
+        const std::int64_t n = xv.shape[0], d = xv.shape[1];
+        const ArrayView wv = vector_of(coef, "coef", d, xv.dtype, false);
+        if (xv.dtype == DType::f32) {
+          py::array_t<float> out(n);
+          DenseData<float> data{static_cast<const float*>(xv.data), nullptr, nullptr, n, d};
+          float* o = out.mutable_data();
+          py::gil_scoped_release release;
+          gd::decision_function(data, static_cast<const float*>(wv.data), float(intercept), o);
+          py::gil_scoped_acquire acquire;
+          return py::array(out);
+        }
+        py::array_t<double> out(n);
+        DenseData<double> data{static_cast<const double*>(xv.data), nullptr, nullptr, n, d};
+        double* o = out.mutable_data();
+        {
+          py::gil_scoped_release release;
+          gd::decision_function(data, static_cast<const double*>(wv.data), intercept, o);
+        }
+        return py::array(out);
+      },
+      py::arg("X"), py::arg("coef"), py::arg("intercept"));
+}
+
+}  // namespace gd::python

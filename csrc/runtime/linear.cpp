@@ -1,0 +1,210 @@
+// Fused mini-batch epochs of linear models (see gdcore/linear.hpp).
+#include <algorithm>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <variant>
+#include <vector>
+
+#include "gdcore/linear.hpp"
+#include "internal.hpp"
+
+namespace gd {
+namespace {
+#include "loss_defs.inc"
+
+// Rows per gradient block: the partial gradients of blocks are summed in
+// block order, so the reduction does not depend on the thread count.
+constexpr std::int64_t kRowBlock = 64;
+
+template <class T>
+T dot(const detail::KernelTable& k, const T* x, const T* w, std::int64_t n) {
+  if constexpr (std::is_same_v<T, float>)
+    return k.dot_f32(x, w, n);
+  else
+    return k.dot_f64(x, w, n);
+}
+
+template <class T>
+void axpy(const detail::KernelTable& k, T* a, const T* b, std::int64_t n, T alpha) {
+  if constexpr (std::is_same_v<T, float>)
+    k.axpy_f32(a, b, n, alpha);
+  else
+    k.axpy_f64(a, b, n, alpha);
+}
+
+template <class T>
+void apply_step(const OptimizerOptions& opt, double lr, ParamSlot<T>* slots, std::size_t n) {
+  std::visit(
+      [&](const auto& o0) {
+        auto o = o0;
+        o.lr = lr;
+        using O = std::decay_t<decltype(o)>;
+        if constexpr (std::is_same_v<O, SGDOptions>) sgd_step(o, slots, n);
+        else if constexpr (std::is_same_v<O, AdamOptions>) adam_step(o, slots, n);
+        else if constexpr (std::is_same_v<O, RMSpropOptions>) rmsprop_step(o, slots, n);
+        else if constexpr (std::is_same_v<O, AdagradOptions>) adagrad_step(o, slots, n);
+        else if constexpr (std::is_same_v<O, AdadeltaOptions>) adadelta_step(o, slots, n);
+        else if constexpr (std::is_same_v<O, AdamaxOptions>) adamax_step(o, slots, n);
+        else if constexpr (std::is_same_v<O, NAdamOptions>) nadam_step(o, slots, n);
+        else if constexpr (std::is_same_v<O, RAdamOptions>) radam_step(o, slots, n);
+        else lion_step(o, slots, n);
+      },
+      opt);
+}
+
+template <class T>
+void check_data(const DenseData<T>& data) {
+  if (data.n < 0 || data.d < 0) throw std::invalid_argument("negative data shape");
+  if (data.n > 0 && (data.X == nullptr || data.y == nullptr))
+    throw std::invalid_argument("null data");
+}
+
+template <class T>
+double epoch_impl(const DenseData<T>& data, const std::int64_t* order, std::int64_t count,
+                  const MinibatchOptions& o, const OptimizerOptions& opt, const double* lr,
+                  LinearModel<T>& model) {
+  check_data(data);
+  if (o.batch_size < 1) throw std::invalid_argument("batch_size must be >= 1");
+  if (!(o.alpha >= 0.0)) throw std::invalid_argument("alpha must be >= 0");
+  if (!(o.l1_ratio >= 0.0 && o.l1_ratio <= 1.0))
+    throw std::invalid_argument("l1_ratio must be in [0, 1]");
+  if (int(o.loss.kind) < 0 || int(o.loss.kind) > 7) throw std::invalid_argument("unknown loss");
+  if (count < 0 || (count > 0 && order == nullptr)) throw std::invalid_argument("bad row order");
+  for (std::int64_t i = 0; i < count; ++i)
+    if (order[i] < 0 || order[i] >= data.n)
+      throw std::invalid_argument("row index " + std::to_string(order[i]) + " outside [0, " +
+                                  std::to_string(data.n) + ")");
+  if (model.coef.size != data.d || model.coef.param == nullptr)
+    throw std::invalid_argument("coef must have one weight per feature");
+  if (model.intercept.size != 1 || model.intercept.param == nullptr)
+    throw std::invalid_argument("intercept must hold one value");
+  const std::int64_t nbatches = (count + o.batch_size - 1) / o.batch_size;
+  for (std::int64_t k = 0; k < nbatches; ++k)
+    if (!(lr[k] >= 0.0)) throw std::invalid_argument("learning rates must be >= 0");
+  std::visit([](const auto& oo) { gd::validate(oo); }, opt);
+
+  const auto& table = detail::active_table();
+  const std::int64_t d = data.d, bs = o.batch_size;
+  const int kind = int(o.loss.kind);
+  const T param = T(o.loss.param);
+  const T alpha = T(o.alpha), l1 = T(o.alpha * o.l1_ratio), l2 = T(o.alpha * (1.0 - o.l1_ratio));
+  T* w = model.coef.param;
+  T* b = model.intercept.param;
+
+  std::vector<T> resid(static_cast<std::size_t>(bs)), losses(static_cast<std::size_t>(bs));
+  const std::int64_t max_blocks = (bs + kRowBlock - 1) / kRowBlock;
+  std::vector<T> partial(static_cast<std::size_t>(max_blocks * d));
+  std::vector<T> gw(static_cast<std::size_t>(d));
+  T gb = T(0);
+  ParamSlot<T> slots[2] = {model.coef, model.intercept};
+  slots[0].grad = gw.data();
+  slots[1].grad = &gb;
+  double total = 0.0;
+
+  for (std::int64_t k = 0; k < nbatches; ++k) {
+    const std::int64_t start = k * bs, B = std::min(bs, count - start);
+    const std::int64_t* rows = order + start;
+    const T bias = *b;
+    const std::int64_t nb = (B + kRowBlock - 1) / kRowBlock;
+    const int nt = detail::threads_for(B * d * 4);
+    // Margins, residuals (dloss · weight), and per-block partial gradients.
+    auto block = [&](std::int64_t blk) {
+      T* part = partial.data() + blk * d;
+      std::fill(part, part + d, T(0));
+      const std::int64_t i1 = std::min(B, (blk + 1) * kRowBlock);
+      for (std::int64_t i = blk * kRowBlock; i < i1; ++i) {
+        const std::int64_t r = rows[i];
+        const T* x = data.X + r * d;
+        const T m = dot(table, x, w, d) + bias;
+        const T sw = data.sample_weight ? data.sample_weight[r] : T(1);
+        const T yi = data.y[r];
+        losses[std::size_t(i)] = sw * loss_value_elem<T>(kind, param, yi, m);
+        const T ri = sw * loss_derivative_elem<T>(kind, param, yi, m);
+        resid[std::size_t(i)] = ri;
+        if (ri != T(0)) axpy(table, part, x, d, ri);
+      }
+    };
+    if (nt <= 1 || nb == 1) {
+      for (std::int64_t blk = 0; blk < nb; ++blk) block(blk);
+    } else {
+#ifdef GDCORE_OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static)
+#endif
+      for (std::int64_t blk = 0; blk < nb; ++blk) block(blk);
+    }
+    // Fixed-order reductions.
+    std::copy(partial.begin(), partial.begin() + d, gw.begin());
+    for (std::int64_t blk = 1; blk < nb; ++blk) {
+      const T* part = partial.data() + blk * d;
+      for (std::int64_t j = 0; j < d; ++j) gw[std::size_t(j)] = gw[std::size_t(j)] + part[j];
+    }
+    T rsum = T(0);
+    for (std::int64_t i = 0; i < B; ++i) {
+      rsum = rsum + resid[std::size_t(i)];
+      total += double(losses[std::size_t(i)]);
+    }
+    const T inv = T(1) / T(B);
+    for (std::int64_t j = 0; j < d; ++j) {
+      T g = gw[std::size_t(j)] * inv;
+      const T wj = w[j];
+      switch (o.penalty) {
+        case Penalty::l2: g = g + alpha * wj; break;
+        case Penalty::l1: g = g + alpha * T((wj > T(0)) - (wj < T(0))); break;
+        case Penalty::elasticnet:
+          g = g + l1 * T((wj > T(0)) - (wj < T(0))) + l2 * wj;
+          break;
+        default: break;
+      }
+      gw[std::size_t(j)] = g;
+    }
+    gb = rsum * inv;
+    apply_step(opt, lr[k], slots, o.fit_intercept ? 2 : 1);
+  }
+  model.coef.step = slots[0].step;
+  model.coef.scalar = slots[0].scalar;
+  model.coef.initialized = slots[0].initialized;
+  model.intercept.step = slots[1].step;
+  model.intercept.scalar = slots[1].scalar;
+  model.intercept.initialized = slots[1].initialized;
+  return total;
+}
+
+template <class T>
+void decision_impl(const DenseData<T>& data, const T* w, T b, T* out) {
+  check_data(data);
+  const auto& table = detail::active_table();
+  const int nt = detail::threads_for(data.n * data.d / 4);
+  auto row = [&](std::int64_t i) { out[i] = dot(table, data.X + i * data.d, w, data.d) + b; };
+  if (nt <= 1) {
+    for (std::int64_t i = 0; i < data.n; ++i) row(i);
+  } else {
+#ifdef GDCORE_OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static)
+#endif
+    for (std::int64_t i = 0; i < data.n; ++i) row(i);
+  }
+}
+
+}  // namespace
+
+double minibatch_epoch(const DenseData<float>& data, const std::int64_t* order, std::int64_t count,
+                       const MinibatchOptions& o, const OptimizerOptions& opt, const double* lr,
+                       LinearModel<float>& model) {
+  return epoch_impl(data, order, count, o, opt, lr, model);
+}
+double minibatch_epoch(const DenseData<double>& data, const std::int64_t* order,
+                       std::int64_t count, const MinibatchOptions& o,
+                       const OptimizerOptions& opt, const double* lr,
+                       LinearModel<double>& model) {
+  return epoch_impl(data, order, count, o, opt, lr, model);
+}
+void decision_function(const DenseData<float>& data, const float* w, float b, float* out) {
+  decision_impl(data, w, b, out);
+}
+void decision_function(const DenseData<double>& data, const double* w, double b, double* out) {
+  decision_impl(data, w, b, out);
+}
+
+}  // namespace gd
