@@ -22,6 +22,7 @@ __all__ = [
     "get_cmake_dir",
     "get_include",
     "get_num_threads",
+    "losses",
     "optim",
     "set_isa",
     "set_num_threads",
@@ -100,4 +101,4 @@ if _env_isa and _env_isa != "auto":
     except ValueError as exc:
         raise ValueError(f"environment variable GDCORE_ISA={_env_isa!r}: {exc}") from None
 
-from . import optim  # noqa: E402
+from . import losses, optim  # noqa: E402

@@ -217,15 +217,18 @@ class MultinomialLogLoss:
 
     def _prep(self, y: Any, p: Any):
         p = np.asarray(p)
+        if p.dtype.kind not in "biuf":
+            raise TypeError(f"p must be real numbers, got dtype {p.dtype}")
         if p.ndim != 2:
             raise ValueError(f"p must be 2-D (n_samples, n_classes), got shape {p.shape}")
         dtype = np.float32 if p.dtype == np.float32 else np.float64
         y = np.asarray(y)
         if y.dtype.kind not in "iu":
-            if y.dtype.kind == "f" and np.all(np.mod(y, 1) == 0):
-                y = y.astype(np.int64)
-            else:
+            if y.dtype.kind != "f" or not np.all(np.isfinite(y)) or np.any(y != np.round(y)):
                 raise TypeError("y must hold integer class indices")
+            if y.size and (y.min() < 0 or y.max() >= p.shape[1]):
+                raise ValueError(f"class indices must lie in [0, {p.shape[1]})")
+            y = y.astype(np.int64)
         return np.ascontiguousarray(y, dtype=np.int64), np.ascontiguousarray(p, dtype=dtype)
 
     def value(self, y: Any, p: Any) -> np.ndarray:

@@ -109,12 +109,9 @@ class join(Schedule):
       >>> [s(k) for k in range(5)]
       [0.5, 0.75, 1.0, 0.5, 0.0]
 
-    Reference: optax ``join_schedules``.
-
-    Warning: each schedule restarts its step count at its boundary (as in
-    optax); torch's ``SequentialLR`` does the same for the schedulers it
-    chains, but also runs a step of the next scheduler at the milestone
-    itself, so their values can differ by one step.
+    References: optax ``join_schedules``; torch's ``SequentialLR`` with
+    ``milestones=boundaries`` gives the same rates (each scheduler restarts
+    at its milestone from its step 0).
     """
 
     __slots__ = ("schedules", "boundaries", "_b")
