@@ -59,6 +59,19 @@ WORKLOAD = textwrap.dedent(
     gd.optim.clip_grad_value_(gs, 0.001)
     for i, g in enumerate(gs):
         results[f"clip-{i}"] = g
+    # the fused linear-model epoch (dot products, axpy, loss definitions)
+    from gdcore import _core
+    for dtype in (np.float32, np.float64):
+        X = rng.standard_normal((300, 37)).astype(dtype)
+        y = np.where(rng.standard_normal(300) > 0, 1, -1).astype(dtype)
+        w, b = np.zeros(37, dtype), np.zeros(1, dtype)
+        st = [np.zeros(37, dtype), np.zeros(37, dtype)]
+        sb = [np.zeros(1, dtype), np.zeros(1, dtype)]
+        _core.minibatch_epoch(X, y, None, np.arange(300, dtype=np.int64), 4, 0.0, 3, 1e-3, 0.5,
+                              True, 32, "adam", (0.01, 0.9, 0.999, 1e-8, 0.0, False, False, False),
+                              np.full(10, 0.01), w, b, st, sb, np.zeros(4, np.int64), np.ones(2))
+        results[f"linear-{dtype.__name__}"] = np.concatenate([w, b])
+        results[f"decision-{dtype.__name__}"] = _core.decision_function(X, w, float(b[0]))
     np.savez(out, **results)
     """
 )

@@ -55,17 +55,17 @@ void apply_step(const OptimizerOptions& opt, double lr, ParamSlot<T>* slots, std
 }
 
 template <class T>
-void check_data(const DenseData<T>& data) {
+void check_data(const DenseData<T>& data, bool need_y) {
   if (data.n < 0 || data.d < 0) throw std::invalid_argument("negative data shape");
-  if (data.n > 0 && (data.X == nullptr || data.y == nullptr))
-    throw std::invalid_argument("null data");
+  if (data.n > 0 && data.d > 0 && data.X == nullptr) throw std::invalid_argument("null X");
+  if (need_y && data.n > 0 && data.y == nullptr) throw std::invalid_argument("null y");
 }
 
 template <class T>
 double epoch_impl(const DenseData<T>& data, const std::int64_t* order, std::int64_t count,
                   const MinibatchOptions& o, const OptimizerOptions& opt, const double* lr,
                   LinearModel<T>& model) {
-  check_data(data);
+  check_data(data, true);
   if (o.batch_size < 1) throw std::invalid_argument("batch_size must be >= 1");
   if (!(o.alpha >= 0.0)) throw std::invalid_argument("alpha must be >= 0");
   if (!(o.l1_ratio >= 0.0 && o.l1_ratio <= 1.0))
@@ -173,7 +173,7 @@ double epoch_impl(const DenseData<T>& data, const std::int64_t* order, std::int6
 
 template <class T>
 void decision_impl(const DenseData<T>& data, const T* w, T b, T* out) {
-  check_data(data);
+  check_data(data, false);
   const auto& table = detail::active_table();
   const int nt = detail::threads_for(data.n * data.d / 4);
   auto row = [&](std::int64_t i) { out[i] = dot(table, data.X + i * data.d, w, data.d) + b; };
