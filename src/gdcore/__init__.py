@@ -24,6 +24,7 @@ __all__ = [
     "get_num_threads",
     "losses",
     "optim",
+    "schedules",
     "set_isa",
     "set_num_threads",
 ]
@@ -101,4 +102,4 @@ if _env_isa and _env_isa != "auto":
     except ValueError as exc:
         raise ValueError(f"environment variable GDCORE_ISA={_env_isa!r}: {exc}") from None
 
-from . import losses, optim  # noqa: E402
+from . import losses, optim, schedules  # noqa: E402

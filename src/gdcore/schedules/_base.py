@@ -67,9 +67,7 @@ class Schedule:
                 raise ValueError(f"step must be >= 0, got {step}")
             return self._scalar(step)
         k, shape = _steps_array(step)
-        with np.errstate(over="ignore"):
-            out = self._array(k)
-        return np.asarray(out, dtype=np.float64).reshape(shape)
+        return np.asarray(self._array(k), dtype=np.float64).reshape(shape)
 
     def _scalar(self, k: int) -> float:  # pragma: no cover - abstract
         raise NotImplementedError

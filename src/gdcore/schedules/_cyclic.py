@@ -171,7 +171,7 @@ class cyclic(Schedule):
         if self.mode == "triangular":
             scale = 1.0
         elif self.mode == "triangular2":
-            scale = 1 / (2.0 ** (cycle - 1))
+            scale = 0.5 ** (cycle - 1)  # = torch's 1 / 2.0**(cycle - 1), without overflow
         else:
             try:
                 scale = self.gamma**k
@@ -192,8 +192,9 @@ class cyclic(Schedule):
         if self.mode == "triangular":
             return self.base_lr + base_height * 1.0
         if self.mode == "triangular2":
-            return self.base_lr + base_height * (1 / (2.0 ** (cycle - 1)))
-        return self.base_lr + base_height * self.gamma**k
+            return self.base_lr + base_height * 0.5 ** (cycle - 1)
+        with np.errstate(over="ignore", invalid="ignore"):  # gamma > 1 overflows to inf
+            return self.base_lr + base_height * self.gamma**k
 
 
 class one_cycle(Schedule):

@@ -64,7 +64,8 @@ class step(Schedule):
         return self.lr * _pow(self.gamma, k // self.step_size)
 
     def _array(self, k: np.ndarray) -> np.ndarray:
-        return self.lr * self.gamma ** (k // self.step_size)
+        with _overflow_to_inf():
+            return self.lr * self.gamma ** (k // self.step_size)
 
 
 class multistep(Schedule):
@@ -106,7 +107,8 @@ class multistep(Schedule):
         return self.lr * _pow(self.gamma, bisect_right(self.milestones, k))
 
     def _array(self, k: np.ndarray) -> np.ndarray:
-        return self.lr * self.gamma ** np.searchsorted(self._ms, k, side="right")
+        with _overflow_to_inf():
+            return self.lr * self.gamma ** np.searchsorted(self._ms, k, side="right")
 
 
 class exponential(Schedule):
@@ -137,7 +139,8 @@ class exponential(Schedule):
         return self.lr * _pow(self.gamma, k)
 
     def _array(self, k: np.ndarray) -> np.ndarray:
-        return self.lr * self.gamma**k
+        with _overflow_to_inf():
+            return self.lr * self.gamma**k
 
 
 class polynomial(Schedule):
@@ -429,6 +432,12 @@ class optimal(Schedule):
 
     def _array(self, k: np.ndarray) -> np.ndarray:
         return 1.0 / (self.alpha * (self.t0 + (k + 1).astype(np.float64) - 1))
+
+
+def _overflow_to_inf() -> np.errstate:
+    """gamma > 1 grows without bound: overflow to inf quietly, as ``_pow`` does
+    (and 0 * inf gives nan quietly, as Python floats do)."""
+    return np.errstate(over="ignore", invalid="ignore")
 
 
 def _pow(base: float, n: int) -> float:
