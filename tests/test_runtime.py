@@ -259,7 +259,7 @@ def test_cli_info():
 def test_cli_without_command_prints_help():
     r = _module()
     assert r.returncode == 2
-    assert "usage: gdcore" in r.stdout
+    assert "usage: gdcore" in r.stderr
 
 
 def test_cli_unknown_command():

@@ -17,7 +17,12 @@ from . import _core
 from ._core import __version__
 
 __all__ = [
+    "OptimizeResult",
     "__version__",
+    "check_grad",
+    "landscapes",
+    "minimize",
+    "plot",
     "build_info",
     "get_cmake_dir",
     "get_include",
@@ -102,4 +107,5 @@ if _env_isa and _env_isa != "auto":
     except ValueError as exc:
         raise ValueError(f"environment variable GDCORE_ISA={_env_isa!r}: {exc}") from None
 
-from . import losses, optim, schedules  # noqa: E402
+from . import landscapes, losses, optim, plot, schedules  # noqa: E402
+from .minimize import OptimizeResult, check_grad, minimize  # noqa: E402

@@ -201,7 +201,7 @@ def run_demo(out_dir: Any = "gdcore-demo", quick: bool = False, progress: bool =
 
     # 1. Optimizers racing on the classic landscapes.
     lands = RACE_LANDSCAPES[:2] if quick else RACE_LANDSCAPES
-    results = race(lands, RACE_OPTIMIZERS, max_iter=500 if quick else 3000, progress=progress)
+    results = race(lands, RACE_OPTIMIZERS, max_iter=500 if quick else 20000, progress=progress)
     rows = []
     for lname, per in results.items():
         land = landscapes.get(lname)

@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Type, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Type, Union
 
 import numpy as np
 
@@ -191,8 +191,8 @@ class Quadratic(Landscape):
         f(x) = \tfrac12 (x - c)^\top A (x - c), \qquad
         \nabla f(x) = A (x - c), \qquad A = Q \,\mathrm{diag}(\lambda)\, Q^\top
 
-    with eigenvalues :math:`\lambda` log-spaced from 1 to ``condition``.
-    Minimiser :math:`c`, minimum 0; start :math:`c + (1, \dots, 1)`.
+    with eigenvalues :math:`\lambda` log-spaced from 1 to ``condition`` (a
+    single eigenvalue 1 when ``dim`` is 1).  Minimiser :math:`c`, minimum 0; start :math:`c + (1, \dots, 1)`.
 
     Args:
       dim: number of variables (default 2).
@@ -343,8 +343,8 @@ class Rosenbrock(Landscape):
 
     def _point_grad(self, p: List[float]) -> List[float]:
         x, y = p
-        u = y - x * x
-        return [-4.0 * self.b * x * u - 2.0 * (self.a - x), 2.0 * self.b * u]
+        w = x * x - y
+        return [4.0 * self.b * x * w + 2.0 * (x - self.a), 2.0 * self.b * (y - x * x)]
 
     def _f(self, x: np.ndarray) -> np.ndarray:
         u = x[1:] - x[:-1] * x[:-1]
@@ -352,10 +352,10 @@ class Rosenbrock(Landscape):
         return np.sum(self.b * (u * u) + v * v, axis=0)
 
     def _g(self, x: np.ndarray) -> np.ndarray:
-        u = x[1:] - x[:-1] * x[:-1]
+        w = x[:-1] * x[:-1] - x[1:]
         g = np.zeros_like(x)
-        g[:-1] = -4.0 * self.b * x[:-1] * u - 2.0 * (self.a - x[:-1])
-        g[1:] += 2.0 * self.b * u
+        g[:-1] = 4.0 * self.b * x[:-1] * w + 2.0 * (x[:-1] - self.a)
+        g[1:] += 2.0 * self.b * (x[1:] - x[:-1] * x[:-1])
         return g
 
     def __repr__(self) -> str:
@@ -592,7 +592,9 @@ class Ackley(Landscape):
 
     name = "Ackley"
 
-    def __init__(self, dim: int = 2, a: float = 20.0, b: float = 0.2, c: float = 2.0 * math.pi) -> None:
+    def __init__(
+        self, dim: int = 2, a: float = 20.0, b: float = 0.2, c: float = 2.0 * math.pi
+    ) -> None:
         self.dim = _positive_int(dim, "dim")
         self.a = _finite_real(a, "a")
         self.b = _finite_real(b, "b")

@@ -17,6 +17,7 @@ from typing import Any, Callable, Dict, Optional, Tuple, Union
 import numpy as np
 
 from . import optim as _optim
+from .landscapes import Landscape
 
 __all__ = ["OPTIMIZERS", "GradCheckResult", "OptimizeResult", "check_grad", "minimize"]
 
@@ -30,7 +31,7 @@ OPTIMIZERS: Dict[str, Tuple[type, Dict[str, Any]]] = {
     "momentum": (_optim.SGD, {"momentum": 0.9}),
     "nesterov": (_optim.SGD, {"momentum": 0.9, "nesterov": True}),
     "adam": (_optim.Adam, {}),
-    "adamw": (_optim.AdamW, {}),
+    "adamw": (_optim.AdamW, {"weight_decay": 0.0}),
     "rmsprop": (_optim.RMSprop, {}),
     "adagrad": (_optim.Adagrad, {}),
     "adadelta": (_optim.Adadelta, {}),
@@ -45,15 +46,15 @@ DEFAULT_MAX_ITER = 200_000
 MAX_TRAJECTORY = 2000  # kept points, first and last included
 _TRAJECTORY_FLOATS = 4_000_000  # cap on the trajectory buffer (32 MB) for large n
 
-# Step-size control (lr=None).  See minimize's docstring.
+# Step-size control with lr=None (see minimize's docstring).
 _SHRINK = 0.5  # lr factor after a rejected step
-_GROW = 1.05  # lr factor after _GROW_AFTER accepted steps in a row
-_GROW_AFTER = 1
-_SAFETY = 1.0  # initial lr = _SAFETY * (line-search step along the first step)
-_ARMIJO = 1e-4
-_PATIENCE = 300  # iterations without a decrease of f before giving up (status 4)
-_NONFINITE_LIMIT = 60  # consecutive non-finite trials before status 2
-_RESET_ON_REJECT = True
+_GROW = 1.02  # lr factor after an accepted step
+_ARMIJO = 1e-4  # sufficient-decrease constant of the initial search
+_BAND = 1e-9  # relative rise tolerated when the trapezoid rule shows a decrease
+_PROGRESS = 64.0 * _EPS  # relative decrease of f that counts as progress
+_PATIENCE = 300  # steps without progress before giving up (status 4)
+_NONFINITE_LIMIT = 60  # non-finite trial points in a row before status 2
+_MOMENTUM_BUFFERS = ("exp_avg", "momentum_buffer")  # zeroed on a rejected step
 
 
 class OptimizeResult(dict):
@@ -140,7 +141,8 @@ def _scalar(f: Any) -> float:
         return f
     if isinstance(f, float):  # numpy.float64
         return float(f)
-    if isinstance(f, (numbers.Real, np.ndarray, np.generic)) and not isinstance(f, (bool, np.bool_)):
+    numeric = isinstance(f, (numbers.Real, np.ndarray, np.generic))
+    if numeric and not isinstance(f, (bool, np.bool_)):
         arr = np.asarray(f)
         if arr.size == 1 and arr.dtype.kind in "iuf":
             return float(arr.reshape(()))
@@ -193,7 +195,7 @@ def _fd_gradient(fval: Callable[[np.ndarray], float], x: np.ndarray, out: np.nda
 
 
 def _make_evaluators(
-    fun: Callable, jac: Any, args: tuple, n: int
+    fun: Callable, jac: Any, args: tuple
 ) -> Tuple[Callable[[np.ndarray, np.ndarray], float], Callable[[np.ndarray], float], list]:
     """(value-and-gradient into a buffer, value only, [nfev, njev] counters)."""
     counts = [0, 0]
@@ -259,60 +261,71 @@ def _check_nonneg(value: Any, what: str) -> float:
 
 def _make_optimizer(
     optimizer: Any, x: np.ndarray, lr: Any, options: Dict[str, Any]
-) -> Tuple[Callable[[float], Any], Any, str]:
-    """Returns (factory(lr) -> fresh optimizer on x, first optimizer, name)."""
+) -> Tuple[np.ndarray, Callable[[Any], Any], Any, Dict[str, Any]]:
+    """Validate ``optimizer`` and build it on the parameter.
+
+    Returns ``(param, factory, optimizer, group)``: the array minimize
+    updates (``x`` itself, or an instance's parameter holding a copy of
+    ``x``), ``factory(lr)`` giving the optimizer in fresh state with that
+    learning rate, the optimizer and the param group holding the parameter.
+    """
     if isinstance(optimizer, str):
         key = optimizer.lower()
         if key not in OPTIMIZERS:
             raise ValueError(
-                f"unknown optimizer {optimizer!r}; choose one of {', '.join(OPTIMIZERS)} "
-                "or pass a gdcore.optim optimizer instance"
+                f"unknown optimizer {optimizer!r}; choose one of: {', '.join(OPTIMIZERS)} "
+                "(or pass a gdcore.optim optimizer instance)"
             )
         cls, preset = OPTIMIZERS[key]
         kwargs = dict(preset)
         kwargs.update(options)
-        if "lr" in kwargs:
+        if "lr" in kwargs or "params" in kwargs:
             raise TypeError("pass the learning rate as minimize(..., lr=...)")
 
         def factory(rate: Any) -> Any:
             return cls([x], lr=rate, **kwargs)
 
         try:
-            first = factory(1.0 if lr is None else lr)
+            first = factory(1e-3 if lr is None else lr)
         except TypeError as exc:
             raise TypeError(f"optimizer {key!r}: {exc}") from None
-        return factory, first, key
-    if isinstance(optimizer, _optim.Optimizer):
-        if options:
-            raise TypeError(
-                "optimizer options (" + ", ".join(sorted(options)) + ") can only be given "
-                "with an optimizer name; configure the instance instead"
-            )
-        params = [p for g in optimizer.param_groups for p in g["params"]]
-        if len(params) != 1:
-            raise ValueError(
-                f"an optimizer instance passed to minimize must hold exactly one parameter, "
-                f"it holds {len(params)}"
-            )
-        p = params[0]
-        if p.dtype != _F64 or p.ndim != 1 or p.shape != x.shape:
-            raise ValueError(
-                f"the optimizer's parameter must be a 1-D float64 array of shape {x.shape} "
-                f"(the shape of x0), got {p.dtype} of shape {p.shape}"
-            )
-        template = optimizer.state_dict()
-        empty = {"state": {}, "param_groups": template["param_groups"], "step_count": 0}
+        return x, factory, first, first.param_groups[0]
+    if not isinstance(optimizer, _optim.Optimizer):
+        raise TypeError(
+            "optimizer must be a name (" + ", ".join(OPTIMIZERS) + ") or a gdcore.optim "
+            f"optimizer instance, got {type(optimizer).__name__}"
+        )
+    if options:
+        raise TypeError(
+            "optimizer options (" + ", ".join(sorted(options)) + ") can only be given "
+            "with an optimizer name; configure the instance instead"
+        )
+    found = [(p, grp) for grp in optimizer.param_groups for p in grp["params"]]
+    if len(found) != 1:
+        raise ValueError(
+            "an optimizer instance passed to minimize must hold exactly one parameter, "
+            f"it holds {len(found)}"
+        )
+    p, group = found[0]
+    if not isinstance(p, np.ndarray) or p.dtype != _F64 or p.shape != x.shape:
+        raise ValueError(
+            f"the optimizer's parameter must be a float64 array of shape {x.shape} (the "
+            f"shape of x0), got {getattr(p, 'dtype', type(p).__name__)} of shape {np.shape(p)}"
+        )
+    if lr is not None:
+        group["lr"] = lr
+    template = optimizer.state_dict()
+    p[...] = x
 
-        def reset(rate: Any) -> Any:
-            optimizer.load_state_dict(empty)
-            optimizer.param_groups[0]["lr"] = rate
-            return optimizer
+    def reset(rate: Any) -> Any:
+        optimizer.load_state_dict(
+            {"state": {}, "param_groups": template["param_groups"], "step_count": 0}
+        )
+        for grp in optimizer.param_groups:
+            grp["lr"] = rate
+        return optimizer
 
-        return reset, optimizer, type(optimizer).__name__
-    raise TypeError(
-        "optimizer must be a name (" + ", ".join(OPTIMIZERS) + ") or a gdcore.optim "
-        f"optimizer instance, got {type(optimizer).__name__}"
-    )
+    return p, reset, optimizer, group
 
 
 def _wants_result(callback: Callable) -> bool:
@@ -360,7 +373,9 @@ class _Trajectory:
         self.last_k = k
         self.next_k = k + self.stride
 
-    def finish(self, k: int, x: np.ndarray, f: float, it: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def finish(
+        self, k: int, x: np.ndarray, f: float, it: int
+    ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
         if self.last_k != k:
             self.x[self.count] = x
             self.f[self.count] = f
@@ -368,6 +383,30 @@ class _Trajectory:
             self.count += 1
         c = self.count
         return self.x[:c].copy(), self.f[:c].copy(), self.it[:c].copy()
+
+
+def _trapezoid(g0: np.ndarray, g1: np.ndarray, x1: np.ndarray, x0: np.ndarray) -> float:
+    """The change of f from x0 to x1 by the trapezoid rule on its gradients,
+    (g0 + g1) . (x1 - x0) / 2: exact for quadratics, and free of the
+    rounding error of f's values (which dominates near a minimum)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return 0.5 * float(np.dot(g0 + g1, x1 - x0))
+
+
+def _group_of(opt: Any, p: np.ndarray) -> Dict[str, Any]:
+    for grp in opt.param_groups:
+        for q in grp["params"]:
+            if q is p:
+                return grp
+    raise RuntimeError("the optimizer no longer holds the parameter")  # pragma: no cover
+
+
+def _snapshot(opt: Any) -> list:
+    out = []
+    for name, live in opt.state.get(0, {}).items():
+        if isinstance(live, np.ndarray):
+            out.append((live, live.copy(), name in _MOMENTUM_BUFFERS))
+    return out
 
 
 def _initial_lr(
@@ -418,12 +457,12 @@ def _initial_lr(
             if not (v2 < v and armijo(2.0 * s, v2)):
                 break
             s, v = 2.0 * s, v2
-        return s * _SAFETY
+        return s
     for _ in range(80):
         s *= 0.5
         v = phi(s)
         if armijo(s, v):
-            return s * _SAFETY
+            return s
     return s
 
 
@@ -445,121 +484,153 @@ def minimize(
     r"""Minimise ``fun(x, *args)`` over a 1-D float64 ``x`` by gradient descent.
 
     Each iteration evaluates :math:`f(x_k)` and :math:`g_k = \nabla f(x_k)`
-    and takes one step of the chosen optimizer, :math:`x_{k+1} =
-    x_k + \mathrm{step}(g_k; \eta)`, until :math:`\|g_k\|_2 \le` ``tol``.
+    and takes one step of the chosen optimizer,
+    :math:`x_{k+1} = x_k + \mathrm{step}(g_k;\, \eta)`, until
+    :math:`\|g_k\|_2 \le` ``tol``.
 
-    **Step size.**  With ``lr=None`` (the default) minimize picks and adapts
-    :math:`\eta` itself (``adapt_lr`` defaults to True):
+    **Step size.**  With ``lr=None`` (the default) minimize chooses and adapts
+    the learning rate :math:`\eta` itself (``adapt_lr`` defaults to True):
 
     1. *Initial search.*  From fresh state every optimizer's first step is
        linear in :math:`\eta`: :math:`x_1 = x_0 + \eta d`.  One probe step
-       gives :math:`d` (:math:`-g_0` for SGD, about :math:`-\mathrm{sign}
-       (g_0)` for Adam, Lion, Adagrad, ...), so the units of :math:`\eta`
-       never matter.  A backtracking/expanding line search along
-       :math:`d` (doubling while :math:`f` keeps decreasing and Armijo's
-       condition :math:`f(x_0 + s d) \le f_0 + 10^{-4} s\, g_0^\top d`
-       holds; halving until it holds) gives the initial :math:`\eta`.
-    2. *Safeguard.*  A step whose value is higher than the last accepted one
-       (or not finite) is rejected: :math:`x` is restored from a saved copy,
-       :math:`\eta` is halved and the optimizer's state is reset (moments,
-       momentum and step count start afresh, as a restart of an accelerated
-       method on an increase of :math:`f`).  After every accepted step
-       :math:`\eta` grows by 5 %, so it tracks the largest step that still
-       decreases :math:`f` (a step-size controller in the spirit of
-       Armijo's backtracking with an increasing trial step).  The iterates
-       are therefore monotone: ``fun`` at each accepted iterate never
-       increases, and ``x`` is the best point seen.
+       gives :math:`d` (:math:`-g_0` for SGD, :math:`-\mathrm{sign}(g_0)`
+       for Adam, Adagrad or Lion, ...), so whether :math:`\eta` multiplies
+       the gradient or is a step length in :math:`x` never matters.  A line
+       search along :math:`d` -- halving :math:`s` until Armijo's condition
+       :math:`f(x_0 + s d) \le f_0 + 10^{-4} s\, g_0^\top d` holds, or
+       doubling it while :math:`f` keeps decreasing -- gives the initial
+       :math:`\eta = s`.
+    2. *Safeguard.*  A step that raises :math:`f`, or makes :math:`f` or
+       :math:`g` non-finite, is rejected: :math:`x` is restored from a saved
+       copy, the optimizer's state is rolled back to the saved point with
+       its momentum (``exp_avg``, ``momentum_buffer``) zeroed -- a restart,
+       as for accelerated methods on an increase of :math:`f` -- and
+       :math:`\eta` is halved.  Second-moment estimates and Adagrad's sums
+       are kept, so the preconditioner survives.  Near a minimum the change
+       of :math:`f` sinks below the rounding error of its values; a rise of
+       at most :math:`10^{-9}|f|` is therefore accepted when the trapezoid
+       rule on the gradients, :math:`\tfrac12 (g_k + g_{k+1})^\top
+       (x_{k+1} - x_k)` (exact for quadratics), shows a decrease.
+    3. *Growth.*  After every accepted step :math:`\eta` grows by 2 %, so it
+       keeps tracking the largest rate that still decreases :math:`f`
+       (about one step in 35 is rejected): it shrinks where the landscape
+       is steep or the optimizer is close to its goal and grows back on
+       flat stretches.
 
-    With an explicit float ``lr`` (or a schedule, a callable of the step
-    number) the optimizer runs unguarded, exactly as in a training loop,
-    unless ``adapt_lr=True`` (then ``lr`` is the initial rate and step 2
-    applies; schedules cannot be adapted).
+    The accepted values of ``fun`` therefore never increase (beyond
+    rounding) and ``x`` is the best point seen.  With an explicit float
+    ``lr`` (or a schedule, a callable of the step number) the optimizer runs
+    unguarded, exactly as in a training loop, unless ``adapt_lr=True``
+    (then ``lr`` is the initial rate and steps 2-3 apply; a schedule cannot
+    be adapted).
 
     Args:
       fun: the objective, ``fun(x, *args) -> float``.  ``x`` is the array
-        the optimizer updates in place: copy it if you keep it.
+        the optimizer updates in place: copy it if you keep it.  A
+        :mod:`gdcore.landscapes` object may be passed as ``fun``: with
+        ``jac`` None or True its analytic ``value_and_grad`` is used.
       x0: starting point, a 1-D array of real numbers (copied to float64).
       jac: the gradient: a callable ``jac(x, *args) -> array (n,)``; True
         if ``fun`` returns ``(value, gradient)``; or None for central finite
-        differences -- slow, ``2n + 1`` calls of ``fun`` per iteration.
+        differences -- slow: ``2n + 1`` calls of ``fun`` per iteration.
       optimizer: a name -- ``"sgd"``, ``"momentum"`` (SGD, momentum 0.9),
         ``"nesterov"`` (SGD, Nesterov momentum 0.9), ``"adam"``,
         ``"adamw"``, ``"rmsprop"``, ``"adagrad"``, ``"adadelta"``,
-        ``"adamax"``, ``"nadam"``, ``"radam"``, ``"lion"`` (torch's
-        defaults otherwise; see :data:`OPTIMIZERS`) -- or a
-        :mod:`gdcore.optim` optimizer instance holding exactly one 1-D
-        float64 parameter of ``x0``'s shape.  minimize then drives that
-        instance: it copies ``x0`` into the parameter, which holds
-        ``result.x`` at the end; with ``lr=None`` the instance's own learning
-        rate and state are used unchanged (``adapt_lr`` defaults to False;
-        with ``adapt_lr=True`` its state is reset on rejected steps).
+        ``"adamax"``, ``"nadam"``, ``"radam"``, ``"lion"``, with torch's
+        defaults otherwise (see :data:`OPTIMIZERS`) -- or a
+        :mod:`gdcore.optim` optimizer instance holding exactly one
+        parameter, a 1-D float64 array of ``x0``'s shape.  minimize then
+        drives that instance on that parameter: it copies ``x0`` into the
+        parameter, which holds ``result.x`` at the end.  With ``lr=None``
+        the instance keeps its own learning rate and state and runs
+        unguarded (``adapt_lr`` defaults to False); with ``adapt_lr=True``
+        its state is reset first and rolled back on rejected steps.
       lr: learning rate; None (default) to choose and adapt it (see above).
       max_iter: maximum number of optimizer steps, rejected ones included
-        (default 200 000: steps are cheap, and ``tol`` usually stops first).
+        (default 200 000: steps cost microseconds and ``tol`` usually stops
+        the run long before).
       tol: stop when the gradient's Euclidean norm is <= tol (default 1e-6).
-      callback: called after each accepted step; with one parameter named
-        ``intermediate_result`` it receives an :class:`OptimizeResult` (x,
-        fun, jac, nit, lr), otherwise a copy of ``x`` (scipy's conventions).
-        Returning True or raising StopIteration stops the run (status 3).
+      callback: called after each accepted step.  With one parameter named
+        ``intermediate_result`` it receives an :class:`OptimizeResult` with
+        ``x``, ``fun``, ``jac``, ``nit`` and ``lr``; otherwise a copy of
+        ``x`` (scipy's two conventions).  Returning True or raising
+        StopIteration stops the run (status 3).
       args: extra arguments for ``fun`` and ``jac``.
       trajectory: record the iterates (default True).
-      adapt_lr: override the step-size control default (see above).
+      adapt_lr: override the step-size control's default (see above).
       **optimizer_options: options for a named optimizer, e.g.
         ``betas=(0.9, 0.99)`` or ``momentum=0.95``.
 
     Returns:
-      An :class:`OptimizeResult` with ``x``, ``fun``, ``jac`` (at ``x``),
-      ``nit``, ``nfev``, ``njev``, ``success``, ``status``, ``message``,
-      ``lr``, ``nreject``, ``optimizer`` and, when ``trajectory`` is True,
-      ``trajectory_x`` (``(m, n)``), ``trajectory_f`` and ``trajectory_iter``
-      (``(m,)``): the accepted iterates starting at ``x0`` and ending at
-      ``x``, thinned for long runs at a doubling stride to at most 2000 rows
-      (fewer when ``n`` is huge: at most 4M numbers); otherwise these three
-      are None.  ``status``:
+      An :class:`OptimizeResult` with scipy's fields ``x``, ``fun``,
+      ``jac`` (value and gradient at ``x``), ``nit`` (steps taken),
+      ``nfev``, ``njev`` (evaluations, those of the initial search and of
+      finite differences included), ``success``, ``status``, ``message``;
+      plus ``lr`` (the final learning rate), ``nreject`` (rejected steps),
+      ``optimizer`` (the optimizer, with its state) and, when
+      ``trajectory`` is True, ``trajectory_x`` (``(m, n)``),
+      ``trajectory_f`` and ``trajectory_iter`` (``(m,)``): the accepted
+      iterates from ``x0`` to ``x`` with their values and iteration
+      numbers -- all of them, or for long runs every ``2^j``-th one so that
+      at most 2000 rows are kept (fewer when ``n`` is large: at most 4
+      million numbers), first and last always included; None when
+      ``trajectory`` is False.  ``status``:
 
       * 0: success, the gradient norm fell to ``tol``;
-      * 1: ``max_iter`` reached;
-      * 2: ``fun`` or the gradient was not finite (at ``x0``; with a fixed
-        ``lr`` at any iterate; with adaptation on 60 trial points in a row,
-        each one closer to the last finite point); the message names the
-        iteration and ``x`` is the last point where both were finite;
+      * 1: ``max_iter`` steps taken;
+      * 2: ``fun`` or the gradient was not finite: at ``x0``, at an iterate
+        of an unguarded run, or, with adaptation, at 60 trial points in a
+        row, each closer to the last finite point than the one before.  The
+        message names the iteration; ``x`` is the last point where both
+        were finite;
       * 3: the callback asked to stop;
-      * 4: (adaptive step size only) ``fun`` did not decrease for 300
-        iterations in a row although the gradient norm is above ``tol``:
-        rounding error limits the attainable accuracy.
+      * 4: (adaptive step size only) 300 steps in a row made no progress
+        (``fun`` did not decrease by more than 64 ulp and the gradient norm
+        did not halve): the rounding error of ``fun`` and its gradient
+        limits the attainable accuracy (``tol`` is too small), or the
+        optimizer's options (weight decay, ``maximize``) move its fixed
+        point away from a minimiser of ``fun``.
 
     Raises:
-      ValueError, TypeError: bad arguments (unknown optimizer, ``x0`` not a
-        1-D real array, negative ``lr``/``tol``/``max_iter``, a gradient of
-        the wrong shape, ...), all detected before the first step.
+      ValueError, TypeError: bad arguments -- an unknown optimizer name (the
+        message lists the choices), ``x0`` not a 1-D array of real numbers,
+        a negative or zero ``lr``, a negative ``tol`` or ``max_iter``, a
+        gradient of the wrong shape or a non-scalar value, bad optimizer
+        options -- all raised before the first step.
 
     Example:
       >>> import numpy as np
       >>> from gdcore.minimize import minimize
       >>> from gdcore.landscapes import Rosenbrock
       >>> f = Rosenbrock()
-      >>> res = minimize(f.value_and_grad, f.start, jac=True, optimizer="adam")
-      >>> res.success, bool(np.allclose(res.x, [1.0, 1.0], atol=1e-5))
+      >>> res = minimize(f.value_and_grad, [-1.5, 2.0], jac=True, optimizer="adam")
+      >>> res.success, bool(np.linalg.norm(res.x - 1.0) < 1e-5)
       (True, True)
       >>> res.trajectory_x[0], res.trajectory_x.shape[1]
-      (array([-1.2,  1. ]), 2)
+      (array([-1.5,  2. ]), 2)
 
     Warning:
-      ``"adamw"`` keeps torch's decoupled weight decay (``weight_decay=1e-2``),
-      which pulls :math:`x` towards 0 by :math:`\eta\lambda x` per step; it
-      vanishes as :math:`\eta` shrinks, but pass ``weight_decay=0`` to
-      minimise exactly ``fun``.
+      ``"adamw"`` has ``weight_decay=0`` here, unlike torch's default of
+      1e-2, so that it minimises ``fun`` (it then equals ``"adam"``):
+      decoupled decay pulls :math:`x` towards 0 in proportion to
+      :math:`\eta`, which moves the point the optimizer converges to.  Pass
+      ``weight_decay=...`` to regularise.
 
     References:
       Armijo, "Minimization of functions having Lipschitz continuous first
       partial derivatives", Pacific J. Math. 16(1), 1966; O'Donoghue &
       Candès, "Adaptive Restart for Accelerated Gradient Schemes", Found.
-      Comput. Math. 15, 2015; Nocedal & Wright, "Numerical Optimization",
-      2nd ed., 2006, ch. 3.
+      Comput. Math. 15, 2015; Hager & Zhang, "A new conjugate gradient
+      method with guaranteed descent and an efficient line search", SIAM J.
+      Optim. 16(1), 2005 (trusting derivatives where f's rounding error
+      dominates); Nocedal & Wright, "Numerical Optimization",
+      2nd ed., 2006, ch. 3 (line searches) and 8.1 (finite differences).
     """
     # ---------------------------------------------------------- arguments
     if not callable(fun):
         raise TypeError(f"fun must be callable, got {type(fun).__name__}")
+    if isinstance(fun, Landscape) and (jac is None or jac is True):
+        fun, jac = fun.value_and_grad, True
     x = _as_x0(x0)
     n = x.size
     if jac is False:
@@ -570,12 +641,10 @@ def minimize(
         )
     if not isinstance(args, tuple):
         args = (args,)
-    if isinstance(tol, bool) or not isinstance(tol, numbers.Real):
-        raise TypeError(f"tol must be a real number, got {type(tol).__name__}")
     tol = _check_nonneg(tol, "tol")
     if max_iter is None:
         max_iter = DEFAULT_MAX_ITER
-    elif isinstance(max_iter, bool) or not isinstance(max_iter, numbers.Integral):
+    elif isinstance(max_iter, (bool, np.bool_)) or not isinstance(max_iter, numbers.Integral):
         raise TypeError(f"max_iter must be an int or None, got {type(max_iter).__name__}")
     elif max_iter < 0:
         raise ValueError(f"max_iter must be >= 0, got {max_iter}")
@@ -590,43 +659,35 @@ def minimize(
     if lr is not None and not schedule:
         lr = _real(lr, "lr")
         if not (0.0 < lr < _INF):
-            raise ValueError(f"lr must be a positive finite number, got {lr!r}")
+            raise ValueError(f"lr must be a positive finite number (or None), got {lr!r}")
     instance = not isinstance(optimizer, str)
-    if adapt_lr is None:
-        adapt = lr is None and not instance
-    else:
-        adapt = bool(adapt_lr)
+    adapt = (lr is None and not instance) if adapt_lr is None else bool(adapt_lr)
     if adapt and schedule:
         raise ValueError("adapt_lr=True needs a float lr (or None), not a schedule")
 
-    if instance and isinstance(optimizer, _optim.Optimizer):
-        # minimize writes x0 into the instance's parameter and updates it.
-        params = [p for g in optimizer.param_groups for p in g["params"]]
-        if len(params) == 1 and isinstance(params[0], np.ndarray):
-            if params[0].shape == x.shape and params[0].dtype == _F64:
-                params[0][...] = x
-                x = params[0]
-    factory, opt, opt_name = _make_optimizer(optimizer, x, lr, optimizer_options)
-    if instance:
-        group = opt.param_groups[0]
-        if lr is not None:
-            group["lr"] = lr
-        elif adapt:
-            if not isinstance(group["lr"], numbers.Real):
-                raise ValueError("adapt_lr=True needs the optimizer's lr to be a number")
-    both, value, counts = _make_evaluators(fun, jac, args, n)
+    x, factory, opt, group = _make_optimizer(optimizer, x, lr, optimizer_options)
+    if instance and adapt and lr is None:
+        lr = group["lr"]
+        if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not lr > 0:
+            raise ValueError(
+                f"adapt_lr=True needs the optimizer's lr to be a positive number, got {lr!r}"
+            )
+        lr = float(lr)
+    both, value, counts = _make_evaluators(fun, jac, args)
 
     # -------------------------------------------------------------- start
-    g = np.empty(n)
-    spare = np.empty(n)
+    g = np.empty(n)  # gradient at x (the accepted point)
+    spare = np.empty(n)  # gradient at the trial point
     small = n <= 32
-    f = both(x, g)  # shape/type errors surface here, before any step
+    f = both(x, g)  # shape and type errors surface here, before any step
     gnorm = _norm(g, small)
     traj = _Trajectory(n) if trajectory else None
     if traj is not None:
         traj.add(0, x, f, 0)
     nit = 0
     nreject = 0
+    k = 0  # index of the accepted iterate x (x0 is 0)
+    it_of_x = 0  # iteration at which x was reached
     status = -1
     message = ""
     cur_lr: Any = lr
@@ -644,19 +705,16 @@ def minimize(
             message=message,
         )
         if traj is not None:
-            tx, tf, ti = traj.finish(k, x, f, it_of_x)
+            res["trajectory_x"], res["trajectory_f"], res["trajectory_iter"] = traj.finish(
+                k, x, f, it_of_x
+            )
         else:
-            tx = tf = ti = None
-        res["trajectory_x"] = tx
-        res["trajectory_f"] = tf
-        res["trajectory_iter"] = ti
-        res["lr"] = cur_lr
+            res["trajectory_x"] = res["trajectory_f"] = res["trajectory_iter"] = None
+        res["lr"] = cur_lr if cur_lr is not None else group["lr"]
         res["nreject"] = nreject
         res["optimizer"] = opt
         return res
 
-    k = 0  # index of the accepted iterate x (0: x0)
-    it_of_x = 0  # iteration at which x was reached
     if not (math.isfinite(f) and gnorm < _INF):
         status = 2
         what = "function value" if not math.isfinite(f) else "gradient"
@@ -664,27 +722,28 @@ def minimize(
         return finish()
     if gnorm <= tol:
         status = 0
-        message = f"Optimization terminated successfully: gradient norm {gnorm:.3g} <= tol {tol:g} at x0."
+        message = (
+            f"Optimization terminated successfully: gradient norm {gnorm:.3g} <= tol {tol:g} at x0."
+        )
         return finish()
 
     if adapt:
-        if lr is None:
-            default_lr = float(getattr(opt, "defaults", {}).get("lr", 1e-3))
-            cur_lr = _initial_lr(value, x, f, g, factory, default_lr)
+        if cur_lr is None and max_iter > 0:
+            cur_lr = _initial_lr(value, x, f, g, factory, float(opt.defaults.get("lr", 1e-3)))
+        elif cur_lr is None:
+            cur_lr = 1e-3
         opt = factory(cur_lr)
-    group = opt.param_groups[0]
-    if cur_lr is None:
-        cur_lr = group["lr"]
-    grads = [g]
+        group = _group_of(opt, x)
     wants_result = callback is not None and _wants_result(callback)
-    xs = x.copy()
+    grads = [g]
+    xs = x.copy()  # the saved (accepted) point
     step = opt.step
-    grow, shrink, grow_after = _GROW, _SHRINK, _GROW_AFTER
+    grow, shrink = _GROW, _SHRINK
     lr_cap = cur_lr * 1e12 if adapt else _INF
-    streak = 0
-    stall = 0
-    nonfinite = 0
-    first_bad = 0
+    snap: Optional[list] = None  # optimizer state at xs: [(live, saved, is_momentum)]
+    band = _BAND * abs(f)  # rise tolerated when the gradients show a decrease
+    f_prog, g_prog, stall = f, gnorm, 0  # progress tracking (status 4)
+    nonfinite = first_bad = 0
 
     # --------------------------------------------------------------- loop
     while True:
@@ -700,28 +759,20 @@ def minimize(
         fn = both(x, spare)
         gn = _norm(spare, small)
         if adapt:
-            if fn <= f and gn < _INF and fn > -_INF:
-                # accept
-                xs[...] = x
-                stall = 0 if fn < f else stall + 1
-                f = fn
-                g, spare = spare, g
-                grads[0] = g
-                gnorm = gn
-                k += 1
-                it_of_x = nit
-                nonfinite = 0
-                streak += 1
-                if streak >= grow_after and cur_lr < lr_cap:
-                    cur_lr *= grow
-                    group["lr"] = cur_lr
-                    streak = 0
-            else:
-                # reject: back to the saved point, shorter steps, fresh state
+            if not (
+                gn < _INF
+                and fn > -_INF
+                and (
+                    fn <= f
+                    or (f - fn >= -band and _trapezoid(g, spare, x, xs) <= 0.0)
+                )
+            ):
+                # Reject: back to the saved point and state, momentum
+                # restarted, half the learning rate.
                 x[...] = xs
                 nreject += 1
                 stall += 1
-                streak = 0
+                cur_lr *= shrink
                 if not (math.isfinite(fn) and gn < _INF):
                     if nonfinite == 0:
                         first_bad = nit
@@ -730,51 +781,60 @@ def minimize(
                         status = 2
                         message = (
                             f"Non-finite function value or gradient at iteration {first_bad} "
-                            f"(and at {nonfinite} shorter trial steps after it); x is the last "
-                            "point where both were finite."
+                            f"and at the {nonfinite - 1} ever shorter steps tried after it; "
+                            "x is the last point where both were finite."
                         )
                         break
-                cur_lr *= shrink
-                if _RESET_ON_REJECT:
+                if snap is None:  # the state at xs is the fresh state
                     opt = factory(cur_lr)
                     step = opt.step
-                    group = opt.param_groups[0]
+                    group = _group_of(opt, x)
                 else:
                     group["lr"] = cur_lr
+                    for live, saved, restart in snap:
+                        if restart:
+                            live.fill(0.0)
+                        else:
+                            np.copyto(live, saved)
                 if stall >= _PATIENCE:
                     status = 4
-                    message = (
-                        f"No decrease of fun in the last {_PATIENCE} iterations (learning rate "
-                        f"reduced to {cur_lr:.3g}) with gradient norm {gnorm:.3g} > tol {tol:g}: "
-                        "rounding error limits the attainable accuracy."
-                    )
                     break
                 continue
-            if stall >= _PATIENCE:
-                status = 4
-                message = (
-                    f"No decrease of fun in the last {_PATIENCE} iterations (learning rate "
-                    f"{cur_lr:.3g}) with gradient norm {gnorm:.3g} > tol {tol:g}: "
-                    "rounding error limits the attainable accuracy."
-                )
-                break
-        else:
-            if not (math.isfinite(fn) and gn < _INF):
-                x[...] = xs
-                status = 2
-                what = "function value" if not math.isfinite(fn) else "gradient"
-                message = (
-                    f"Non-finite {what} at iteration {nit}; x is the last finite iterate "
-                    f"(iteration {it_of_x})."
-                )
-                break
+            # Accept.
             xs[...] = x
-            f = fn
-            g, spare = spare, g
-            grads[0] = g
-            gnorm = gn
-            k += 1
-            it_of_x = nit
+            if snap is None:
+                snap = _snapshot(opt)
+            else:
+                for live, saved, _ in snap:
+                    np.copyto(saved, live)
+            if fn < f_prog - _PROGRESS * abs(f_prog):
+                f_prog, stall = fn, 0
+            elif gn < 0.5 * g_prog:
+                g_prog, stall = gn, 0
+            else:
+                stall += 1
+            band = _BAND * abs(fn)
+            nonfinite = 0
+            if cur_lr < lr_cap:
+                cur_lr *= grow
+                group["lr"] = cur_lr
+        elif not (math.isfinite(fn) and gn < _INF):
+            x[...] = xs
+            status = 2
+            what = "function value" if not math.isfinite(fn) else "gradient"
+            message = (
+                f"Non-finite {what} at iteration {nit}; x is the last finite iterate "
+                f"(iteration {it_of_x})."
+            )
+            break
+        else:
+            xs[...] = x
+        f = fn
+        g, spare = spare, g
+        grads[0] = g
+        gnorm = gn
+        k += 1
+        it_of_x = nit
         if traj is not None and k == traj.next_k:
             traj.add(k, x, f, nit)
         if gnorm <= tol:
@@ -783,6 +843,9 @@ def minimize(
                 f"Optimization terminated successfully: gradient norm {gnorm:.3g} <= tol "
                 f"{tol:g} at iteration {nit}."
             )
+            break
+        if adapt and stall >= _PATIENCE:
+            status = 4
             break
         if callback is not None:
             try:
@@ -798,6 +861,13 @@ def minimize(
                 status = 3
                 message = f"Stopped by the callback at iteration {nit}."
                 break
+    if status == 4:
+        message = (
+            f"No progress in the last {_PATIENCE} iterations (fun did not decrease beyond "
+            f"rounding, the gradient norm did not halve; learning rate now {cur_lr:.3g}) with "
+            f"gradient norm {gnorm:.3g} > tol {tol:g}: rounding error in fun limits the "
+            "attainable accuracy, or the optimizer's options move its fixed point."
+        )
     return finish()
 
 
@@ -873,7 +943,7 @@ def check_grad(
         steps = np.full(n, e)
     else:
         steps = _EPS ** 0.2 * np.maximum(1.0, np.abs(x))
-    both, value, _ = _make_evaluators(fun, jac, args, n)
+    both, value, _ = _make_evaluators(fun, jac, args)
     grad = np.empty(n)
     both(x.copy(), grad)
     numeric = np.empty(n)
