@@ -17,6 +17,7 @@ namespace {
 // Rows per gradient block: the partial gradients of blocks are summed in
 // block order, so the reduction does not depend on the thread count.
 constexpr std::int64_t kRowBlock = 64;
+constexpr double kMaxDloss = 1e12;
 
 template <class T>
 T dot(const detail::KernelTable& k, const T* x, const T* w, std::int64_t n) {
@@ -108,7 +109,8 @@ double epoch_impl(const DenseData<T>& data, const std::int64_t* order, std::int6
     const std::int64_t* rows = order + start;
     const T bias = *b;
     const std::int64_t nb = (B + kRowBlock - 1) / kRowBlock;
-    const int nt = detail::threads_for(B * d * 4);
+    // A parallel region per batch pays only for large batches.
+    const int nt = detail::threads_for(B * d / 8);
     // Margins, residuals (dloss · weight), and per-block partial gradients.
     auto block = [&](std::int64_t blk) {
       T* part = partial.data() + blk * d;
@@ -121,7 +123,10 @@ double epoch_impl(const DenseData<T>& data, const std::int64_t* order, std::int6
         const T sw = data.sample_weight ? data.sample_weight[r] : T(1);
         const T yi = data.y[r];
         losses[std::size_t(i)] = sw * loss_value_elem<T>(kind, param, yi, m);
-        const T ri = sw * loss_derivative_elem<T>(kind, param, yi, m);
+        // scikit-learn clips the loss derivative at ±1e12 (MAX_DLOSS).
+        T dl = loss_derivative_elem<T>(kind, param, yi, m);
+        dl = dl > T(kMaxDloss) ? T(kMaxDloss) : (dl < T(-kMaxDloss) ? T(-kMaxDloss) : dl);
+        const T ri = sw * dl;
         resid[std::size_t(i)] = ri;
         if (ri != T(0)) axpy(table, part, x, d, ri);
       }

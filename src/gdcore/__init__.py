@@ -21,6 +21,7 @@ __all__ = [
     "__version__",
     "check_grad",
     "landscapes",
+    "linear",
     "minimize",
     "plot",
     "build_info",
@@ -109,3 +110,12 @@ if _env_isa and _env_isa != "auto":
 
 from . import landscapes, losses, optim, plot, schedules  # noqa: E402
 from .minimize import OptimizeResult, check_grad, minimize  # noqa: E402
+
+
+def __getattr__(name: str):
+    # gdcore.linear imports scikit-learn when it is installed: load it lazily.
+    if name == "linear":
+        import importlib
+
+        return importlib.import_module(".linear", __name__)
+    raise AttributeError(f"module 'gdcore' has no attribute {name!r}")

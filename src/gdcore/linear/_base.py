@@ -1,0 +1,562 @@
+"""Shared machinery of gdcore's SGD estimators: parameter checks, the
+optimizer and learning-rate set-up, and the epoch loop around the compiled
+``gdcore._core.minibatch_epoch`` (one fused C++ pass per epoch).
+
+Algorithm of one epoch (what :func:`_core.minibatch_epoch` computes, written
+out so it can be checked against a plain-numpy reimplementation)::
+
+    for each batch B of `order` (rows, batch_size at a time), k = 0, 1, ...:
+        m_i  = x_i · w + b                        (weights before the update)
+        r_i  = s_i · ∂ℓ(y_i, m_i)/∂m               s_i = sample × class weight
+        g_w  = (Σ_B r_i x_i) / |B| + penalty'(w)   l2: α w;  l1: α sign(w);
+                                                   elasticnet: α(ρ sign(w) + (1-ρ) w)
+        g_b  = (Σ_B r_i) / |B|                     (the intercept is not penalised)
+        w, b ← optimizer step with learning rate lr[k]   (b only if fit_intercept)
+    returns Σ s_i ℓ(y_i, m_i)
+
+|B| is the number of rows in the batch (not the sum of their weights), so
+with ``batch_size=1, optimizer="sgd"`` the update is scikit-learn's plain SGD
+step  w ← w − η (s ∂ℓ x + α w).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import sys
+import time
+import warnings
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+import numpy as np
+
+from .. import _core, losses
+from .. import optim as _optim
+from ._compat import (
+    ConvergenceWarning,
+    InvalidParameterError,
+    check_random_state,
+    validation_split,
+)
+from ._params import (
+    BOOLEAN,
+    CALLABLE,
+    DICT,
+    NONE,
+    RANDOM_STATE,
+    VERBOSE,
+    Interval,
+    StrOptions,
+    validate_params,
+)
+
+OPTIMIZERS: Dict[str, type] = {
+    "sgd": _optim.SGD,
+    "adam": _optim.Adam,
+    "adamw": _optim.AdamW,
+    "rmsprop": _optim.RMSprop,
+    "adagrad": _optim.Adagrad,
+    "adadelta": _optim.Adadelta,
+    "adamax": _optim.Adamax,
+    "nadam": _optim.NAdam,
+    "radam": _optim.RAdam,
+    "lion": _optim.Lion,
+}
+LEARNING_RATES = ("constant", "optimal", "invscaling", "adaptive", "auto")
+#: step divisor of learning_rate="auto" after each epoch without improvement
+AUTO_DECAY = 3.0
+#: learning_rate="auto" stops once the step would fall below eta0 times this
+AUTO_MIN_RATIO = 1e-3
+PENALTIES = {None: 0, "l2": 1, "l1": 2, "elasticnet": 3}
+#: rows per block of ``shuffle="block"``
+BLOCK_ROWS = 4096
+MAX_INT = np.iinfo(np.int32).max
+#: learning rates at or below this stop ``learning_rate="adaptive"``
+ADAPTIVE_MIN_ETA = 1e-6
+
+# gdcore's own defaults (see the estimators' docstrings for the measurements).
+DEFAULT_OPTIMIZER = "adam"
+DEFAULT_BATCH_SIZE = "auto"
+#: batch_size="auto": n_rows // AUTO_BATCH_DIVISOR, clipped to [AUTO_BATCH_MIN, AUTO_BATCH_MAX]
+AUTO_BATCH_MAX = 128
+AUTO_BATCH_MIN = 8
+AUTO_BATCH_DIVISOR = 32
+DEFAULT_LEARNING_RATE = "auto"
+DEFAULT_ETA0 = 0.01
+
+
+def _base_constraints(loss_names) -> Dict[str, list]:
+    return {
+        "loss": [StrOptions(loss_names)],
+        "penalty": [StrOptions(("l2", "l1", "elasticnet")), NONE],
+        "alpha": [Interval(numbers.Real, 0, None, "left")],
+        "l1_ratio": [Interval(numbers.Real, 0, 1, "both"), NONE],
+        "fit_intercept": [BOOLEAN],
+        "max_iter": [Interval(numbers.Integral, 1, None, "left")],
+        "tol": [Interval(numbers.Real, 0, None, "left"), NONE],
+        "shuffle": [BOOLEAN, StrOptions(("block",))],
+        "verbose": [VERBOSE],
+        "epsilon": [Interval(numbers.Real, 0, None, "left")],
+        "random_state": [RANDOM_STATE],
+        "learning_rate": [StrOptions(LEARNING_RATES)],
+        "eta0": [Interval(numbers.Real, 0, None, "neither")],
+        "power_t": [Interval(numbers.Real, None, None, "neither")],
+        "early_stopping": [BOOLEAN],
+        "validation_fraction": [Interval(numbers.Real, 0, 1, "neither")],
+        "n_iter_no_change": [Interval(numbers.Integral, 1, None, "left")],
+        "warm_start": [BOOLEAN],
+        "average": [Interval(numbers.Integral, 0, None, "neither"), BOOLEAN],
+        "optimizer": [StrOptions(tuple(OPTIMIZERS))],
+        "optimizer_params": [DICT, NONE],
+        "batch_size": [Interval(numbers.Integral, 1, None, "left"), StrOptions(("auto",))],
+        "schedule": [CALLABLE, NONE],
+        "progress": [BOOLEAN],
+    }
+
+
+class _OptimizerSpec:
+    """The compiled optimizer's name, hyperparameter tuple and state slots,
+    taken from the gdcore optimizer class built on a dummy array."""
+
+    def __init__(self, name: str, params: Optional[dict], dtype: np.dtype) -> None:
+        cls = OPTIMIZERS[name]
+        params = dict(params or {})
+        if "lr" in params:
+            raise InvalidParameterError(
+                "optimizer_params must not contain 'lr': the learning rate comes from "
+                "learning_rate / eta0 or from schedule="
+            )
+        try:
+            opt = cls([np.zeros(1, dtype=dtype)], **params)
+        except TypeError as exc:
+            raise InvalidParameterError(
+                f"optimizer_params {params!r} are not valid for optimizer={name!r}: {exc}"
+            ) from None
+        except ValueError as exc:
+            raise InvalidParameterError(
+                f"optimizer_params {params!r} are not valid for optimizer={name!r}: {exc}"
+            ) from None
+        group = opt.param_groups[0]
+        lr = group["lr"]
+        self.name = name
+        self.kind = cls._kind
+        self.hyper = tuple(opt._hyper(group, float(lr) if not callable(lr) else 0.0))
+        self.slots = tuple(opt._slots(group))
+        self._opt = opt
+        self._group = group
+
+    def new_state(self, param: np.ndarray) -> list:
+        out = []
+        for s in self.slots:
+            if s is None:
+                out.append(None)
+            else:
+                buf = self._opt._init_buffer(s, param, self._group)
+                out.append(np.ascontiguousarray(buf, dtype=param.dtype))
+        return out
+
+
+class _Problem:
+    """One binary (one-vs-rest) or regression problem: the weights, the
+    intercept and the optimizer's state, as minibatch_epoch takes them."""
+
+    def __init__(self, coef: np.ndarray, intercept: np.ndarray) -> None:
+        self.coef = np.array(coef, order="C", copy=True)
+        self.intercept = np.array(intercept, order="C", copy=True).reshape(1)
+        self.slots: Optional[Tuple] = None
+        self.optimizer: Optional[str] = None
+        self.coef_states: list = []
+        self.intercept_states: list = []
+        self.counters = np.zeros(4, dtype=np.int64)
+        self.scalars = np.ones(2, dtype=np.float64)
+        self.avg_coef: Optional[np.ndarray] = None
+        self.avg_intercept: Optional[np.ndarray] = None
+
+    def copy(self) -> "_Problem":
+        new = _Problem.__new__(_Problem)
+        for k, v in self.__dict__.items():
+            if isinstance(v, np.ndarray):
+                v = v.copy()
+            elif isinstance(v, list):
+                v = [None if a is None else a.copy() for a in v]
+            setattr(new, k, v)
+        return new
+
+    def astype(self, dtype: np.dtype) -> "_Problem":
+        new = self.copy()
+        for k in ("coef", "intercept", "avg_coef", "avg_intercept"):
+            v = getattr(new, k)
+            if v is not None:
+                setattr(new, k, np.ascontiguousarray(v, dtype=dtype))
+        new.coef_states = [None if a is None else np.ascontiguousarray(a, dtype=dtype) for a in new.coef_states]
+        new.intercept_states = [
+            None if a is None else np.ascontiguousarray(a, dtype=dtype) for a in new.intercept_states
+        ]
+        return new
+
+    def ensure_state(self, spec: _OptimizerSpec) -> None:
+        """(Re)create the optimizer state when the optimizer or its slots changed."""
+        if self.optimizer != spec.name or self.slots != spec.slots:
+            self.coef_states = spec.new_state(self.coef)
+            self.intercept_states = spec.new_state(self.intercept)
+            self.counters[:] = 0
+            self.scalars[:] = 1.0
+            self.optimizer, self.slots = spec.name, spec.slots
+
+    def reset_state(self) -> None:
+        self.optimizer = None
+        self.slots = None
+
+
+class _Progress:
+    """A tqdm bar over epochs when tqdm is installed, else a one-line counter."""
+
+    def __init__(self, enabled: bool, total: int, desc: str) -> None:
+        self.bar = None
+        self.enabled = enabled
+        self.total = total
+        self.done = 0
+        if not enabled:
+            return
+        try:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, desc=desc, unit="epoch", leave=False)
+        except ImportError:  # pragma: no cover - tqdm is a test extra
+            self.bar = None
+
+    def update(self, n: int, loss: float) -> None:
+        if not self.enabled:
+            return
+        self.done += n
+        if self.bar is not None:
+            self.bar.set_postfix(loss=f"{loss:.6g}", refresh=False)
+            self.bar.update(n)
+        else:  # pragma: no cover
+            sys.stderr.write(f"\repoch {self.done}/{self.total}  loss {loss:.6g}")
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+        elif self.enabled:  # pragma: no cover
+            sys.stderr.write("\n")
+
+
+def block_order(idx: np.ndarray, rng: np.random.Generator, block: int = BLOCK_ROWS) -> np.ndarray:
+    """Rows in contiguous blocks of ``block``, the blocks in random order and
+    the rows shuffled inside each block (cache- and prefetch-friendly)."""
+    n = idx.shape[0]
+    nblocks = -(-n // block)
+    out = np.empty_like(idx)
+    pos = 0
+    for b in rng.permutation(nblocks):
+        part = idx[b * block : (b + 1) * block]
+        out[pos : pos + part.shape[0]] = rng.permutation(part)
+        pos += part.shape[0]
+    return out
+
+
+def penalty_value(penalty: int, alpha: float, l1_ratio: float, w: np.ndarray) -> float:
+    """The regularisation term the epoch loop minimises (its gradient is the
+    one minibatch_epoch adds): α(½(1-ρ)‖w‖² + ρ‖w‖₁)."""
+    if penalty == 0:
+        return 0.0
+    w = w.astype(np.float64, copy=False)
+    rho = {1: 0.0, 2: 1.0, 3: l1_ratio}[penalty]
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(alpha * ((1.0 - rho) * 0.5 * np.dot(w, w) + rho * np.abs(w).sum()))
+
+
+class _Config:
+    """Everything one fit needs, resolved once from the estimator's parameters."""
+
+    def __init__(self, est: Any, dtype: np.dtype) -> None:
+        loss_name = est.loss
+        if loss_name in ("huber", "epsilon_insensitive", "squared_epsilon_insensitive"):
+            self.loss = losses.get(loss_name, epsilon=float(est.epsilon))
+        else:
+            self.loss = losses.get(loss_name)
+        self.penalty = PENALTIES[est.penalty]
+        self.alpha = float(est.alpha)
+        self.l1_ratio = 0.0 if est.l1_ratio is None else float(est.l1_ratio)
+        if self.penalty == 1:
+            self.l1_ratio_eff = 0.0
+        elif self.penalty == 2:
+            self.l1_ratio_eff = 1.0
+        else:
+            self.l1_ratio_eff = self.l1_ratio
+        self.fit_intercept = bool(est.fit_intercept)
+        self.batch_size = est.batch_size
+        self.opt = _OptimizerSpec(est.optimizer, est.optimizer_params, dtype)
+        self.learning_rate = est.learning_rate
+        self.schedule = est.schedule
+        self.eta0 = float(est.eta0)
+        self.power_t = float(est.power_t)
+        self.average = int(est.average)
+        self.tol = -np.inf if est.tol is None else float(est.tol)
+        self.n_iter_no_change = int(est.n_iter_no_change)
+        self.early_stopping = bool(est.early_stopping)
+        self.shuffle = est.shuffle
+        self.verbose = int(est.verbose)
+        #: multiplies every learning rate (the regressor's target scale)
+        self.lr_scale = 1.0
+        self.optimal_init = 0.0
+        if self.learning_rate == "optimal" and self.schedule is None:
+            # Léon Bottou's heuristic, as scikit-learn: eta at the first step
+            # is typw / max(1, |dloss(1, -typw)|).
+            typw = math.sqrt(1.0 / math.sqrt(self.alpha))
+            d = float(self.loss.derivative(1.0, -typw))
+            initial_eta0 = typw / max(1.0, d)
+            self.optimal_init = 1.0 / (initial_eta0 * self.alpha)
+
+    def batch_rows(self, n_rows: int) -> int:
+        """Rows per batch for a pass over ``n_rows`` rows."""
+        if self.batch_size == "auto":
+            return auto_batch_size(n_rows)
+        return int(self.batch_size)
+
+    def rates(self, t_first: float, nb: int, eta: float) -> np.ndarray:
+        """Learning rate of each of the next ``nb`` batches; ``t_first`` is the
+        1-based count of the first one (scikit-learn's ``t``)."""
+        r = self._rates(t_first, nb, eta)
+        if self.lr_scale != 1.0:
+            r = r * self.lr_scale
+        return r
+
+    def _rates(self, t_first: float, nb: int, eta: float) -> np.ndarray:
+        t = t_first + np.arange(nb, dtype=np.float64)
+        if self.schedule is not None:
+            steps = (t - 1.0).astype(np.int64)
+            try:
+                r = np.asarray(self.schedule(steps), dtype=np.float64)
+                if r.shape != (nb,):
+                    raise ValueError
+            except Exception:
+                r = np.array([float(self.schedule(int(s))) for s in steps], dtype=np.float64)
+            if not np.all(np.isfinite(r)) or np.any(r < 0):
+                bad = float(r[~(np.isfinite(r) & (r >= 0))][0])
+                raise ValueError(f"schedule returned the learning rate {bad!r}; rates must be finite and >= 0")
+            return np.ascontiguousarray(r)
+        if self.learning_rate in ("constant", "adaptive", "auto"):
+            return np.full(nb, eta, dtype=np.float64)
+        if self.learning_rate == "optimal":
+            return 1.0 / (self.alpha * (self.optimal_init + t - 1.0))
+        return self.eta0 / np.power(t, self.power_t)
+
+
+def auto_batch_size(n_rows: int) -> int:
+    """batch_size="auto": n_rows // 32 clipped to [8, 128] -- at least 32
+    updates per epoch on small data (where a few large batches per epoch
+    make the per-epoch convergence test stop too early), 128 rows from 4096
+    rows on."""
+    return int(min(AUTO_BATCH_MAX, max(AUTO_BATCH_MIN, n_rows // AUTO_BATCH_DIVISOR)))
+
+
+def check_finite_model(p: _Problem, epoch: int) -> None:
+    if not (np.all(np.isfinite(p.coef)) and np.all(np.isfinite(p.intercept))):
+        raise ValueError(
+            f"Floating-point under-/overflow occurred at epoch #{epoch}. Scaling input data "
+            "with StandardScaler or MinMaxScaler might help."
+        )
+
+
+def train_problem(
+    cfg: _Config,
+    X: np.ndarray,
+    y: np.ndarray,
+    sw: Optional[np.ndarray],
+    p: _Problem,
+    train_idx: np.ndarray,
+    score_fn: Optional[Callable[[np.ndarray, float], float]],
+    max_iter: int,
+    seed: int,
+    t_start: float,
+    progress: _Progress,
+) -> Tuple[int, List[float], int]:
+    """Run up to ``max_iter`` epochs on one problem (in place on ``p``).
+
+    Returns (epochs run, objective per epoch, weight updates made)."""
+    p.ensure_state(cfg.opt)
+    rng = np.random.default_rng(seed)
+    n_train = train_idx.shape[0]
+    bs = cfg.batch_rows(n_train)
+    wsum = float(np.sum(sw[train_idx], dtype=np.float64)) if sw is not None else float(n_train)
+    if not wsum > 0:
+        wsum = float(n_train)
+    kind, param = cfg.loss.kind, cfg.loss.param
+    opt = cfg.opt
+    averaging = cfg.average > 0
+    if averaging and p.avg_coef is None:
+        p.avg_coef = np.zeros_like(p.coef)
+        p.avg_intercept = np.zeros_like(p.intercept)
+    eta = cfg.eta0
+    t = float(t_start)
+    count = 0
+    best_obj, best_score = np.inf, -np.inf
+    no_improve = 0
+    annealing = False
+    curve: List[float] = []
+    updates = 0
+    t0 = time.time()
+    epoch = 0
+    for epoch in range(1, max_iter + 1):
+        if cfg.verbose:
+            print(f"-- Epoch {epoch}")
+        if cfg.shuffle is True:
+            order = rng.permutation(train_idx)
+        elif cfg.shuffle == "block":
+            order = block_order(train_idx, rng)
+        else:
+            order = train_idx
+        nb = -(-n_train // bs)
+        lr = cfg.rates(t, nb, eta)
+        if not averaging:
+            total = _core.minibatch_epoch(
+                X, y, sw, order, kind, param, cfg.penalty, cfg.alpha, cfg.l1_ratio,
+                cfg.fit_intercept, bs, opt.kind, opt.hyper, lr, p.coef, p.intercept,
+                p.coef_states, p.intercept_states, p.counters, p.scalars,
+            )
+        else:
+            # Averaged SGD: the running mean of the weights after every update
+            # from update number `average` on (one compiled call per batch).
+            total = 0.0
+            start = cfg.average
+            for k in range(nb):
+                total += _core.minibatch_epoch(
+                    X, y, sw, order[k * bs : (k + 1) * bs], kind, param, cfg.penalty, cfg.alpha,
+                    cfg.l1_ratio, cfg.fit_intercept, bs, opt.kind, opt.hyper, lr[k : k + 1],
+                    p.coef, p.intercept, p.coef_states, p.intercept_states, p.counters, p.scalars,
+                )
+                tk = t + k
+                if start <= tk:
+                    m = tk - start + 1.0
+                    p.avg_coef += (p.coef - p.avg_coef) / p.coef.dtype.type(m)
+                    p.avg_intercept += (p.intercept - p.avg_intercept) / p.coef.dtype.type(m)
+        t += nb
+        updates += nb
+        count += n_train
+        check_finite_model(p, epoch)
+        with np.errstate(over="ignore", invalid="ignore"):
+            avg_loss = float(total) / wsum
+        w_now, b_now = p.coef, p.intercept
+        if averaging and cfg.average <= t - 1:
+            w_now, b_now = p.avg_coef, p.avg_intercept
+        obj = avg_loss + penalty_value(cfg.penalty, cfg.alpha, cfg.l1_ratio_eff, w_now)
+        curve.append(obj)
+        progress.update(1, obj)
+        with np.errstate(over="ignore", invalid="ignore"):
+            norm = float(np.linalg.norm(w_now.astype(np.float64)))
+        line = (
+            f"Norm: {norm:.2f}, NNZs: {int(np.count_nonzero(w_now))}, "
+            f"Bias: {float(b_now[0]):.6f}, T: {count}, Avg. loss: {avg_loss:.6f}, "
+            f"Objective: {obj:.6f}"
+        )
+        if score_fn is not None:
+            score = score_fn(w_now, float(b_now[0]))
+            if cfg.verbose:
+                print(line + f", Validation score: {score:.6f}")
+                print(f"Total training time: {time.time() - t0:.2f} seconds.")
+            if cfg.tol > -np.inf and score < best_score + cfg.tol:
+                no_improve += 1
+            else:
+                no_improve = 0
+            if score > best_score:
+                best_score = score
+        else:
+            if cfg.verbose:
+                print(line)
+                print(f"Total training time: {time.time() - t0:.2f} seconds.")
+            if cfg.tol > -np.inf and obj > best_obj - cfg.tol:
+                no_improve += 1
+            else:
+                no_improve = 0
+            if obj < best_obj:
+                best_obj = obj
+        if cfg.learning_rate == "auto" and cfg.schedule is None:
+            # gdcore's default: the constant step eta0 until n_iter_no_change
+            # epochs in a row fail to improve by tol (scikit-learn's
+            # plateau test), then an annealing phase that divides the step
+            # by AUTO_DECAY every epoch and ends after n_iter_no_change more
+            # epochs without improvement (or once the step is below
+            # eta0 * AUTO_MIN_RATIO).
+            if annealing:
+                if no_improve >= cfg.n_iter_no_change or eta / AUTO_DECAY < cfg.eta0 * AUTO_MIN_RATIO:
+                    if cfg.verbose:
+                        print(f"Convergence after {epoch} epochs took {time.time() - t0:.2f} seconds")
+                    break
+                eta = eta / AUTO_DECAY
+            elif no_improve >= cfg.n_iter_no_change:
+                annealing = True
+                no_improve = 0
+                eta = eta / AUTO_DECAY
+            continue
+        if no_improve >= cfg.n_iter_no_change:
+            if cfg.learning_rate == "adaptive" and cfg.schedule is None and eta > ADAPTIVE_MIN_ETA:
+                eta = eta / 5.0
+                no_improve = 0
+            else:
+                if cfg.verbose:
+                    print(f"Convergence after {epoch} epochs took {time.time() - t0:.2f} seconds")
+                break
+    progress.update(max_iter - epoch, curve[-1] if curve else float("nan"))
+    return epoch, curve, updates
+
+
+def convergence_warning() -> None:
+    warnings.warn(
+        "Maximum number of iteration reached before convergence. Consider increasing "
+        "max_iter to improve the fit.",
+        ConvergenceWarning,
+    )
+
+
+def problem_seeds(random_state: Any, n: int) -> np.ndarray:
+    rs = check_random_state(random_state)
+    return rs.randint(MAX_INT, size=n)
+
+
+def make_validation(
+    classifier: bool, y: np.ndarray, sample_weight: np.ndarray, fraction: float, random_state: Any
+) -> Tuple[np.ndarray, np.ndarray]:
+    """(train rows, validation rows) for early stopping, as scikit-learn."""
+    n = y.shape[0]
+    idx_train, idx_val = validation_split(classifier, y, fraction, random_state)
+    if idx_train.shape[0] == 0 or idx_val.shape[0] == 0:
+        raise ValueError(
+            f"Splitting {n} samples into a train set and a validation set with "
+            f"validation_fraction={fraction!r} led to an empty set ({idx_train.shape[0]} and "
+            f"{idx_val.shape[0]} samples). Please either change validation_fraction, increase "
+            "number of samples, or disable early_stopping."
+        )
+    if not np.any(sample_weight[idx_val] > 0):
+        raise ValueError(
+            "The sample weights for validation set are all zero, consider using a different "
+            "random state."
+        )
+    return np.sort(idx_train).astype(np.int64), np.sort(idx_val).astype(np.int64)
+
+
+def decision(X: np.ndarray, coef: np.ndarray, intercept: np.ndarray) -> np.ndarray:
+    """X · coefᵀ + intercept with the compiled fixed-order dot products;
+    coef is (k, d); returns (n, k).  Computed in float32 only when both X
+    and the model are float32."""
+    dtype = np.float32 if (X.dtype == np.float32 and coef.dtype == np.float32) else np.float64
+    Xc = np.ascontiguousarray(X, dtype=dtype)
+    out = np.empty((X.shape[0], coef.shape[0]), dtype=dtype)
+    for k in range(coef.shape[0]):
+        out[:, k] = _core.decision_function(Xc, np.ascontiguousarray(coef[k], dtype=dtype), float(intercept[k]))
+    return out
+
+
+def validate_common(est: Any, for_partial_fit: bool) -> None:
+    validate_params(est, est._parameter_constraints)
+    if est.early_stopping and for_partial_fit:
+        raise ValueError("early_stopping should be False with partial_fit")
+    if est.learning_rate == "optimal" and est.alpha == 0 and est.schedule is None:
+        raise ValueError(
+            "alpha must be > 0 since learning_rate is 'optimal'. alpha is used to compute "
+            "the optimal learning rate."
+        )
+    if est.penalty == "elasticnet" and est.l1_ratio is None:
+        raise ValueError("l1_ratio must be set when penalty is 'elasticnet'")

@@ -1,0 +1,517 @@
+"""SGDClassifier: linear classifiers trained by fused mini-batch epochs."""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any, Optional
+
+import numpy as np
+
+from . import _base
+from ._base import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_ETA0,
+    DEFAULT_LEARNING_RATE,
+    DEFAULT_OPTIMIZER,
+    NONE,
+    Interval,
+    StrOptions,
+    _Config,
+    _Problem,
+    _Progress,
+)
+from ._compat import (
+    HAVE_SKLEARN,
+    BaseEstimator,
+    ClassifierMixin,
+    _check_sample_weight,
+    available_if,
+    check_classification_targets,
+    check_is_fitted,
+    compute_class_weight,
+    validate_data,
+)
+from ._fitting import sum_curves, transaction
+from ._params import DICT
+
+CLASSIFIER_LOSSES = (
+    "hinge",
+    "squared_hinge",
+    "perceptron",
+    "log_loss",
+    "modified_huber",
+    "squared_error",
+    "huber",
+    "epsilon_insensitive",
+    "squared_epsilon_insensitive",
+)
+
+
+class SGDClassifier(ClassifierMixin, BaseEstimator):
+    r"""Linear classifiers (SVM, logistic regression, ...) trained by
+    mini-batch gradient descent with any gdcore optimizer.
+
+    scikit-learn's ``SGDClassifier`` API — same parameter names, attributes
+    and methods — on gdcore's fused C++ epoch loop: each epoch is one call
+    that gathers the mini-batches, computes margins, loss derivatives and the
+    gradient, and applies the optimizer's fused update (see
+    ``gdcore.linear._base`` for the exact algorithm).  Multiclass problems
+    are solved one-vs-rest.  Results do not depend on the number of threads
+    (``gdcore.set_num_threads``).
+
+    **Defaults are gdcore's own**: ``optimizer="adam", batch_size="auto"``
+    (n_samples // 32 rows, clipped to [8, 128]), ``learning_rate="auto",
+    eta0=0.01`` — Adam at a constant step until the training objective
+    stops improving, then a short annealing phase (see ``learning_rate``).
+    Measured on the project's shared 2-core machine (one thread, log_loss,
+    alpha=1e-4, standardized features; "gap" is the relative excess of the
+    regularised objective over its exact optimum):
+
+    ========================  ===============================  =========================
+    data                      gdcore defaults                  scikit-learn
+    ========================  ===============================  =========================
+    synthetic 20 000 × 50     gap 1.4e-4 after 14 epochs       SGDClassifier: gap 4e-2
+                                                               after 40-60 epochs
+    synthetic 20 000 × 200    gap 6e-4 after 13-18 epochs      SGDClassifier: gap 8e-2
+    synthetic 200 000 × 50    gap 2.6e-5 after 13 epochs,      LogisticRegression(lbfgs)
+                              0.5-0.9 s                        0.25-0.57 s
+    breast cancer, test acc.  0.971 (log_loss), 0.972 (hinge)  0.964, 0.964
+    digits (one-vs-rest)      0.959 (log_loss), 0.957 (hinge)  0.947, 0.951
+    ========================  ===============================  =========================
+
+    Batch sizes 64-256 and eta0 from 0.003 to 0.03 all end within 1e-3 of
+    the optimum on the synthetic problems.  scikit-learn's "adaptive" rule
+    with the same optimizer gets about 10× closer but needs about 3× the
+    epochs; smaller batches on small data (the "auto" size) cut the gap on
+    breast cancer from 0.83 (128 rows) to 0.28 (17 rows).
+
+    **scikit-learn's algorithm** is ``optimizer="sgd", batch_size=1,
+    learning_rate="optimal"`` (plain per-sample SGD with Bottou's step
+    1/(alpha (t0 + t))): with ``shuffle=False`` it gives scikit-learn's
+    weights to rounding, including ``average`` and class / sample weights.
+    Two differences remain: the L1 part of ``"l1"``/``"elasticnet"`` is a
+    subgradient step α·sign(w), not scikit-learn's cumulative truncation (so
+    weights become small rather than exactly zero), and the loss derivative
+    is not clipped at ±1e12 (a diverging fit raises instead of producing
+    huge weights).
+
+    Parameters
+    ----------
+    loss : str, default="hinge"
+        "hinge", "log_loss", "modified_huber", "squared_hinge", "perceptron",
+        or a regression loss ("squared_error", "huber", "epsilon_insensitive",
+        "squared_epsilon_insensitive"), as scikit-learn (see
+        :mod:`gdcore.losses`).
+    penalty : {"l2", "l1", "elasticnet", None}, default="l2"
+        Regulariser α(½(1-ρ)‖w‖² + ρ‖w‖₁) with ρ = 0 (l2), 1 (l1) or
+        ``l1_ratio`` (elasticnet); its (sub)gradient is added to each
+        mini-batch gradient.  The intercept is not penalised.
+    alpha : float, default=1e-4
+        Regularisation strength (≥ 0); also sets the "optimal" learning rate.
+    l1_ratio : float or None, default=0.15
+        Elastic-net mixing ρ in [0, 1].
+    fit_intercept : bool, default=True
+    max_iter : int, default=1000
+        Maximum number of epochs (passes over the training rows) of ``fit``.
+    tol : float or None, default=1e-3
+        Stop (or, with "adaptive"/"auto", lower the step) when the epoch's
+        training objective — mean weighted loss plus penalty — has not fallen
+        below the best so far minus ``tol`` for ``n_iter_no_change``
+        consecutive epochs (the validation score with ``early_stopping``).
+        None disables the check.
+    shuffle : bool or "block", default=True
+        True: a fresh permutation of the rows every epoch; "block": the rows
+        in contiguous blocks of 4096, blocks in random order and rows shuffled
+        inside each block (far fewer cache misses on large data); False: the
+        rows in order.
+    verbose : int, default=0
+        >= 1 prints scikit-learn's per-epoch lines ("-- Epoch N", "Norm: ...,
+        Bias: ..., T: ..., Avg. loss: ...", "Total training time: ...").
+    epsilon : float, default=0.1
+        Epsilon of "huber", "epsilon_insensitive" and
+        "squared_epsilon_insensitive".
+    n_jobs : int or None, default=None
+        Accepted for scikit-learn compatibility.  The one-vs-rest problems
+        run one after another; each epoch is parallel over rows on gdcore's
+        threads (``gdcore.set_num_threads``).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the shuffling (and the early-stopping split).
+    learning_rate : {"auto", "constant", "optimal", "invscaling", "adaptive"}, default="auto"
+        The step η of batch number t (t = 1, 2, ... counts *batches*, i.e.
+        weight updates, continuing across ``partial_fit`` calls; with
+        ``batch_size=1`` that is scikit-learn's sample count), given to the
+        optimizer as its ``lr``.  scikit-learn's formulas:
+        "constant": ``eta0``; "optimal": 1/(alpha (t0 + t − 1)) with
+        scikit-learn's t0 heuristic; "invscaling": ``eta0 / t**power_t``;
+        "adaptive": ``eta0``, divided by 5 each time ``n_iter_no_change``
+        epochs in a row fail to improve by ``tol`` (training stops when that
+        happens with η ≤ 1e-6).  gdcore's "auto": ``eta0`` until
+        ``n_iter_no_change`` epochs in a row fail to improve by ``tol``
+        (scikit-learn's plateau test), then η is divided by 3 after every
+        epoch, and training stops after ``n_iter_no_change`` more epochs
+        without improvement or once η < eta0/1000.
+    eta0 : float, default=0.01
+        Initial / constant step (> 0).
+    power_t : float, default=0.5
+        Exponent of "invscaling".
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the rows (stratified) and stop when
+        the validation accuracy stops improving by ``tol``.
+    validation_fraction : float, default=0.1
+    n_iter_no_change : int, default=5
+    class_weight : dict, "balanced" or None, default=None
+        Weights multiplying each row's sample weight; "balanced" uses
+        n_samples / (n_classes · bincount(y)).  For one-vs-rest problem k the
+        positive rows get class k's weight and the others 1 (as scikit-learn).
+    warm_start : bool, default=False
+        Start ``fit`` from the previous solution (the optimizer state and the
+        step counter t are reset).
+    average : bool or int, default=False
+        Averaged SGD: ``coef_`` and ``intercept_`` are the running means of
+        the weights after every update from update number ``average`` on
+        (True: from the first).  Exact, but each batch is one compiled call
+        (slower per epoch than the fused loop, noticeably so with
+        ``batch_size=1`` on large data).
+    optimizer : str, default="adam"
+        Any gdcore optimizer by name: "sgd", "adam", "adamw", "rmsprop",
+        "adagrad", "adadelta", "adamax", "nadam", "radam", "lion".
+    optimizer_params : dict or None, default=None
+        Keyword arguments of that optimizer class (e.g. ``{"betas": (0.9,
+        0.99)}`` or ``{"momentum": 0.9}``), except ``lr``.  Its state (moments
+        etc.) lives per one-vs-rest problem and carries over across
+        ``partial_fit`` calls.
+    batch_size : int or "auto", default="auto"
+        Rows per update; the gradient is the mean over the batch's rows of
+        the weighted loss gradient, plus the penalty's.  "auto":
+        n_rows // 32 clipped to [8, 128] (n_rows of the training rows of each
+        fit / partial_fit call), so small data sets still get at least 32
+        updates per epoch.
+    schedule : callable or None, default=None
+        A step → learning-rate callable (e.g. ``gdcore.schedules.cosine(0.01,
+        T_max=1000)``); called with the int64 array of 0-based batch counts of
+        an epoch (or with ints if it is not vectorised).  Overrides
+        ``learning_rate``/``eta0``/``power_t``.
+    progress : bool, default=False
+        Show a progress bar over epochs (tqdm, when installed).
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+        In the dtype of the training data (float32 stays float32).
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+    n_iter_ : int
+        Epochs run (maximum over the one-vs-rest problems).
+    t_ : float
+        1 + number of weight updates (batches) made since the last ``fit``.
+    classes_ : ndarray of shape (n_classes,)
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Only when X has string column names.
+    loss_curve_ : list of float
+        Training objective (mean weighted loss + penalty) after each epoch;
+        for one-vs-rest models the sum over the binary problems.
+
+    Notes
+    -----
+    Sparse input is not supported yet (a TypeError says so).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gdcore.linear import SGDClassifier
+    >>> X = np.array([[-1.0, -1.0], [-2.0, -1.0], [1.0, 1.0], [2.0, 1.0]])
+    >>> y = np.array([1, 1, 2, 2])
+    >>> clf = SGDClassifier(random_state=0).fit(X, y)
+    >>> clf.predict([[-0.8, -1.0]])
+    array([1])
+    """
+
+    _parameter_constraints: dict = {
+        **_base._base_constraints(CLASSIFIER_LOSSES),
+        "n_jobs": [Interval(numbers.Integral, None, None, "neither"), NONE],
+        "class_weight": [StrOptions(("balanced",)), DICT, NONE],
+    }
+
+    def __init__(
+        self,
+        loss: str = "hinge",
+        *,
+        penalty: Optional[str] = "l2",
+        alpha: float = 0.0001,
+        l1_ratio: Optional[float] = 0.15,
+        fit_intercept: bool = True,
+        max_iter: int = 1000,
+        tol: Optional[float] = 1e-3,
+        shuffle: Any = True,
+        verbose: int = 0,
+        epsilon: float = 0.1,
+        n_jobs: Optional[int] = None,
+        random_state: Any = None,
+        learning_rate: str = DEFAULT_LEARNING_RATE,
+        eta0: float = DEFAULT_ETA0,
+        power_t: float = 0.5,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: int = 5,
+        class_weight: Any = None,
+        warm_start: bool = False,
+        average: Any = False,
+        optimizer: str = DEFAULT_OPTIMIZER,
+        optimizer_params: Optional[dict] = None,
+        batch_size: Any = DEFAULT_BATCH_SIZE,
+        schedule: Any = None,
+        progress: bool = False,
+    ) -> None:
+        self.loss = loss
+        self.penalty = penalty
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.max_iter = max_iter
+        self.tol = tol
+        self.shuffle = shuffle
+        self.verbose = verbose
+        self.epsilon = epsilon
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.learning_rate = learning_rate
+        self.eta0 = eta0
+        self.power_t = power_t
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.class_weight = class_weight
+        self.warm_start = warm_start
+        self.average = average
+        self.optimizer = optimizer
+        self.optimizer_params = optimizer_params
+        self.batch_size = batch_size
+        self.schedule = schedule
+        self.progress = progress
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X: Any, y: Any, coef_init: Any = None, intercept_init: Any = None,
+            sample_weight: Any = None) -> "SGDClassifier":
+        """Fit the model by mini-batch gradient descent.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        coef_init : array-like of shape (n_classes, n_features), optional
+            Initial weights ((n_features,) or (1, n_features) for two classes).
+        intercept_init : array-like of shape (n_classes,), optional
+        sample_weight : array-like of shape (n_samples,), optional
+            Multiplied with ``class_weight``.
+
+        Returns
+        -------
+        self
+        """
+        with transaction(self):
+            _base.validate_common(self, for_partial_fit=False)
+            X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], order="C", reset=True)
+            check_classification_targets(y)
+            classes = np.unique(y)
+            if self.warm_start and getattr(self, "coef_", None) is not None:
+                if coef_init is None:
+                    coef_init = self.coef_
+                if intercept_init is None:
+                    intercept_init = self.intercept_
+            for attr in ("classes_", "_problems", "coef_", "intercept_", "loss_curve_"):
+                self.__dict__.pop(attr, None)
+            self.t_ = 1.0
+            self._fit_epochs(X, y, classes, sample_weight, coef_init, intercept_init, self.max_iter)
+            if self.tol is not None and self.n_iter_ == self.max_iter:
+                _base.convergence_warning()
+        return self
+
+    def partial_fit(self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None) -> "SGDClassifier":
+        """One epoch over (X, y), continuing from the current model and
+        optimizer state.  ``classes`` (all labels) is required on the first
+        call.  A call that raises leaves the estimator exactly as it was."""
+        with transaction(self):
+            first = not hasattr(self, "classes_")
+            _base.validate_common(self, for_partial_fit=True)
+            if first and self.class_weight == "balanced":
+                raise ValueError(
+                    "class_weight 'balanced' is not supported for partial_fit. In order to use "
+                    "'balanced' weights, use compute_class_weight('balanced', classes=classes, y=y). "
+                    "In place of y you can use a large enough sample of the full training set "
+                    "target to properly estimate the class frequency distributions. Pass the "
+                    "resulting weights as the class_weight parameter."
+                )
+            dtype = [np.float64, np.float32] if first else self.coef_.dtype
+            X, y = validate_data(self, X, y, dtype=dtype, order="C", reset=first)
+            check_classification_targets(y)
+            if first:
+                if classes is None:
+                    raise ValueError("classes must be passed on the first call to partial_fit.")
+                classes = np.unique(np.asarray(classes))
+            else:
+                if classes is not None and not np.array_equal(self.classes_, np.unique(np.asarray(classes))):
+                    raise ValueError(
+                        f"`classes={classes!r}` is not the same as on last call to partial_fit, "
+                        f"was: {self.classes_!r}"
+                    )
+                classes = self.classes_
+            if not hasattr(self, "t_"):
+                self.t_ = 1.0
+            self._fit_epochs(X, y, classes, sample_weight, None, None, 1)
+        return self
+
+    def _fit_epochs(self, X, y, classes, sample_weight, coef_init, intercept_init, max_iter) -> None:
+        n, d = X.shape
+        dtype = X.dtype
+        n_classes = classes.shape[0]
+        if n_classes < 2:
+            raise ValueError(
+                f"The number of classes has to be greater than one; got {n_classes} class"
+            )
+        unseen = np.setdiff1d(np.unique(y), classes)
+        if unseen.size:
+            raise ValueError(f"y contains labels {unseen.tolist()} not in classes {classes.tolist()}")
+        sw = _check_sample_weight(sample_weight, X, dtype=dtype)
+        cw = compute_class_weight(self.class_weight, classes=classes, y=y)
+        k = 1 if n_classes == 2 else n_classes
+        problems = self._initial_problems(k, d, dtype, coef_init, intercept_init)
+        cfg = _Config(self, dtype)
+        if self.early_stopping:
+            idx_train, idx_val = _base.make_validation(True, y, sw, self.validation_fraction, self.random_state)
+        else:
+            idx_train, idx_val = np.arange(n, dtype=np.int64), None
+        seeds = _base.problem_seeds(self.random_state, k)
+        progress = _Progress(bool(self.progress), k * max_iter, type(self).__name__)
+        n_iter, updates, curves = 0, 0, []
+        try:
+            for i in range(k):
+                pos = classes[1] if k == 1 else classes[i]
+                is_pos = y == pos
+                y_i = np.where(is_pos, 1.0, -1.0).astype(dtype)
+                w_pos, w_neg = (cw[1], cw[0]) if k == 1 else (cw[i], 1.0)
+                s = sw * np.where(is_pos, w_pos, w_neg).astype(dtype)
+                s = None if np.all(s == 1) else np.ascontiguousarray(s, dtype=dtype)
+                score_fn = None
+                if idx_val is not None:
+                    Xv, yv, swv = X[idx_val], y_i[idx_val], sw[idx_val].astype(np.float64)
+
+                    def score_fn(w, b, Xv=Xv, yv=yv, swv=swv):
+                        m = _base.decision(Xv, w[None, :], np.array([b]))[:, 0]
+                        pred = np.where(m > 0, 1.0, -1.0)
+                        return float(np.average(pred == yv, weights=swv))
+
+                it, curve, upd = _base.train_problem(
+                    cfg, X, y_i, s, problems[i], idx_train, score_fn, max_iter, int(seeds[i]),
+                    self.t_, progress,
+                )
+                n_iter, updates = max(n_iter, it), max(updates, upd)
+                curves.append(curve)
+        finally:
+            progress.close()
+        self.classes_ = classes
+        self._problems = problems
+        self.t_ = float(self.t_ + updates)
+        self.n_iter_ = int(n_iter)
+        self.loss_curve_ = list(getattr(self, "loss_curve_", [])) + sum_curves(curves)
+        self._set_coef(problems)
+
+    def _initial_problems(self, k, d, dtype, coef_init, intercept_init):
+        old = getattr(self, "_problems", None)
+        if old is not None and coef_init is None:
+            if len(old) != k:  # pragma: no cover - classes are fixed after the first call
+                raise ValueError("number of one-vs-rest problems changed")
+            return [p.astype(dtype) for p in old]
+        if coef_init is not None:
+            coef_init = np.asarray(coef_init, dtype=dtype, order="C")
+            if k > 1:
+                if coef_init.shape != (k, d):
+                    raise ValueError("Provided ``coef_`` does not match dataset. ")
+            else:
+                coef_init = coef_init.ravel()
+                if coef_init.shape != (d,):
+                    raise ValueError("Provided coef_init does not match dataset.")
+                coef_init = coef_init[None, :]
+        else:
+            coef_init = np.zeros((k, d), dtype=dtype)
+        if intercept_init is not None:
+            intercept_init = np.asarray(intercept_init, dtype=dtype)
+            if k > 1:
+                if intercept_init.shape != (k,):
+                    raise ValueError("Provided intercept_init does not match dataset.")
+            elif intercept_init.shape not in ((1,), ()):
+                raise ValueError("Provided intercept_init does not match dataset.")
+            intercept_init = intercept_init.reshape(k)
+        else:
+            intercept_init = np.zeros(k, dtype=dtype)
+        return [_Problem(coef_init[i], intercept_init[i : i + 1]) for i in range(k)]
+
+    def _set_coef(self, problems) -> None:
+        use_avg = int(self.average) > 0 and int(self.average) <= self.t_ - 1
+        coefs = [p.avg_coef if use_avg else p.coef for p in problems]
+        ints = [p.avg_intercept if use_avg else p.intercept for p in problems]
+        self.coef_ = np.ascontiguousarray(np.stack(coefs))
+        self.intercept_ = np.ascontiguousarray(np.concatenate(ints))
+
+    # -------------------------------------------------------------- predict
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Signed distances to the hyperplanes: (n_samples,) for two classes
+        (positive means ``classes_[1]``), else (n_samples, n_classes)."""
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], order="C", reset=False)
+        scores = _base.decision(X, self.coef_, self.intercept_)
+        return scores[:, 0] if scores.shape[1] == 1 else scores
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Class labels of the rows of X."""
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            idx = (scores > 0).astype(np.intp)
+        else:
+            idx = scores.argmax(axis=1)
+        return self.classes_[idx]
+
+    def _check_proba(self) -> bool:
+        if self.loss not in ("log_loss", "modified_huber"):
+            raise AttributeError(f"probability estimates are not available for loss={self.loss!r}")
+        return True
+
+    @available_if(_check_proba)
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities (log_loss and modified_huber only), as
+        scikit-learn: log_loss uses the logistic function, one-vs-rest
+        probabilities normalised to sum to one; modified_huber uses
+        (clip(decision, -1, 1) + 1) / 2, normalised likewise."""
+        check_is_fitted(self)
+        scores = self.decision_function(X)
+        binary = scores.ndim == 1
+        if self.loss == "log_loss":
+            prob = np.empty_like(scores)
+            # stable logistic
+            pos = scores >= 0
+            prob[pos] = 1.0 / (1.0 + np.exp(-scores[pos]))
+            e = np.exp(scores[~pos])
+            prob[~pos] = e / (1.0 + e)
+            if binary:
+                return np.stack([1 - prob, prob], axis=1)
+            return prob / prob.sum(axis=1, keepdims=True)
+        prob = (np.clip(scores, -1, 1) + 1.0) / 2.0
+        if binary:
+            return np.stack([1 - prob, prob], axis=1)
+        total = prob.sum(axis=1)
+        zero = total == 0
+        if np.any(zero):
+            prob[zero, :] = 1
+            total[zero] = prob.shape[1]
+        return prob / total[:, None]
+
+    @available_if(_check_proba)
+    def predict_log_proba(self, X: Any) -> np.ndarray:
+        """Log of :meth:`predict_proba`."""
+        return np.log(self.predict_proba(X))
+
+    if HAVE_SKLEARN:
+
+        def __sklearn_tags__(self):
+            tags = super().__sklearn_tags__()
+            tags.input_tags.sparse = False
+            return tags

@@ -1,0 +1,337 @@
+"""scikit-learn when it is importable, a small numpy-only stand-in otherwise.
+
+The estimators use scikit-learn's base classes, validation helpers and
+exception types when scikit-learn is installed, so that they behave exactly
+like scikit-learn's own estimators (messages, tags, HTML repr, cloning).
+Without scikit-learn the package still imports and the estimators fit and
+predict on dense numpy input: the fallbacks below implement get_params /
+set_params, input validation with the same messages for the common cases,
+and the few utilities the estimators need.
+"""
+
+from __future__ import annotations
+
+import inspect
+import numbers
+from typing import Any, Dict, Optional
+
+import numpy as np
+
+try:  # pragma: no branch
+    import sklearn  # noqa: F401
+
+    HAVE_SKLEARN = True
+except ImportError:  # pragma: no cover - exercised in a subprocess test
+    HAVE_SKLEARN = False
+
+
+def _is_sparse(X: Any) -> bool:
+    try:
+        import scipy.sparse as sp
+    except ImportError:  # pragma: no cover
+        return False
+    return sp.issparse(X)
+
+
+SPARSE_MESSAGE = (
+    "sparse input is not supported yet by gdcore.linear estimators "
+    "(got a scipy.sparse matrix); pass a dense array, e.g. X.toarray()"
+)
+
+
+def reject_sparse(X: Any) -> None:
+    if _is_sparse(X):
+        raise TypeError(SPARSE_MESSAGE)
+
+
+if HAVE_SKLEARN:
+    from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
+    from sklearn.exceptions import ConvergenceWarning, NotFittedError
+    from sklearn.utils import check_random_state, compute_class_weight
+    from sklearn.utils.metaestimators import available_if
+    from sklearn.utils.multiclass import check_classification_targets
+    from sklearn.utils.validation import _check_sample_weight, check_is_fitted
+
+    try:
+        from sklearn.utils._param_validation import InvalidParameterError
+    except ImportError:  # pragma: no cover - scikit-learn < 1.2
+
+        class InvalidParameterError(ValueError, TypeError):  # type: ignore[no-redef]
+            """A parameter has a wrong type or value."""
+
+    try:
+        from sklearn.utils.validation import validate_data as _sk_validate_data
+    except ImportError:  # pragma: no cover - scikit-learn < 1.6
+        _sk_validate_data = None
+
+    def validate_data(est: Any, X: Any = "no_validation", y: Any = "no_validation", **kw: Any):
+        """scikit-learn's validate_data (or est._validate_data before 1.6),
+        refusing sparse input with a clear TypeError."""
+        if not (isinstance(X, str) and X == "no_validation"):
+            reject_sparse(X)
+        if _sk_validate_data is not None:
+            return _sk_validate_data(est, X=X, y=y, **kw)
+        return est._validate_data(X=X, y=y, **kw)  # pragma: no cover
+
+    def validation_split(classifier: bool, y: np.ndarray, fraction: float, random_state: Any):
+        from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
+
+        splitter = StratifiedShuffleSplit if classifier else ShuffleSplit
+        cv = splitter(test_size=fraction, random_state=random_state)
+        return next(cv.split(np.zeros((y.shape[0], 1)), y))
+
+else:  # pragma: no cover - exercised in a subprocess test
+
+    class InvalidParameterError(ValueError, TypeError):  # type: ignore[no-redef]
+        """A parameter has a wrong type or value."""
+
+    class NotFittedError(ValueError, AttributeError):  # type: ignore[no-redef]
+        """The estimator is used before fit."""
+
+    class ConvergenceWarning(UserWarning):  # type: ignore[no-redef]
+        """The solver did not converge."""
+
+    class BaseEstimator:  # type: ignore[no-redef]
+        """get_params / set_params from the constructor's signature."""
+
+        @classmethod
+        def _get_param_names(cls):
+            sig = inspect.signature(cls.__init__)
+            return sorted(
+                p.name
+                for p in sig.parameters.values()
+                if p.name != "self" and p.kind != p.VAR_KEYWORD
+            )
+
+        def get_params(self, deep: bool = True) -> Dict[str, Any]:
+            return {k: getattr(self, k) for k in self._get_param_names()}
+
+        def set_params(self, **params: Any):
+            valid = self._get_param_names()
+            for k, v in params.items():
+                if k not in valid:
+                    raise ValueError(
+                        f"Invalid parameter {k!r} for estimator {self}. "
+                        f"Valid parameters are: {valid!r}."
+                    )
+                setattr(self, k, v)
+            return self
+
+        def __repr__(self) -> str:
+            return f"{type(self).__name__}()"
+
+    class ClassifierMixin:  # type: ignore[no-redef]
+        _estimator_type = "classifier"
+
+        def score(self, X, y, sample_weight=None):
+            y = np.asarray(y)
+            pred = self.predict(X)
+            return float(np.average(pred == y, weights=sample_weight))
+
+    class RegressorMixin:  # type: ignore[no-redef]
+        _estimator_type = "regressor"
+
+        def score(self, X, y, sample_weight=None):
+            y = np.asarray(y, dtype=np.float64)
+            pred = np.asarray(self.predict(X), dtype=np.float64)
+            w = np.ones_like(y) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+            num = np.sum(w * (y - pred) ** 2)
+            den = np.sum(w * (y - np.average(y, weights=w)) ** 2)
+            if den == 0:
+                return 1.0 if num == 0 else 0.0
+            return float(1 - num / den)
+
+    def clone(est: Any):
+        return type(est)(**est.get_params(deep=False))
+
+    def available_if(check):
+        class _Descriptor:
+            def __init__(self, fn):
+                self.fn = fn
+                self.__doc__ = fn.__doc__
+
+            def __set_name__(self, owner, name):
+                self.name = name
+
+            def __get__(self, obj, owner=None):
+                if obj is not None:
+                    check(obj)  # raises AttributeError
+
+                    def bound(*a, **k):
+                        return self.fn(obj, *a, **k)
+
+                    bound.__doc__ = self.fn.__doc__
+                    return bound
+                return self.fn
+
+        return _Descriptor
+
+    def check_random_state(seed: Any) -> np.random.RandomState:
+        if seed is None or seed is np.random:
+            return np.random.mtrand._rand
+        if isinstance(seed, numbers.Integral):
+            return np.random.RandomState(seed)
+        if isinstance(seed, np.random.RandomState):
+            return seed
+        raise ValueError(f"{seed!r} cannot be used to seed a numpy.random.RandomState instance")
+
+    def check_is_fitted(est: Any, attributes: Any = None) -> None:
+        if not any(k.endswith("_") and not k.startswith("__") for k in vars(est)):
+            raise NotFittedError(
+                f"This {type(est).__name__} instance is not fitted yet. Call 'fit' with "
+                "appropriate arguments before using this estimator."
+            )
+
+    def check_classification_targets(y: np.ndarray) -> None:
+        if y.dtype.kind == "f" and np.any(y != np.round(y)):
+            raise ValueError(
+                "Unknown label type: continuous. Maybe you are trying to fit a "
+                "classifier, which expects discrete classes on a regression target "
+                "with continuous values."
+            )
+
+    def compute_class_weight(class_weight: Any, *, classes: np.ndarray, y: np.ndarray) -> np.ndarray:
+        if class_weight is None or len(class_weight) == 0:
+            return np.ones(classes.shape[0], dtype=np.float64)
+        if class_weight == "balanced":
+            idx = np.searchsorted(classes, y)
+            counts = np.bincount(idx, minlength=len(classes)).astype(np.float64)
+            return len(y) / (len(classes) * counts)
+        weight = np.ones(classes.shape[0], dtype=np.float64)
+        unknown = [c for c in class_weight if c not in set(classes.tolist())]
+        if unknown:
+            raise ValueError(f"The classes, {unknown}, are not in class_weight")
+        for i, c in enumerate(classes):
+            if c in class_weight:
+                weight[i] = class_weight[c]
+        return weight
+
+    def _check_sample_weight(sample_weight: Any, X: np.ndarray, dtype: Any = None, **kw: Any):
+        n = X.shape[0]
+        dtype = dtype or np.float64
+        if sample_weight is None:
+            return np.ones(n, dtype=dtype)
+        if isinstance(sample_weight, numbers.Number):
+            return np.full(n, sample_weight, dtype=dtype)
+        sw = np.asarray(sample_weight, dtype=dtype)
+        if sw.ndim != 1:
+            raise ValueError("Sample weights must be 1D array or scalar")
+        if sw.shape != (n,):
+            raise ValueError(f"sample_weight.shape == {sw.shape}, expected {(n,)}!")
+        if not np.all(np.isfinite(sw)):
+            raise ValueError("Input sample_weight contains NaN or infinity.")
+        if np.any(sw < 0):
+            raise ValueError("Negative values in data passed to `sample_weight`")
+        if not kw.get("allow_all_zero_weights", False) and not np.any(sw):
+            raise ValueError("Sample weights must contain at least one non-zero number.")
+        return np.ascontiguousarray(sw)
+
+    def _check_array(est: Any, X: Any, name: str, dtype: Any, ensure_2d: bool, reset: bool):
+        reject_sparse(X)
+        columns = getattr(X, "columns", None)
+        a = np.asarray(X)
+        if a.dtype.kind not in "biuf":
+            if a.dtype.kind == "c":
+                raise ValueError("Complex data not supported")
+            try:
+                a = a.astype(np.float64)
+            except (TypeError, ValueError):
+                raise ValueError(f"could not convert {name} to float") from None
+        if dtype is not None and a.dtype not in [np.dtype(d) for d in dtype]:
+            a = a.astype(dtype[0])
+        if ensure_2d:
+            if a.ndim == 0:
+                raise ValueError(
+                    f"Expected 2D array, got scalar array instead:\narray={a}.\n"
+                    "Reshape your data either using array.reshape(-1, 1) if your data has a "
+                    "single feature or array.reshape(1, -1) if it contains a single sample."
+                )
+            if a.ndim == 1:
+                raise ValueError(
+                    f"Expected 2D array, got 1D array instead:\narray={a}.\n"
+                    "Reshape your data either using array.reshape(-1, 1) if your data has a "
+                    "single feature or array.reshape(1, -1) if it contains a single sample."
+                )
+            if a.ndim != 2:
+                raise ValueError(f"Found array with dim {a.ndim}. Expected <= 2.")
+            if a.shape[0] < 1:
+                raise ValueError(
+                    f"Found array with 0 sample(s) (shape={a.shape}) while a minimum of 1 is required."
+                )
+            if a.shape[1] < 1:
+                raise ValueError(
+                    f"Found array with 0 feature(s) (shape={a.shape}) while a minimum of 1 is required."
+                )
+        if a.dtype.kind == "f" and not np.all(np.isfinite(a)):
+            kind = "NaN" if np.any(np.isnan(a)) else "infinity or a value too large for dtype('float64')"
+            raise ValueError(f"Input {name} contains {kind}.")
+        if ensure_2d:
+            names = None
+            if columns is not None and all(isinstance(c, str) for c in columns):
+                names = np.asarray(list(columns), dtype=object)
+            if reset:
+                est.n_features_in_ = a.shape[1]
+                if names is not None:
+                    est.feature_names_in_ = names
+                elif hasattr(est, "feature_names_in_"):
+                    del est.feature_names_in_
+            elif hasattr(est, "n_features_in_") and a.shape[1] != est.n_features_in_:
+                raise ValueError(
+                    f"X has {a.shape[1]} features, but {type(est).__name__} is expecting "
+                    f"{est.n_features_in_} features as input."
+                )
+        return a
+
+    def validate_data(est: Any, X: Any = "no_validation", y: Any = "no_validation", *, reset: bool = True,
+                      dtype: Any = None, order: Optional[str] = None, y_numeric: bool = False,
+                      **kw: Any):
+        no_x = isinstance(X, str) and X == "no_validation"
+        no_y = isinstance(y, str) and y == "no_validation"
+        if isinstance(dtype, str) or dtype is None:
+            dtype_list = [np.float64, np.float32] if dtype is None else None
+        else:
+            dtype_list = dtype if isinstance(dtype, (list, tuple)) else [dtype]
+        out = []
+        if not no_x:
+            Xa = _check_array(est, X, "X", dtype_list, True, reset)
+            if order == "C":
+                Xa = np.ascontiguousarray(Xa)
+            out.append(Xa)
+        if not no_y:
+            if y is None:
+                raise ValueError(f"{type(est).__name__} requires y to be passed, but the target y is None.")
+            ya = np.asarray(y)
+            if ya.ndim == 2 and ya.shape[1] == 1:
+                ya = ya.ravel()
+            if ya.ndim != 1:
+                raise ValueError(f"y should be a 1d array, got an array of shape {ya.shape} instead.")
+            if y_numeric or ya.dtype.kind == "f":
+                if ya.dtype.kind not in "biuf":
+                    ya = ya.astype(np.float64)
+                if not np.all(np.isfinite(ya.astype(np.float64))):
+                    raise ValueError("Input y contains NaN.")
+            if not no_x and ya.shape[0] != out[0].shape[0]:
+                raise ValueError(
+                    "Found input variables with inconsistent numbers of samples: "
+                    f"[{out[0].shape[0]}, {ya.shape[0]}]"
+                )
+            out.append(ya)
+        return out[0] if len(out) == 1 else tuple(out)
+
+    def validation_split(classifier: bool, y: np.ndarray, fraction: float, random_state: Any):
+        rng = check_random_state(random_state)
+        n = y.shape[0]
+        if classifier:
+            val = []
+            for c in np.unique(y):
+                idx = np.flatnonzero(y == c)
+                rng.shuffle(idx)
+                k = int(round(fraction * idx.size))
+                val.extend(idx[:k].tolist())
+            val_idx = np.sort(np.asarray(val, dtype=np.int64))
+        else:
+            perm = rng.permutation(n)
+            val_idx = np.sort(perm[: int(np.ceil(fraction * n))])
+        mask = np.zeros(n, dtype=bool)
+        mask[val_idx] = True
+        return np.flatnonzero(~mask), val_idx

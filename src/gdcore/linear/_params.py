@@ -1,0 +1,124 @@
+"""Constructor-parameter validation with scikit-learn's messages.
+
+Each estimator lists ``_parameter_constraints`` (name → list of accepted
+forms) in the spirit of scikit-learn's; :func:`validate_params` checks them
+at the start of fit / partial_fit and raises InvalidParameterError (a
+ValueError *and* a TypeError, as in scikit-learn) with scikit-learn's
+message layout: ``The 'alpha' parameter of SGDClassifier must be a float in
+the range [0.0, inf). Got -1 instead.``
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any, Dict, List, Sequence
+
+import numpy as np
+
+from ._compat import InvalidParameterError
+
+
+class Interval:
+    def __init__(self, kind: type, left: Any, right: Any, closed: str) -> None:
+        self.kind, self.left, self.right, self.closed = kind, left, right, closed
+
+    def accepts(self, v: Any) -> bool:
+        if isinstance(v, (bool, np.bool_)):
+            return False
+        if self.kind is numbers.Integral:
+            if not isinstance(v, numbers.Integral):
+                return False
+        elif not isinstance(v, numbers.Real) or math.isnan(float(v)):
+            return False
+        lo_ok = self.left is None or (
+            v >= self.left if self.closed in ("left", "both") else v > self.left
+        )
+        hi_ok = self.right is None or (
+            v <= self.right if self.closed in ("right", "both") else v < self.right
+        )
+        return bool(lo_ok and hi_ok)
+
+    def __str__(self) -> str:
+        name = "an int" if self.kind is numbers.Integral else "a float"
+        def show(v: Any) -> str:
+            return repr(v if self.kind is numbers.Integral else float(v))
+
+        lo = "-inf" if self.left is None else show(self.left)
+        hi = "inf" if self.right is None else show(self.right)
+        lb = "[" if self.closed in ("left", "both") and self.left is not None else "("
+        rb = "]" if self.closed in ("right", "both") and self.right is not None else ")"
+        return f"{name} in the range {lb}{lo}, {hi}{rb}"
+
+
+class StrOptions:
+    def __init__(self, options: Sequence[str]) -> None:
+        self.options = tuple(options)
+
+    def accepts(self, v: Any) -> bool:
+        return isinstance(v, str) and v in self.options
+
+    def __str__(self) -> str:
+        return "a str among {" + ", ".join(repr(o) for o in sorted(self.options)) + "}"
+
+
+class _Simple:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def accepts(self, v: Any) -> bool:
+        if self.name == "none":
+            return v is None
+        if self.name == "boolean":
+            return isinstance(v, (bool, np.bool_))
+        if self.name == "callable":
+            return callable(v)
+        if self.name == "dict":
+            return isinstance(v, dict)
+        if self.name == "random_state":
+            return (
+                v is None
+                or isinstance(v, np.random.RandomState)
+                or (
+                    isinstance(v, numbers.Integral)
+                    and not isinstance(v, (bool, np.bool_))
+                    and 0 <= v <= 2**32 - 1
+                )
+            )
+        if self.name == "verbose":
+            return isinstance(v, (bool, np.bool_)) or (isinstance(v, numbers.Integral) and v >= 0)
+        raise AssertionError(self.name)  # pragma: no cover
+
+    def __str__(self) -> str:
+        return {
+            "none": "None",
+            "boolean": "an instance of 'bool'",
+            "callable": "a callable",
+            "dict": "an instance of 'dict'",
+            "random_state": "an int in the range [0, 4294967295], an instance of "
+            "'numpy.random.mtrand.RandomState' or None",
+            "verbose": "an int in the range [0, inf) or an instance of 'bool'",
+        }[self.name]
+
+
+NONE = _Simple("none")
+BOOLEAN = _Simple("boolean")
+CALLABLE = _Simple("callable")
+DICT = _Simple("dict")
+RANDOM_STATE = _Simple("random_state")
+VERBOSE = _Simple("verbose")
+
+
+def validate_params(est: Any, constraints: Dict[str, List[Any]]) -> None:
+    """Raise InvalidParameterError for the first parameter that fits none of
+    its accepted forms."""
+    cls = type(est).__name__
+    for name, accepted in constraints.items():
+        value = getattr(est, name)
+        if any(c.accepts(value) for c in accepted):
+            continue
+        descs = [str(c) for c in accepted]
+        desc = descs[0] if len(descs) == 1 else ", ".join(descs[:-1]) + " or " + descs[-1]
+        raise InvalidParameterError(
+            f"The {name!r} parameter of {cls} must be {desc}. Got {value!r} instead."
+        )

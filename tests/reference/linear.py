@@ -1,0 +1,161 @@
+"""Plain-numpy oracle of the fused mini-batch epoch of gdcore.linear, written
+from the algorithm documented in ``gdcore/linear/_base.py`` (and issue 3):
+
+    for each batch B of the row order (batch_size rows at a time):
+        m_i = x_i·w + b                        with the weights before the update
+        r_i = s_i ∂ℓ(y_i, m_i)/∂m
+        g_w = (Σ_B r_i x_i) / |B| + penalty'(w)
+        g_b = (Σ_B r_i) / |B|
+        (w, b) ← optimizer step with that batch's learning rate
+    total = Σ s_i ℓ(y_i, m_i)
+
+The losses are scikit-learn's (``sklearn/linear_model/_sgd_fast.pyx.tp``)
+written out again here; the optimizer steps are the torch-algorithm oracles
+of ``reference/optim.py``.  Nothing here imports gdcore.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Dict, Sequence, Tuple
+
+import numpy as np
+
+from . import optim as ref_optim
+
+
+def _loss_hinge(t):
+    def value(y, p):
+        return np.maximum(0.0, t - y * p)
+
+    def deriv(y, p):
+        return np.where(y * p <= t, -y, 0.0)
+
+    return value, deriv
+
+
+def _log():
+    def value(y, p):
+        return np.logaddexp(0.0, -y * p)
+
+    def deriv(y, p):
+        z = y * p
+        return -y / (1.0 + np.exp(z))
+
+    return value, deriv
+
+
+def _squared():
+    return (lambda y, p: 0.5 * (p - y) ** 2), (lambda y, p: p - y)
+
+
+def _huber(eps):
+    def value(y, p):
+        r = np.abs(p - y)
+        return np.where(r <= eps, 0.5 * r * r, eps * r - 0.5 * eps * eps)
+
+    def deriv(y, p):
+        r = p - y
+        return np.where(np.abs(r) <= eps, r, eps * np.sign(r))
+
+    return value, deriv
+
+
+def _modified_huber():
+    def value(y, p):
+        z = y * p
+        return np.where(z >= 1.0, 0.0, np.where(z >= -1.0, (1.0 - z) ** 2, -4.0 * z))
+
+    def deriv(y, p):
+        z = y * p
+        return np.where(z >= 1.0, 0.0, np.where(z >= -1.0, -2.0 * y * (1.0 - z), -4.0 * y))
+
+    return value, deriv
+
+
+def _squared_hinge():
+    def value(y, p):
+        return np.maximum(0.0, 1.0 - y * p) ** 2
+
+    def deriv(y, p):
+        z = 1.0 - y * p
+        return np.where(z > 0, -2.0 * y * z, 0.0)
+
+    return value, deriv
+
+
+def _eps_insensitive(eps):
+    def value(y, p):
+        return np.maximum(0.0, np.abs(y - p) - eps)
+
+    def deriv(y, p):
+        return np.where(y - p > eps, -1.0, np.where(p - y > eps, 1.0, 0.0))
+
+    return value, deriv
+
+
+def loss(name: str, epsilon: float = 0.1) -> Tuple[Callable, Callable]:
+    """(value, derivative) of scikit-learn's loss ``name``."""
+    return {
+        "hinge": lambda: _loss_hinge(1.0),
+        "perceptron": lambda: _loss_hinge(0.0),
+        "log_loss": _log,
+        "squared_error": _squared,
+        "huber": lambda: _huber(epsilon),
+        "modified_huber": _modified_huber,
+        "squared_hinge": _squared_hinge,
+        "epsilon_insensitive": lambda: _eps_insensitive(epsilon),
+    }[name]()
+
+
+def penalty_grad(penalty: str, alpha: float, l1_ratio: float, w: np.ndarray) -> np.ndarray:
+    if penalty is None:
+        return np.zeros_like(w)
+    if penalty == "l2":
+        return alpha * w
+    if penalty == "l1":
+        return alpha * np.sign(w)
+    return alpha * l1_ratio * np.sign(w) + alpha * (1.0 - l1_ratio) * w
+
+
+def minibatch_epoch(
+    X: np.ndarray,
+    y: np.ndarray,
+    s: np.ndarray,
+    order: Sequence[int],
+    loss_name: str,
+    penalty: str,
+    alpha: float,
+    l1_ratio: float,
+    fit_intercept: bool,
+    batch_size: int,
+    opt: "ref_optim._Oracle",
+    lrs: Sequence[float],
+    epsilon: float = 0.1,
+) -> float:
+    """One epoch, in float64, updating ``opt.params == [w, b]`` in place of
+    the oracle's state.  Returns the summed weighted loss."""
+    value, deriv = loss(loss_name, epsilon)
+    order = np.asarray(order)
+    total = 0.0
+    for k, start in enumerate(range(0, len(order), batch_size)):
+        rows = order[start : start + batch_size]
+        w, b = opt.params
+        m = X[rows] @ w + b[0]
+        total += float(np.sum(s[rows] * value(y[rows], m)))
+        r = s[rows] * deriv(y[rows], m)
+        gw = X[rows].T @ r / len(rows) + penalty_grad(penalty, alpha, l1_ratio, w)
+        gb = np.array([r.sum() / len(rows)])
+        opt.h["lr"] = float(lrs[k])
+        if fit_intercept:
+            opt.step([gw, gb])
+        else:
+            saved = opt.params[1]
+            opt.step([gw, np.zeros(1)])
+            opt.params[1] = saved
+    return total
+
+
+def oracle(name: str, w: np.ndarray, b: np.ndarray, **hyper) -> "ref_optim._Oracle":
+    cls: Dict[str, type] = {"sgd": ref_optim.SGD, "adam": ref_optim.Adam, "rmsprop": ref_optim.RMSprop,
+                            "adagrad": ref_optim.Adagrad, "nadam": ref_optim.NAdam}
+    return cls[name]([w.astype(np.float64), b.astype(np.float64).reshape(1)], **hyper)
