@@ -7,6 +7,7 @@ void register_optim(pybind11::module_& m);
 void register_clip(pybind11::module_& m);
 void register_losses(pybind11::module_& m);
 void register_linear(pybind11::module_& m);
+void register_plain_sgd(pybind11::module_& m);
 }  // namespace gd::python
 
 PYBIND11_MODULE(_core, m) {
@@ -16,4 +17,5 @@ PYBIND11_MODULE(_core, m) {
   gd::python::register_clip(m);
   gd::python::register_losses(m);
   gd::python::register_linear(m);
+  gd::python::register_plain_sgd(m);
 }

@@ -65,6 +65,72 @@ double minibatch_epoch(const DenseData<double>& data, const std::int64_t* order,
                        const OptimizerOptions& optimizer, const double* lr,
                        LinearModel<double>& model);
 
+// ---- scikit-learn's per-sample SGD -----------------------------------------
+//
+// plain_sgd_epoch is scikit-learn's _plain_sgd for one pass: one sample at a
+// time, the L2 penalty applied by the weight-scale trick (w = wscale·v, so an
+// L2 step costs O(1) and a sample O(nnz)), the learning rates "constant",
+// "optimal" and "invscaling" with scikit-learn's formulas, averaged SGD, and
+// the cumulative L1 penalty with truncation (Tsuruoka et al., 2009).  The
+// state carries over between passes; plain_sgd_finalize folds the scale into
+// the weights.
+
+/// CSR data: row i holds data[indptr[i] .. indptr[i+1]) at columns indices[..].
+template <class T>
+struct CsrData {
+  const T* data = nullptr;
+  const std::int64_t* indices = nullptr;
+  const std::int64_t* indptr = nullptr;
+  const T* y = nullptr;
+  const T* sample_weight = nullptr;  // class weight folded in; null: all ones
+  std::int64_t n = 0, d = 0;
+};
+
+enum class LearningRate : int { constant = 0, optimal = 1, invscaling = 2 };
+
+struct PlainSGDOptions {
+  Loss loss;
+  Penalty penalty = Penalty::l2;
+  double alpha = 1e-4, l1_ratio = 0.15;
+  LearningRate learning_rate = LearningRate::optimal;
+  double eta0 = 0.0, power_t = 0.5;
+  double optimal_init = 0.0;  // "optimal": eta = 1 / (alpha (optimal_init + t − 1))
+  bool fit_intercept = true;
+  double intercept_decay = 1.0;  // scikit-learn uses 0.01 for sparse data
+  std::int64_t average = 0;      // > 0: average from sample t = average on
+};
+
+/// Model state of the per-sample algorithm.  w holds v (the weights are
+/// wscale·v until finalize); aw (may be null unless averaging) the averaged
+/// weights in scikit-learn's (average_a, average_b) representation; q (may be
+/// null unless L1) the L1 penalty actually applied per weight.
+template <class T>
+struct PlainSGDState {
+  T* w = nullptr;
+  T* aw = nullptr;
+  T* q = nullptr;
+  double intercept = 0.0, average_intercept = 0.0;
+  double wscale = 1.0, average_a = 0.0, average_b = 1.0;
+  double u = 0.0;  // cumulative L1 penalty
+  double t = 1.0;  // scikit-learn's t: 1 + samples seen
+};
+
+/// One pass over rows order[0..count).  Returns Σ loss (unweighted, as
+/// scikit-learn's sumloss).  Throws std::invalid_argument before writing.
+double plain_sgd_epoch(const DenseData<float>& data, const std::int64_t* order, std::int64_t count,
+                       const PlainSGDOptions& options, PlainSGDState<float>& state);
+double plain_sgd_epoch(const DenseData<double>& data, const std::int64_t* order,
+                       std::int64_t count, const PlainSGDOptions& options,
+                       PlainSGDState<double>& state);
+double plain_sgd_epoch(const CsrData<float>& data, const std::int64_t* order, std::int64_t count,
+                       const PlainSGDOptions& options, PlainSGDState<float>& state);
+double plain_sgd_epoch(const CsrData<double>& data, const std::int64_t* order, std::int64_t count,
+                       const PlainSGDOptions& options, PlainSGDState<double>& state);
+
+/// Fold wscale (and the averaging representation) into w and aw, d weights.
+void plain_sgd_finalize(PlainSGDState<float>& state, std::int64_t d);
+void plain_sgd_finalize(PlainSGDState<double>& state, std::int64_t d);
+
 /// Decision values p = X·w + b for every row (fixed-order dot products).
 void decision_function(const DenseData<float>& data, const float* w, float b, float* out);
 void decision_function(const DenseData<double>& data, const double* w, double b, double* out);

@@ -171,6 +171,8 @@ class _Problem:
         self.scalars = np.ones(2, dtype=np.float64)
         self.avg_coef: Optional[np.ndarray] = None
         self.avg_intercept: Optional[np.ndarray] = None
+        #: scikit-learn's per-sample algorithm: the L1 penalty applied per weight
+        self.q: Optional[np.ndarray] = None
 
     def copy(self) -> "_Problem":
         new = _Problem.__new__(_Problem)
@@ -184,7 +186,7 @@ class _Problem:
 
     def astype(self, dtype: np.dtype) -> "_Problem":
         new = self.copy()
-        for k in ("coef", "intercept", "avg_coef", "avg_intercept"):
+        for k in ("coef", "intercept", "avg_coef", "avg_intercept", "q"):
             v = getattr(new, k)
             if v is not None:
                 setattr(new, k, np.ascontiguousarray(v, dtype=dtype))
@@ -287,6 +289,8 @@ class _Config:
         else:
             self.l1_ratio_eff = self.l1_ratio
         self.fit_intercept = bool(est.fit_intercept)
+        #: scikit-learn damps intercept updates by 0.01 on sparse data
+        self.intercept_decay = 1.0
         self.batch_size = est.batch_size
         self.opt = _OptimizerSpec(est.optimizer, est.optimizer_params, dtype)
         self.learning_rate = est.learning_rate
@@ -361,6 +365,71 @@ def check_finite_model(p: _Problem, epoch: int) -> None:
         )
 
 
+LEARNING_RATE_IDS = {"constant": 0, "adaptive": 0, "optimal": 1, "invscaling": 2}
+
+
+def uses_plain_sgd(cfg: "_Config", bs: int) -> bool:
+    """optimizer="sgd" without momentum or weight decay, batch_size=1 and a
+    scikit-learn learning rate: scikit-learn's own per-sample algorithm
+    (weight-scale trick, cumulative L1, averaging), fused in C++."""
+    if cfg.opt.kind != "sgd" or bs != 1 or cfg.schedule is not None:
+        return False
+    lr, momentum, dampening, weight_decay, nesterov, maximize = cfg.opt.hyper
+    return (
+        momentum == 0 and weight_decay == 0 and not nesterov and not maximize
+        and cfg.learning_rate in LEARNING_RATE_IDS and cfg.lr_scale == 1.0
+    )
+
+
+class _PlainRun:
+    """State of scikit-learn's per-sample SGD across the epochs of one fit:
+    the weights live as v with w = wscale * v until finish()."""
+
+    def __init__(self, cfg: "_Config", p: "_Problem", t: float) -> None:
+        self.cfg, self.p = cfg, p
+        dtype = p.coef.dtype
+        if cfg.penalty in (2, 3) and (p.q is None or p.q.shape != p.coef.shape):
+            p.q = np.zeros_like(p.coef)
+        self.state = np.array(
+            [float(p.intercept[0]),
+             float(p.avg_intercept[0]) if p.avg_intercept is not None else 0.0,
+             1.0, 0.0, 1.0, 0.0, float(t)], dtype=np.float64)
+        if cfg.average > 0:
+            # the running average restarts from the current average
+            self.state[3], self.state[4] = 0.0, 1.0
+        self.dtype = dtype
+
+    def epoch(self, X, y, sw, order, eta: float) -> float:
+        cfg, p = self.cfg, self.p
+        args = (y, sw, order, cfg.loss.kind, cfg.loss.param, cfg.penalty, cfg.alpha, cfg.l1_ratio,
+                LEARNING_RATE_IDS[cfg.learning_rate], float(eta), cfg.power_t, cfg.optimal_init,
+                cfg.fit_intercept, cfg.intercept_decay, int(cfg.average), p.coef,
+                p.avg_coef if cfg.average > 0 else None, p.q if cfg.penalty in (2, 3) else None,
+                self.state)
+        if hasattr(X, "indptr"):
+            return _core.plain_sgd_epoch_csr(X.data, X.indices, X.indptr, X.shape[1], *args)
+        return _core.plain_sgd_epoch_dense(X, *args)
+
+    def current(self) -> Tuple[np.ndarray, np.ndarray, Optional[np.ndarray], Optional[np.ndarray]]:
+        """The true weights now (copies): coef, intercept, averaged coef and intercept."""
+        st = self.state
+        w = (self.p.coef * self.dtype.type(st[2])).astype(self.dtype)
+        b = np.array([st[0]], dtype=self.dtype)
+        aw = ab = None
+        if self.cfg.average > 0:
+            aw = ((self.p.avg_coef + self.dtype.type(st[3]) * self.p.coef)
+                  * self.dtype.type(1.0 / st[4])).astype(self.dtype)
+            ab = np.array([st[1]], dtype=self.dtype)
+        return w, b, aw, ab
+
+    def finish(self) -> None:
+        p = self.p
+        _core.plain_sgd_finalize(p.coef, p.avg_coef if self.cfg.average > 0 else None, self.state)
+        p.intercept[0] = self.state[0]
+        if self.cfg.average > 0:
+            p.avg_intercept[0] = self.state[1]
+
+
 def train_problem(
     cfg: _Config,
     X: np.ndarray,
@@ -384,21 +453,33 @@ def train_problem(
     wsum = float(np.sum(sw[train_idx], dtype=np.float64)) if sw is not None else float(n_train)
     if not wsum > 0:
         wsum = float(n_train)
+    if cfg.average > 0 and p.avg_coef is None:
+        p.avg_coef = np.zeros_like(p.coef)
+        p.avg_intercept = np.zeros_like(p.intercept)
+    t = float(t_start)
+    t0 = time.time()
+    plain = _PlainRun(cfg, p, t) if uses_plain_sgd(cfg, bs) else None
+    try:
+        return _train_epochs(cfg, X, y, sw, p, train_idx, score_fn, max_iter, rng, t, bs, wsum,
+                             progress, plain, t0)
+    finally:
+        if plain is not None:
+            plain.finish()
+
+
+def _train_epochs(cfg, X, y, sw, p, train_idx, score_fn, max_iter, rng, t, bs, wsum, progress,
+                  plain, t0):
+    n_train = train_idx.shape[0]
     kind, param = cfg.loss.kind, cfg.loss.param
     opt = cfg.opt
     averaging = cfg.average > 0
-    if averaging and p.avg_coef is None:
-        p.avg_coef = np.zeros_like(p.coef)
-        p.avg_intercept = np.zeros_like(p.intercept)
     eta = cfg.eta0
-    t = float(t_start)
     count = 0
     best_obj, best_score = np.inf, -np.inf
     no_improve = 0
     annealing = False
     curve: List[float] = []
     updates = 0
-    t0 = time.time()
     epoch = 0
     for epoch in range(1, max_iter + 1):
         if cfg.verbose:
@@ -410,14 +491,17 @@ def train_problem(
         else:
             order = train_idx
         nb = -(-n_train // bs)
-        lr = cfg.rates(t, nb, eta)
-        if not averaging:
+        if plain is not None:
+            total = plain.epoch(X, y, sw, order, eta)
+        elif not averaging:
+            lr = cfg.rates(t, nb, eta)
             total = _core.minibatch_epoch(
                 X, y, sw, order, kind, param, cfg.penalty, cfg.alpha, cfg.l1_ratio,
                 cfg.fit_intercept, bs, opt.kind, opt.hyper, lr, p.coef, p.intercept,
                 p.coef_states, p.intercept_states, p.counters, p.scalars,
             )
         else:
+            lr = cfg.rates(t, nb, eta)
             # Averaged SGD: the running mean of the weights after every update
             # from update number `average` on (one compiled call per batch).
             total = 0.0
@@ -436,12 +520,25 @@ def train_problem(
         t += nb
         updates += nb
         count += n_train
-        check_finite_model(p, epoch)
-        with np.errstate(over="ignore", invalid="ignore"):
-            avg_loss = float(total) / wsum
-        w_now, b_now = p.coef, p.intercept
-        if averaging and cfg.average <= t - 1:
-            w_now, b_now = p.avg_coef, p.avg_intercept
+        if plain is not None:
+            w_now, b_now, aw_now, ab_now = plain.current()
+            if not (np.all(np.isfinite(w_now)) and np.isfinite(b_now[0])):
+                raise ValueError(
+                    f"Floating-point under-/overflow occurred at epoch #{epoch}. Scaling input "
+                    "data with StandardScaler or MinMaxScaler might help."
+                )
+            if averaging and cfg.average <= t - 1:
+                w_now, b_now = aw_now, ab_now
+            # scikit-learn's sumloss is unweighted
+            with np.errstate(over="ignore", invalid="ignore"):
+                avg_loss = float(total) / n_train
+        else:
+            check_finite_model(p, epoch)
+            with np.errstate(over="ignore", invalid="ignore"):
+                avg_loss = float(total) / wsum
+            w_now, b_now = p.coef, p.intercept
+            if averaging and cfg.average <= t - 1:
+                w_now, b_now = p.avg_coef, p.avg_intercept
         obj = avg_loss + penalty_value(cfg.penalty, cfg.alpha, cfg.l1_ratio_eff, w_now)
         curve.append(obj)
         progress.update(1, obj)

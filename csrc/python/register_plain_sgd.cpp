@@ -1,0 +1,194 @@
+// Bindings of gd::plain_sgd_epoch / plain_sgd_finalize (scikit-learn's
+// per-sample SGD) for dense and CSR data.  Validation only.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <cstdint>
+#include <string>
+
+#include "buffers.hpp"
+#include "gdcore/linear.hpp"
+
+namespace gd::python {
+namespace py = pybind11;
+
+namespace {
+
+using I64 = py::array_t<std::int64_t, py::array::c_style>;
+using F64 = py::array_t<double, py::array::c_style>;
+
+constexpr int kStateLen = 7;  // intercept, average_intercept, wscale, average_a, average_b, u, t
+
+ArrayView vec(const py::handle& a, const char* what, std::int64_t n, DType dt, bool writeable) {
+  ArrayView v = writeable ? view_inplace_array(a.ptr(), Name{what}) : view_float_array(a.ptr(), Name{what});
+  if (v.ndim != 1 || v.size != n)
+    throw py::value_error(std::string(what) + " must be 1-D with " + std::to_string(n) + " elements");
+  if (v.dtype != dt) throw py::value_error(std::string(what) + " must have dtype " + dtype_name(dt));
+  if (!v.c_contiguous || !v.aligned) throw py::value_error(std::string(what) + " must be contiguous");
+  return v;
+}
+
+PlainSGDOptions options(int loss_kind, double loss_param, int penalty, double alpha,
+                        double l1_ratio, int learning_rate, double eta0, double power_t,
+                        double optimal_init, bool fit_intercept, double intercept_decay,
+                        std::int64_t average) {
+  if (loss_kind < 0 || loss_kind > 7) throw py::value_error("unknown loss");
+  if (penalty < 0 || penalty > 3) throw py::value_error("unknown penalty");
+  if (learning_rate < 0 || learning_rate > 2) throw py::value_error("unknown learning rate");
+  PlainSGDOptions o;
+  o.loss = Loss{LossKind(loss_kind), loss_param};
+  o.penalty = Penalty(penalty);
+  o.alpha = alpha;
+  o.l1_ratio = l1_ratio;
+  o.learning_rate = LearningRate(learning_rate);
+  o.eta0 = eta0;
+  o.power_t = power_t;
+  o.optimal_init = optimal_init;
+  o.fit_intercept = fit_intercept;
+  o.intercept_decay = intercept_decay;
+  o.average = average;
+  return o;
+}
+
+template <class T>
+PlainSGDState<T> state_of(const py::handle& w, const py::handle& aw, const py::handle& q,
+                          const F64& st, std::int64_t d, DType dt) {
+  if (st.ndim() != 1 || st.shape(0) != kStateLen)
+    throw py::value_error("state must be a float64 array of 7 entries");
+  PlainSGDState<T> s;
+  s.w = static_cast<T*>(vec(w, "w", d, dt, true).data);
+  if (!aw.is_none()) s.aw = static_cast<T*>(vec(aw, "aw", d, dt, true).data);
+  if (!q.is_none()) s.q = static_cast<T*>(vec(q, "q", d, dt, true).data);
+  const double* v = st.data();
+  s.intercept = v[0];
+  s.average_intercept = v[1];
+  s.wscale = v[2];
+  s.average_a = v[3];
+  s.average_b = v[4];
+  s.u = v[5];
+  s.t = v[6];
+  return s;
+}
+
+template <class T>
+void store(const PlainSGDState<T>& s, F64& st) {
+  double* v = st.mutable_data();
+  v[0] = s.intercept;
+  v[1] = s.average_intercept;
+  v[2] = s.wscale;
+  v[3] = s.average_a;
+  v[4] = s.average_b;
+  v[5] = s.u;
+  v[6] = s.t;
+}
+
+template <class T, class Data>
+double run(const Data& data, const I64& order, const PlainSGDOptions& o, const py::handle& w,
+           const py::handle& aw, const py::handle& q, F64& st, DType dt) {
+  if (order.ndim() != 1) throw py::value_error("order must be 1-D");
+  PlainSGDState<T> s = state_of<T>(w, aw, q, st, data.d, dt);
+  double total;
+  {
+    py::gil_scoped_release release;
+    total = gd::plain_sgd_epoch(data, order.data(), order.shape(0), o, s);
+  }
+  store(s, st);
+  return total;
+}
+
+}  // namespace
+
+void register_plain_sgd(py::module_& m) {
+  m.def(
+      "plain_sgd_epoch_dense",
+      [](const py::object& X, const py::object& y, const py::object& sw, const I64& order,
+         int loss_kind, double loss_param, int penalty, double alpha, double l1_ratio,
+         int learning_rate, double eta0, double power_t, double optimal_init, bool fit_intercept,
+         double intercept_decay, std::int64_t average, const py::object& w, const py::object& aw,
+         const py::object& q, F64& state) {
+        ArrayView xv = view_float_array(X.ptr(), Name{"X"});
+        if (xv.ndim != 2 || !xv.c_contiguous || !xv.aligned)
+          throw py::value_error("X must be a C-contiguous 2-D array");
+        const std::int64_t n = xv.shape[0], d = xv.shape[1];
+        const PlainSGDOptions o = options(loss_kind, loss_param, penalty, alpha, l1_ratio,
+                                          learning_rate, eta0, power_t, optimal_init,
+                                          fit_intercept, intercept_decay, average);
+        if (xv.dtype == DType::f32) {
+          DenseData<float> data{static_cast<const float*>(xv.data),
+                                static_cast<const float*>(vec(y, "y", n, xv.dtype, false).data),
+                                sw.is_none() ? nullptr : static_cast<const float*>(vec(sw, "sample_weight", n, xv.dtype, false).data),
+                                n, d};
+          return run<float>(data, order, o, w, aw, q, state, xv.dtype);
+        }
+        DenseData<double> data{static_cast<const double*>(xv.data),
+                               static_cast<const double*>(vec(y, "y", n, xv.dtype, false).data),
+                               sw.is_none() ? nullptr : static_cast<const double*>(vec(sw, "sample_weight", n, xv.dtype, false).data),
+                               n, d};
+        return run<double>(data, order, o, w, aw, q, state, xv.dtype);
+      },
+      py::arg("X"), py::arg("y"), py::arg("sample_weight"), py::arg("order"),
+      py::arg("loss_kind"), py::arg("loss_param"), py::arg("penalty"), py::arg("alpha"),
+      py::arg("l1_ratio"), py::arg("learning_rate"), py::arg("eta0"), py::arg("power_t"),
+      py::arg("optimal_init"), py::arg("fit_intercept"), py::arg("intercept_decay"),
+      py::arg("average"), py::arg("w"), py::arg("aw"), py::arg("q"), py::arg("state"),
+      "One pass of scikit-learn's per-sample SGD over dense rows; returns the summed loss.");
+  m.def(
+      "plain_sgd_epoch_csr",
+      [](const py::object& data, const I64& indices, const I64& indptr, std::int64_t n_features,
+         const py::object& y, const py::object& sw, const I64& order, int loss_kind,
+         double loss_param, int penalty, double alpha, double l1_ratio, int learning_rate,
+         double eta0, double power_t, double optimal_init, bool fit_intercept,
+         double intercept_decay, std::int64_t average, const py::object& w, const py::object& aw,
+         const py::object& q, F64& state) {
+        ArrayView dv = view_float_array(data.ptr(), Name{"data"});
+        if (dv.ndim != 1 || !dv.c_contiguous || !dv.aligned)
+          throw py::value_error("CSR data must be a contiguous 1-D array");
+        if (indptr.ndim() != 1 || indptr.shape(0) < 1) throw py::value_error("bad indptr");
+        if (indices.ndim() != 1 || indices.shape(0) != dv.size)
+          throw py::value_error("CSR indices and data differ in length");
+        const std::int64_t n = indptr.shape(0) - 1;
+        if (indptr.data()[n] != dv.size) throw py::value_error("indptr[-1] must equal nnz");
+        const PlainSGDOptions o = options(loss_kind, loss_param, penalty, alpha, l1_ratio,
+                                          learning_rate, eta0, power_t, optimal_init,
+                                          fit_intercept, intercept_decay, average);
+        if (dv.dtype == DType::f32) {
+          CsrData<float> c{static_cast<const float*>(dv.data), indices.data(), indptr.data(),
+                           static_cast<const float*>(vec(y, "y", n, dv.dtype, false).data),
+                           sw.is_none() ? nullptr : static_cast<const float*>(vec(sw, "sample_weight", n, dv.dtype, false).data),
+                           n, n_features};
+          return run<float>(c, order, o, w, aw, q, state, dv.dtype);
+        }
+        CsrData<double> c{static_cast<const double*>(dv.data), indices.data(), indptr.data(),
+                          static_cast<const double*>(vec(y, "y", n, dv.dtype, false).data),
+                          sw.is_none() ? nullptr : static_cast<const double*>(vec(sw, "sample_weight", n, dv.dtype, false).data),
+                          n, n_features};
+        return run<double>(c, order, o, w, aw, q, state, dv.dtype);
+      },
+      py::arg("data"), py::arg("indices"), py::arg("indptr"), py::arg("n_features"),
+      py::arg("y"), py::arg("sample_weight"), py::arg("order"), py::arg("loss_kind"),
+      py::arg("loss_param"), py::arg("penalty"), py::arg("alpha"), py::arg("l1_ratio"),
+      py::arg("learning_rate"), py::arg("eta0"), py::arg("power_t"), py::arg("optimal_init"),
+      py::arg("fit_intercept"), py::arg("intercept_decay"), py::arg("average"), py::arg("w"),
+      py::arg("aw"), py::arg("q"), py::arg("state"),
+      "One pass of scikit-learn's per-sample SGD over CSR rows (O(nnz) per sample).");
+  m.def(
+      "plain_sgd_finalize",
+      [](const py::object& w, const py::object& aw, F64& state) {
+        ArrayView wv = view_inplace_array(w.ptr(), Name{"w"});
+        if (wv.ndim != 1) throw py::value_error("w must be 1-D");
+        const std::int64_t d = wv.size;
+        if (wv.dtype == DType::f32) {
+          auto s = state_of<float>(w, aw, py::none(), state, d, wv.dtype);
+          gd::plain_sgd_finalize(s, d);
+          store(s, state);
+        } else {
+          auto s = state_of<double>(w, aw, py::none(), state, d, wv.dtype);
+          gd::plain_sgd_finalize(s, d);
+          store(s, state);
+        }
+      },
+      py::arg("w"), py::arg("aw"), py::arg("state"),
+      "Fold the weight scale into w (and the averaging representation into aw).");
+}
+
+}  // namespace gd::python

@@ -1,0 +1,204 @@
+// scikit-learn's per-sample SGD (_plain_sgd), one pass per call, dense or
+// CSR rows; see gdcore/linear.hpp.  The dense dot products and axpys run on
+// this ISA's fixed-order kernels, so results do not depend on the ISA path.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+
+#include "gdcore/linear.hpp"
+#include "internal.hpp"
+
+namespace gd {
+namespace {
+#include "loss_defs.inc"
+
+constexpr double kMaxDloss = 1e12;
+
+// A row: dense (all d features) or sparse (nnz entries).
+template <class T>
+struct Row {
+  const T* data;
+  const std::int64_t* index;  // null: dense
+  std::int64_t nnz;
+};
+
+template <class T>
+struct Kernels {
+  const detail::KernelTable& k;
+  T dot(const Row<T>& x, const T* w) const {
+    if (x.index == nullptr) {
+      if constexpr (std::is_same_v<T, float>) return k.dot_f32(x.data, w, x.nnz);
+      else return k.dot_f64(x.data, w, x.nnz);
+    }
+    T s = T(0);
+    for (std::int64_t j = 0; j < x.nnz; ++j) s = s + x.data[j] * w[x.index[j]];
+    return s;
+  }
+  // y += a·x
+  void axpy(T* y, const Row<T>& x, T a) const {
+    if (x.index == nullptr) {
+      if constexpr (std::is_same_v<T, float>) k.axpy_f32(y, x.data, x.nnz, a);
+      else k.axpy_f64(y, x.data, x.nnz, a);
+      return;
+    }
+    for (std::int64_t j = 0; j < x.nnz; ++j) y[x.index[j]] = y[x.index[j]] + a * x.data[j];
+  }
+};
+
+template <class T>
+void reset_wscale(PlainSGDState<T>& s, std::int64_t d) {
+  if (s.aw != nullptr) {
+    const T a = T(s.average_a), inv_b = T(1.0 / s.average_b);
+    for (std::int64_t j = 0; j < d; ++j) s.aw[j] = (s.aw[j] + a * s.w[j]) * inv_b;
+    s.average_a = 0.0;
+    s.average_b = 1.0;
+  }
+  const T c = T(s.wscale);
+  for (std::int64_t j = 0; j < d; ++j) s.w[j] = s.w[j] * c;
+  s.wscale = 1.0;
+}
+
+template <class T>
+void check_options(const PlainSGDOptions& o, const PlainSGDState<T>& s, std::int64_t d) {
+  if (int(o.loss.kind) < 0 || int(o.loss.kind) > 7) throw std::invalid_argument("unknown loss");
+  if (!(o.alpha >= 0.0)) throw std::invalid_argument("alpha must be >= 0");
+  if (!(o.l1_ratio >= 0.0 && o.l1_ratio <= 1.0))
+    throw std::invalid_argument("l1_ratio must be in [0, 1]");
+  if (o.learning_rate == LearningRate::optimal && !(o.alpha > 0.0))
+    throw std::invalid_argument("alpha must be > 0 with learning_rate='optimal'");
+  if (!(o.eta0 >= 0.0)) throw std::invalid_argument("eta0 must be >= 0");
+  if (d > 0 && s.w == nullptr) throw std::invalid_argument("null weights");
+  if (o.average > 0 && d > 0 && s.aw == nullptr)
+    throw std::invalid_argument("averaging needs the averaged-weight buffer");
+  const bool l1 = o.penalty == Penalty::l1 || o.penalty == Penalty::elasticnet;
+  if (l1 && d > 0 && s.q == nullptr) throw std::invalid_argument("L1 needs the q buffer");
+  if (!(s.wscale > 0.0)) throw std::invalid_argument("wscale must be > 0");
+  if (!(s.t >= 1.0)) throw std::invalid_argument("t must be >= 1");
+}
+
+template <class T, class GetRow>
+double epoch(std::int64_t n, std::int64_t d, const T* yv, const T* swv, const std::int64_t* order,
+             std::int64_t count, const PlainSGDOptions& o, PlainSGDState<T>& s, GetRow&& row) {
+  check_options(o, s, d);
+  if (count < 0 || (count > 0 && order == nullptr)) throw std::invalid_argument("bad row order");
+  for (std::int64_t i = 0; i < count; ++i)
+    if (order[i] < 0 || order[i] >= n)
+      throw std::invalid_argument("row index " + std::to_string(order[i]) + " outside [0, " +
+                                  std::to_string(n) + ")");
+  const Kernels<T> K{detail::active_table()};
+  const int kind = int(o.loss.kind);
+  const T param = T(o.loss.param);
+  const double alpha = o.alpha;
+  double l1_ratio = o.l1_ratio;
+  if (o.penalty == Penalty::l2) l1_ratio = 0.0;
+  if (o.penalty == Penalty::l1) l1_ratio = 1.0;
+  const bool use_l1 = o.penalty == Penalty::l1 || o.penalty == Penalty::elasticnet;
+  double sumloss = 0.0;
+  for (std::int64_t k = 0; k < count; ++k) {
+    const std::int64_t i = order[k];
+    const Row<T> x = row(i);
+    const T p = T(double(K.dot(x, s.w)) * s.wscale + s.intercept);
+    double eta = o.eta0;
+    if (o.learning_rate == LearningRate::optimal)
+      eta = 1.0 / (alpha * (o.optimal_init + s.t - 1.0));
+    else if (o.learning_rate == LearningRate::invscaling)
+      eta = o.eta0 / std::pow(s.t, o.power_t);
+    const T yi = yv[i];
+    sumloss += double(loss_value_elem<T>(kind, param, yi, p));
+    double dloss = double(loss_derivative_elem<T>(kind, param, yi, p));
+    dloss = std::min(kMaxDloss, std::max(-kMaxDloss, dloss));
+    double update = -eta * dloss;
+    update *= swv != nullptr ? double(swv[i]) : 1.0;
+    if (o.penalty != Penalty::none) {
+      s.wscale *= std::max(0.0, 1.0 - ((1.0 - l1_ratio) * eta * alpha));
+      if (s.wscale < 1e-9) reset_wscale(s, d);
+    }
+    if (update != 0.0) K.axpy(s.w, x, T(update / s.wscale));
+    if (o.fit_intercept && update != 0.0) s.intercept += update * o.intercept_decay;
+    if (o.average > 0 && double(o.average) <= s.t) {
+      const double num_iter = s.t - double(o.average) + 1.0;
+      const double mu = 1.0 / num_iter;
+      K.axpy(s.aw, x, T(s.average_a * (-update / s.wscale)));
+      if (num_iter > 1.0) s.average_b /= (1.0 - mu);
+      s.average_a += mu * s.average_b * s.wscale;
+      s.average_intercept += (s.intercept - s.average_intercept) / num_iter;
+    }
+    if (use_l1) {
+      s.u += l1_ratio * eta * alpha;
+      const double ws = s.wscale;
+      auto penalise = [&](std::int64_t j) {
+        const double z = double(s.w[j]);
+        double wj = z;
+        if (ws * z > 0.0)
+          wj = std::max(0.0, z - ((s.u + double(s.q[j])) / ws));
+        else if (ws * z < 0.0)
+          wj = std::min(0.0, z + ((s.u - double(s.q[j])) / ws));
+        s.w[j] = T(wj);
+        s.q[j] = T(double(s.q[j]) + ws * (double(s.w[j]) - z));
+      };
+      if (x.index == nullptr)
+        for (std::int64_t j = 0; j < d; ++j) penalise(j);
+      else
+        for (std::int64_t j = 0; j < x.nnz; ++j) penalise(x.index[j]);
+    }
+    s.t += 1.0;
+  }
+  return sumloss;
+}
+
+template <class T>
+double dense_epoch(const DenseData<T>& data, const std::int64_t* order, std::int64_t count,
+                   const PlainSGDOptions& o, PlainSGDState<T>& s) {
+  if (data.n < 0 || data.d < 0) throw std::invalid_argument("negative data shape");
+  if (data.n > 0 && (data.y == nullptr || (data.d > 0 && data.X == nullptr)))
+    throw std::invalid_argument("null data");
+  return epoch<T>(data.n, data.d, data.y, data.sample_weight, order, count, o, s,
+                  [&](std::int64_t i) { return Row<T>{data.X + i * data.d, nullptr, data.d}; });
+}
+
+template <class T>
+double csr_epoch(const CsrData<T>& data, const std::int64_t* order, std::int64_t count,
+                 const PlainSGDOptions& o, PlainSGDState<T>& s) {
+  if (data.n < 0 || data.d < 0) throw std::invalid_argument("negative data shape");
+  if (data.n > 0 && (data.y == nullptr || data.indptr == nullptr))
+    throw std::invalid_argument("null data");
+  // CSR structure: monotone indptr, column indices in [0, d).
+  if (data.n > 0 && data.indptr[0] != 0) throw std::invalid_argument("indptr[0] must be 0");
+  for (std::int64_t i = 0; i < data.n; ++i)
+    if (data.indptr[i + 1] < data.indptr[i]) throw std::invalid_argument("indptr must not decrease");
+  const std::int64_t nnz = data.n > 0 ? data.indptr[data.n] : 0;
+  for (std::int64_t j = 0; j < nnz; ++j)
+    if (data.indices[j] < 0 || data.indices[j] >= data.d)
+      throw std::invalid_argument("column index outside [0, n_features)");
+  return epoch<T>(data.n, data.d, data.y, data.sample_weight, order, count, o, s,
+                  [&](std::int64_t i) {
+                    const std::int64_t a = data.indptr[i], b = data.indptr[i + 1];
+                    return Row<T>{data.data + a, data.indices + a, b - a};
+                  });
+}
+
+}  // namespace
+
+double plain_sgd_epoch(const DenseData<float>& d, const std::int64_t* o, std::int64_t c,
+                       const PlainSGDOptions& op, PlainSGDState<float>& s) {
+  return dense_epoch(d, o, c, op, s);
+}
+double plain_sgd_epoch(const DenseData<double>& d, const std::int64_t* o, std::int64_t c,
+                       const PlainSGDOptions& op, PlainSGDState<double>& s) {
+  return dense_epoch(d, o, c, op, s);
+}
+double plain_sgd_epoch(const CsrData<float>& d, const std::int64_t* o, std::int64_t c,
+                       const PlainSGDOptions& op, PlainSGDState<float>& s) {
+  return csr_epoch(d, o, c, op, s);
+}
+double plain_sgd_epoch(const CsrData<double>& d, const std::int64_t* o, std::int64_t c,
+                       const PlainSGDOptions& op, PlainSGDState<double>& s) {
+  return csr_epoch(d, o, c, op, s);
+}
+void plain_sgd_finalize(PlainSGDState<float>& s, std::int64_t d) { reset_wscale(s, d); }
+void plain_sgd_finalize(PlainSGDState<double>& s, std::int64_t d) { reset_wscale(s, d); }
+
+}  // namespace gd
