@@ -181,3 +181,43 @@ def test_bad_arguments_write_nothing(data, kwargs, exc, match):
         _core.minibatch_epoch(**args)
     np.testing.assert_array_equal(args["coef"], coef_before)
     assert args["intercept"][0] == 0.25
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("loss_name, penalty", [("log_loss", "l2"), ("hinge", "elasticnet"),
+                                                ("squared_error", "none")])
+def test_csr_epoch_equals_dense(dtype, loss_name, penalty):
+    sp = pytest.importorskip("scipy.sparse")
+    rng = np.random.default_rng(11)
+    n, d = 400, 57
+    X = rng.standard_normal((n, d))
+    X[rng.random((n, d)) < 0.8] = 0.0
+    X = X.astype(dtype)
+    loss = losses.get(loss_name)
+    y = (np.where(rng.standard_normal(n) > 0, 1, -1) if loss.classification
+         else rng.standard_normal(n)).astype(dtype)
+    C = sp.csr_matrix(X)
+    order = rng.permutation(n).astype(np.int64)
+    bs = 24
+    lr = np.full(-(-n // bs), 0.01)
+
+    def run(sparse):
+        w, b = np.zeros(d, dtype), np.zeros(1, dtype)
+        st = [np.zeros(d, dtype), np.zeros(d, dtype)]
+        sb = [np.zeros(1, dtype), np.zeros(1, dtype)]
+        args = (y, None, order, loss.kind, loss.param, PENALTIES[penalty], 1e-3, 0.3, True, bs,
+                "adam", (0.01, 0.9, 0.999, 1e-8, 0.0, False, False, False), lr, w, b, st, sb,
+                np.zeros(4, np.int64), np.ones(2))
+        for _ in range(2):
+            if sparse:
+                _core.minibatch_epoch_csr(C.data, C.indices.astype(np.int64),
+                                          C.indptr.astype(np.int64), d, *args)
+            else:
+                _core.minibatch_epoch(X, *args)
+        return w, b
+
+    wd, bd = run(False)
+    ws, bs_ = run(True)
+    tol = 1e-4 if dtype == np.float32 else 1e-10  # dense dots sum in 16 lanes, sparse in order
+    np.testing.assert_allclose(ws, wd, rtol=tol, atol=tol)
+    np.testing.assert_allclose(bs_, bd, rtol=tol, atol=tol)

@@ -3,6 +3,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 
@@ -45,24 +46,15 @@ void fill_states(ParamSlot<T>& slot, const py::list& states, std::int64_t n, DTy
   }
 }
 
-template <class T>
-double run_epoch(const ArrayView& X, const py::handle& y, const py::object& sw,
-                 const py::array_t<std::int64_t, py::array::c_style>& order, const Loss& loss,
+template <class T, class Data>
+double run_model(const Data& data, DType dt, const py::array_t<std::int64_t, py::array::c_style>& order,
                  const MinibatchOptions& mo, const OptimizerOptions& opt,
                  const py::array_t<double, py::array::c_style>& lr, const py::handle& coef,
                  const py::handle& intercept, const py::list& coef_states,
                  const py::list& intercept_states,
                  py::array_t<std::int64_t, py::array::c_style>& counters,
                  py::array_t<double, py::array::c_style>& scalars) {
-  (void)loss;
-  const DType dt = X.dtype;
-  const std::int64_t n = X.shape[0], d = X.shape[1];
-  DenseData<T> data;
-  data.X = static_cast<const T*>(X.data);
-  data.n = n;
-  data.d = d;
-  data.y = static_cast<const T*>(vector_of(y, "y", n, dt, false).data);
-  if (!sw.is_none()) data.sample_weight = static_cast<const T*>(vector_of(sw, "sample_weight", n, dt, false).data);
+  const std::int64_t d = data.d;
   if (order.ndim() != 1) throw py::value_error("order must be 1-D");
   const std::int64_t count = order.shape(0);
   const std::int64_t nbatches = (count + mo.batch_size - 1) / std::max<std::int64_t>(1, mo.batch_size);
@@ -99,6 +91,26 @@ double run_epoch(const ArrayView& X, const py::handle& y, const py::object& sw,
   return total;
 }
 
+MinibatchOptions minibatch_options(int loss_kind, double loss_param, int penalty, double alpha,
+                                   double l1_ratio, bool fit_intercept, std::int64_t batch_size) {
+  if (penalty < 0 || penalty > 3) throw py::value_error("unknown penalty");
+  if (loss_kind < 0 || loss_kind > 7) throw py::value_error("unknown loss");
+  if (batch_size < 1) throw py::value_error("batch_size must be >= 1");
+  MinibatchOptions mo;
+  mo.loss = Loss{LossKind(loss_kind), loss_param};
+  mo.penalty = Penalty(penalty);
+  mo.alpha = alpha;
+  mo.l1_ratio = l1_ratio;
+  mo.fit_intercept = fit_intercept;
+  mo.batch_size = batch_size;
+  return mo;
+}
+
+OptimizerOptions optimizer_options(const std::string& optimizer, const py::tuple& hyper) {
+  const KindInfo& info = find_kind(optimizer);
+  return to_variant(info.kind, read_hyper(info, hyper));
+}
+
 }  // namespace
 
 void register_linear(py::module_& m) {
@@ -113,24 +125,24 @@ void register_linear(py::module_& m) {
          const py::list& intercept_states, py::array_t<std::int64_t, py::array::c_style>& counters,
          py::array_t<double, py::array::c_style>& scalars) {
         const ArrayView xv = matrix(X);
-        if (penalty < 0 || penalty > 3) throw py::value_error("unknown penalty");
-        if (loss_kind < 0 || loss_kind > 7) throw py::value_error("unknown loss");
-        Loss loss{LossKind(loss_kind), loss_param};
-        MinibatchOptions mo;
-        mo.loss = loss;
-        mo.penalty = Penalty(penalty);
-        mo.alpha = alpha;
-        mo.l1_ratio = l1_ratio;
-        mo.fit_intercept = fit_intercept;
-        mo.batch_size = batch_size;
-        if (batch_size < 1) throw py::value_error("batch_size must be >= 1");
-        const KindInfo& info = find_kind(optimizer);
-        const OptimizerOptions opt = to_variant(info.kind, read_hyper(info, hyper));
-        if (xv.dtype == DType::f32)
-          return run_epoch<float>(xv, y, sample_weight, order, loss, mo, opt, lr, coef, intercept,
-                                  coef_states, intercept_states, counters, scalars);
-        return run_epoch<double>(xv, y, sample_weight, order, loss, mo, opt, lr, coef, intercept,
-                                 coef_states, intercept_states, counters, scalars);
+        const MinibatchOptions mo = minibatch_options(loss_kind, loss_param, penalty, alpha,
+                                                      l1_ratio, fit_intercept, batch_size);
+        const OptimizerOptions opt = optimizer_options(optimizer, hyper);
+        const std::int64_t n = xv.shape[0], d = xv.shape[1];
+        const DType dt = xv.dtype;
+        auto build = [&](auto tag) {
+          using T = decltype(tag);
+          DenseData<T> data;
+          data.X = static_cast<const T*>(xv.data);
+          data.n = n;
+          data.d = d;
+          data.y = static_cast<const T*>(vector_of(y, "y", n, dt, false).data);
+          if (!sample_weight.is_none())
+            data.sample_weight = static_cast<const T*>(vector_of(sample_weight, "sample_weight", n, dt, false).data);
+          return run_model<T>(data, dt, order, mo, opt, lr, coef, intercept, coef_states,
+                              intercept_states, counters, scalars);
+        };
+        return dt == DType::f32 ? build(float{}) : build(double{});
       },
       py::arg("X"), py::arg("y"), py::arg("sample_weight"), py::arg("order"), py::arg("loss_kind"),
       py::arg("loss_param"), py::arg("penalty"), py::arg("alpha"), py::arg("l1_ratio"),
@@ -138,6 +150,54 @@ void register_linear(py::module_& m) {
       py::arg("lr"), py::arg("coef"), py::arg("intercept"), py::arg("coef_states"),
       py::arg("intercept_states"), py::arg("counters"), py::arg("scalars"),
       "One fused pass of mini-batch training; returns the summed weighted loss.");
+  m.def(
+      "minibatch_epoch_csr",
+      [](const py::object& values, const py::array_t<std::int64_t, py::array::c_style>& indices,
+         const py::array_t<std::int64_t, py::array::c_style>& indptr, std::int64_t n_features,
+         const py::object& y, const py::object& sample_weight,
+         const py::array_t<std::int64_t, py::array::c_style>& order, int loss_kind,
+         double loss_param, int penalty, double alpha, double l1_ratio, bool fit_intercept,
+         std::int64_t batch_size, const std::string& optimizer, const py::tuple& hyper,
+         const py::array_t<double, py::array::c_style>& lr, const py::object& coef,
+         const py::object& intercept, const py::list& coef_states,
+         const py::list& intercept_states, py::array_t<std::int64_t, py::array::c_style>& counters,
+         py::array_t<double, py::array::c_style>& scalars) {
+        ArrayView dv = view_float_array(values.ptr(), Name{"data"});
+        if (dv.ndim != 1 || !dv.c_contiguous || !dv.aligned)
+          throw py::value_error("CSR data must be a contiguous 1-D array");
+        if (indptr.ndim() != 1 || indptr.shape(0) < 1) throw py::value_error("bad indptr");
+        if (indices.ndim() != 1 || indices.shape(0) != dv.size)
+          throw py::value_error("CSR indices and data differ in length");
+        const std::int64_t n = indptr.shape(0) - 1;
+        if (indptr.data()[n] != dv.size) throw py::value_error("indptr[-1] must equal nnz");
+        if (n_features < 0) throw py::value_error("n_features must be >= 0");
+        const MinibatchOptions mo = minibatch_options(loss_kind, loss_param, penalty, alpha,
+                                                      l1_ratio, fit_intercept, batch_size);
+        const OptimizerOptions opt = optimizer_options(optimizer, hyper);
+        const DType dt = dv.dtype;
+        auto build = [&](auto tag) {
+          using T = decltype(tag);
+          CsrData<T> data;
+          data.data = static_cast<const T*>(dv.data);
+          data.indices = indices.data();
+          data.indptr = indptr.data();
+          data.n = n;
+          data.d = n_features;
+          data.y = static_cast<const T*>(vector_of(y, "y", n, dt, false).data);
+          if (!sample_weight.is_none())
+            data.sample_weight = static_cast<const T*>(vector_of(sample_weight, "sample_weight", n, dt, false).data);
+          return run_model<T>(data, dt, order, mo, opt, lr, coef, intercept, coef_states,
+                              intercept_states, counters, scalars);
+        };
+        return dt == DType::f32 ? build(float{}) : build(double{});
+      },
+      py::arg("data"), py::arg("indices"), py::arg("indptr"), py::arg("n_features"), py::arg("y"),
+      py::arg("sample_weight"), py::arg("order"), py::arg("loss_kind"), py::arg("loss_param"),
+      py::arg("penalty"), py::arg("alpha"), py::arg("l1_ratio"), py::arg("fit_intercept"),
+      py::arg("batch_size"), py::arg("optimizer"), py::arg("hyper"), py::arg("lr"),
+      py::arg("coef"), py::arg("intercept"), py::arg("coef_states"), py::arg("intercept_states"),
+      py::arg("counters"), py::arg("scalars"),
+      "minibatch_epoch on CSR rows (O(nnz) gradient; dense optimizer update per batch).");
   m.def(
       "decision_function",
       [](const py::object& X, const py::object& coef, double intercept) {

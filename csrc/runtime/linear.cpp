@@ -9,6 +9,7 @@
 
 #include "gdcore/linear.hpp"
 #include "internal.hpp"
+#include "rows.hpp"
 
 namespace gd {
 namespace {
@@ -18,22 +19,6 @@ namespace {
 // block order, so the reduction does not depend on the thread count.
 constexpr std::int64_t kRowBlock = 64;
 constexpr double kMaxDloss = 1e12;
-
-template <class T>
-T dot(const detail::KernelTable& k, const T* x, const T* w, std::int64_t n) {
-  if constexpr (std::is_same_v<T, float>)
-    return k.dot_f32(x, w, n);
-  else
-    return k.dot_f64(x, w, n);
-}
-
-template <class T>
-void axpy(const detail::KernelTable& k, T* a, const T* b, std::int64_t n, T alpha) {
-  if constexpr (std::is_same_v<T, float>)
-    k.axpy_f32(a, b, n, alpha);
-  else
-    k.axpy_f64(a, b, n, alpha);
-}
 
 template <class T>
 void apply_step(const OptimizerOptions& opt, double lr, ParamSlot<T>* slots, std::size_t n) {
@@ -62,11 +47,11 @@ void check_data(const DenseData<T>& data, bool need_y) {
   if (need_y && data.n > 0 && data.y == nullptr) throw std::invalid_argument("null y");
 }
 
-template <class T>
-double epoch_impl(const DenseData<T>& data, const std::int64_t* order, std::int64_t count,
-                  const MinibatchOptions& o, const OptimizerOptions& opt, const double* lr,
-                  LinearModel<T>& model) {
-  check_data(data, true);
+template <class T, class GetRow>
+double epoch_impl(std::int64_t n, std::int64_t d_, const T* yv, const T* swv,
+                  const std::int64_t* order, std::int64_t count, const MinibatchOptions& o,
+                  const OptimizerOptions& opt, const double* lr, LinearModel<T>& model,
+                  GetRow&& row) {
   if (o.batch_size < 1) throw std::invalid_argument("batch_size must be >= 1");
   if (!(o.alpha >= 0.0)) throw std::invalid_argument("alpha must be >= 0");
   if (!(o.l1_ratio >= 0.0 && o.l1_ratio <= 1.0))
@@ -74,10 +59,10 @@ double epoch_impl(const DenseData<T>& data, const std::int64_t* order, std::int6
   if (int(o.loss.kind) < 0 || int(o.loss.kind) > 7) throw std::invalid_argument("unknown loss");
   if (count < 0 || (count > 0 && order == nullptr)) throw std::invalid_argument("bad row order");
   for (std::int64_t i = 0; i < count; ++i)
-    if (order[i] < 0 || order[i] >= data.n)
+    if (order[i] < 0 || order[i] >= n)
       throw std::invalid_argument("row index " + std::to_string(order[i]) + " outside [0, " +
-                                  std::to_string(data.n) + ")");
-  if (model.coef.size != data.d || model.coef.param == nullptr)
+                                  std::to_string(n) + ")");
+  if (model.coef.size != d_ || (d_ > 0 && model.coef.param == nullptr))
     throw std::invalid_argument("coef must have one weight per feature");
   if (model.intercept.size != 1 || model.intercept.param == nullptr)
     throw std::invalid_argument("intercept must hold one value");
@@ -86,8 +71,8 @@ double epoch_impl(const DenseData<T>& data, const std::int64_t* order, std::int6
     if (!(lr[k] >= 0.0)) throw std::invalid_argument("learning rates must be >= 0");
   std::visit([](const auto& oo) { gd::validate(oo); }, opt);
 
-  const auto& table = detail::active_table();
-  const std::int64_t d = data.d, bs = o.batch_size;
+  const detail::RowKernels<T> K{detail::active_table()};
+  const std::int64_t d = d_, bs = o.batch_size;
   const int kind = int(o.loss.kind);
   const T param = T(o.loss.param);
   const T alpha = T(o.alpha), l1 = T(o.alpha * o.l1_ratio), l2 = T(o.alpha * (1.0 - o.l1_ratio));
@@ -118,17 +103,17 @@ double epoch_impl(const DenseData<T>& data, const std::int64_t* order, std::int6
       const std::int64_t i1 = std::min(B, (blk + 1) * kRowBlock);
       for (std::int64_t i = blk * kRowBlock; i < i1; ++i) {
         const std::int64_t r = rows[i];
-        const T* x = data.X + r * d;
-        const T m = dot(table, x, w, d) + bias;
-        const T sw = data.sample_weight ? data.sample_weight[r] : T(1);
-        const T yi = data.y[r];
+        const detail::Row<T> x = row(r);
+        const T m = K.dot(x, w) + bias;
+        const T sw = swv ? swv[r] : T(1);
+        const T yi = yv[r];
         losses[std::size_t(i)] = sw * loss_value_elem<T>(kind, param, yi, m);
         // scikit-learn clips the loss derivative at ±1e12 (MAX_DLOSS).
         T dl = loss_derivative_elem<T>(kind, param, yi, m);
         dl = dl > T(kMaxDloss) ? T(kMaxDloss) : (dl < T(-kMaxDloss) ? T(-kMaxDloss) : dl);
         const T ri = sw * dl;
         resid[std::size_t(i)] = ri;
-        if (ri != T(0)) axpy(table, part, x, d, ri);
+        if (ri != T(0)) K.axpy(part, x, ri);
       }
     };
     if (nt <= 1 || nb == 1) {
@@ -177,11 +162,50 @@ double epoch_impl(const DenseData<T>& data, const std::int64_t* order, std::int6
 }
 
 template <class T>
+double dense_minibatch(const DenseData<T>& data, const std::int64_t* order, std::int64_t count,
+                       const MinibatchOptions& o, const OptimizerOptions& opt, const double* lr,
+                       LinearModel<T>& model) {
+  check_data(data, true);
+  return epoch_impl<T>(data.n, data.d, data.y, data.sample_weight, order, count, o, opt, lr,
+                       model, [&](std::int64_t i) {
+                         return detail::Row<T>{data.X + i * data.d, nullptr, data.d};
+                       });
+}
+
+template <class T>
+void check_csr(const CsrData<T>& data) {
+  if (data.n < 0 || data.d < 0) throw std::invalid_argument("negative data shape");
+  if (data.n > 0 && (data.y == nullptr || data.indptr == nullptr))
+    throw std::invalid_argument("null data");
+  if (data.n > 0 && data.indptr[0] != 0) throw std::invalid_argument("indptr[0] must be 0");
+  for (std::int64_t i = 0; i < data.n; ++i)
+    if (data.indptr[i + 1] < data.indptr[i]) throw std::invalid_argument("indptr must not decrease");
+  const std::int64_t nnz = data.n > 0 ? data.indptr[data.n] : 0;
+  for (std::int64_t j = 0; j < nnz; ++j)
+    if (data.indices[j] < 0 || data.indices[j] >= data.d)
+      throw std::invalid_argument("column index outside [0, n_features)");
+}
+
+template <class T>
+double csr_minibatch(const CsrData<T>& data, const std::int64_t* order, std::int64_t count,
+                     const MinibatchOptions& o, const OptimizerOptions& opt, const double* lr,
+                     LinearModel<T>& model) {
+  check_csr(data);
+  return epoch_impl<T>(data.n, data.d, data.y, data.sample_weight, order, count, o, opt, lr,
+                       model, [&](std::int64_t i) {
+                         const std::int64_t a = data.indptr[i], b = data.indptr[i + 1];
+                         return detail::Row<T>{data.data + a, data.indices + a, b - a};
+                       });
+}
+
+template <class T>
 void decision_impl(const DenseData<T>& data, const T* w, T b, T* out) {
   check_data(data, false);
-  const auto& table = detail::active_table();
+  const detail::RowKernels<T> K{detail::active_table()};
   const int nt = detail::threads_for(data.n * data.d / 4);
-  auto row = [&](std::int64_t i) { out[i] = dot(table, data.X + i * data.d, w, data.d) + b; };
+  auto row = [&](std::int64_t i) {
+    out[i] = K.dot(detail::Row<T>{data.X + i * data.d, nullptr, data.d}, w) + b;
+  };
   if (nt <= 1) {
     for (std::int64_t i = 0; i < data.n; ++i) row(i);
   } else {
@@ -197,13 +221,24 @@ void decision_impl(const DenseData<T>& data, const T* w, T b, T* out) {
 double minibatch_epoch(const DenseData<float>& data, const std::int64_t* order, std::int64_t count,
                        const MinibatchOptions& o, const OptimizerOptions& opt, const double* lr,
                        LinearModel<float>& model) {
-  return epoch_impl(data, order, count, o, opt, lr, model);
+  return dense_minibatch(data, order, count, o, opt, lr, model);
 }
 double minibatch_epoch(const DenseData<double>& data, const std::int64_t* order,
                        std::int64_t count, const MinibatchOptions& o,
                        const OptimizerOptions& opt, const double* lr,
                        LinearModel<double>& model) {
-  return epoch_impl(data, order, count, o, opt, lr, model);
+  return dense_minibatch(data, order, count, o, opt, lr, model);
+}
+double minibatch_epoch(const CsrData<float>& data, const std::int64_t* order, std::int64_t count,
+                       const MinibatchOptions& o, const OptimizerOptions& opt, const double* lr,
+                       LinearModel<float>& model) {
+  return csr_minibatch(data, order, count, o, opt, lr, model);
+}
+double minibatch_epoch(const CsrData<double>& data, const std::int64_t* order,
+                       std::int64_t count, const MinibatchOptions& o,
+                       const OptimizerOptions& opt, const double* lr,
+                       LinearModel<double>& model) {
+  return csr_minibatch(data, order, count, o, opt, lr, model);
 }
 void decision_function(const DenseData<float>& data, const float* w, float b, float* out) {
   decision_impl(data, w, b, out);

@@ -10,6 +10,7 @@
 
 #include "gdcore/linear.hpp"
 #include "internal.hpp"
+#include "rows.hpp"
 
 namespace gd {
 namespace {
@@ -17,36 +18,10 @@ namespace {
 
 constexpr double kMaxDloss = 1e12;
 
-// A row: dense (all d features) or sparse (nnz entries).
 template <class T>
-struct Row {
-  const T* data;
-  const std::int64_t* index;  // null: dense
-  std::int64_t nnz;
-};
-
+using Row = detail::Row<T>;
 template <class T>
-struct Kernels {
-  const detail::KernelTable& k;
-  T dot(const Row<T>& x, const T* w) const {
-    if (x.index == nullptr) {
-      if constexpr (std::is_same_v<T, float>) return k.dot_f32(x.data, w, x.nnz);
-      else return k.dot_f64(x.data, w, x.nnz);
-    }
-    T s = T(0);
-    for (std::int64_t j = 0; j < x.nnz; ++j) s = s + x.data[j] * w[x.index[j]];
-    return s;
-  }
-  // y += a·x
-  void axpy(T* y, const Row<T>& x, T a) const {
-    if (x.index == nullptr) {
-      if constexpr (std::is_same_v<T, float>) k.axpy_f32(y, x.data, x.nnz, a);
-      else k.axpy_f64(y, x.data, x.nnz, a);
-      return;
-    }
-    for (std::int64_t j = 0; j < x.nnz; ++j) y[x.index[j]] = y[x.index[j]] + a * x.data[j];
-  }
-};
+using Kernels = detail::RowKernels<T>;
 
 template <class T>
 void reset_wscale(PlainSGDState<T>& s, std::int64_t d) {

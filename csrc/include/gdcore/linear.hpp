@@ -86,6 +86,17 @@ struct CsrData {
   std::int64_t n = 0, d = 0;
 };
 
+/// minibatch_epoch on CSR rows: O(nnz) margins and gradient per batch; the
+/// optimizer's update of the weights is dense (O(d) per batch).
+double minibatch_epoch(const CsrData<float>& data, const std::int64_t* order,
+                       std::int64_t count, const MinibatchOptions& options,
+                       const OptimizerOptions& optimizer, const double* lr,
+                       LinearModel<float>& model);
+double minibatch_epoch(const CsrData<double>& data, const std::int64_t* order,
+                       std::int64_t count, const MinibatchOptions& options,
+                       const OptimizerOptions& optimizer, const double* lr,
+                       LinearModel<double>& model);
+
 enum class LearningRate : int { constant = 0, optimal = 1, invscaling = 2 };
 
 struct PlainSGDOptions {
