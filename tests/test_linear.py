@@ -116,7 +116,8 @@ SAMPLE_WEIGHT_XFAIL = (
 
 
 def _expected_failures(est):
-    return {"check_sample_weight_equivalence_on_dense_data": SAMPLE_WEIGHT_XFAIL}
+    return {"check_sample_weight_equivalence_on_dense_data": SAMPLE_WEIGHT_XFAIL,
+            "check_sample_weight_equivalence_on_sparse_data": SAMPLE_WEIGHT_XFAIL}
 
 
 @parametrize_with_checks([SGDClassifier(), SGDRegressor(), SGDClassifier(loss="log_loss")],
@@ -660,8 +661,6 @@ BAD = [
      ValueError, "alpha must be > 0 since learning_rate is 'optimal'"),
     ("elasticnet-no-ratio", lambda: SGDClassifier(penalty="elasticnet", l1_ratio=None),
      lambda e, X, y: e.fit(X, y), ValueError, "l1_ratio must be set"),
-    ("sparse", SGDClassifier, lambda e, X, y: e.fit(__import__("scipy.sparse").sparse.csr_matrix(X), y),
-     TypeError, "sparse input is not supported yet"),
     ("sample-weight-shape", SGDRegressor, lambda e, X, y: e.fit(X, y, sample_weight=np.ones(3)), ValueError,
      "sample_weight.shape"),
     ("coef-init", SGDClassifier, lambda e, X, y: e.fit(X, y, coef_init=np.zeros(3)), ValueError,
@@ -820,3 +819,38 @@ def test_imports_and_works_without_sklearn(tmp_path):
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().endswith("ok")
+
+
+# ------------------------------------------------------------------ sparse
+@pytest.mark.parametrize("fmt", ["csr", "csc", "coo"])
+@pytest.mark.parametrize("Est, kw", [
+    (SGDClassifier, dict(loss="log_loss")),
+    (SGDClassifier, dict(loss="hinge", optimizer="rmsprop", batch_size=16)),
+    (SGDRegressor, dict(loss="squared_error")),
+])
+def test_sparse_fit_equals_dense_fit(fmt, Est, kw):
+    sp = pytest.importorskip("scipy.sparse")
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((300, 40))
+    X[rng.random(X.shape) < 0.7] = 0.0
+    w = rng.standard_normal(40)
+    y = (X @ w > 0).astype(int) if Est is SGDClassifier else X @ w + 0.1
+    dense = Est(random_state=0, max_iter=20, tol=None, **kw).fit(X, y)
+    sparse = Est(random_state=0, max_iter=20, tol=None, **kw).fit(sp.csr_matrix(X).asformat(fmt), y)
+    np.testing.assert_allclose(sparse.coef_, dense.coef_, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(sparse.intercept_, dense.intercept_, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(sparse.predict(sp.csr_matrix(X)), dense.predict(X))
+
+
+def test_sparse_sklearn_algorithm_equals_scikit_learn():
+    sp = pytest.importorskip("scipy.sparse")
+    X = sp.random(400, 200, density=0.05, format="csr", random_state=1)
+    y = (X @ np.random.default_rng(2).standard_normal(200) > 0).astype(int)
+    kw = dict(shuffle=False, max_iter=5, tol=None, average=10)
+    ours = SGDClassifier(optimizer="sgd", batch_size=1, learning_rate="optimal", **kw).fit(X, y)
+    theirs = sklm.SGDClassifier(**kw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        theirs.fit(X, y)
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(ours.intercept_, theirs.intercept_, rtol=1e-9, atol=1e-12)

@@ -36,6 +36,8 @@ from ._compat import (
     ConvergenceWarning,
     InvalidParameterError,
     check_random_state,
+    csr_arrays,
+    is_sparse,
     validation_split,
 )
 from ._params import (
@@ -365,6 +367,14 @@ def check_finite_model(p: _Problem, epoch: int) -> None:
         )
 
 
+def _minibatch(X, *args):
+    """One fused mini-batch pass over dense or CSR rows."""
+    if is_sparse(X):
+        data, indices, indptr = csr_arrays(X)
+        return _core.minibatch_epoch_csr(data, indices, indptr, X.shape[1], *args)
+    return _core.minibatch_epoch(X, *args)
+
+
 LEARNING_RATE_IDS = {"constant": 0, "adaptive": 0, "optimal": 1, "invscaling": 2}
 
 
@@ -406,8 +416,9 @@ class _PlainRun:
                 cfg.fit_intercept, cfg.intercept_decay, int(cfg.average), p.coef,
                 p.avg_coef if cfg.average > 0 else None, p.q if cfg.penalty in (2, 3) else None,
                 self.state)
-        if hasattr(X, "indptr"):
-            return _core.plain_sgd_epoch_csr(X.data, X.indices, X.indptr, X.shape[1], *args)
+        if is_sparse(X):
+            data, indices, indptr = csr_arrays(X)
+            return _core.plain_sgd_epoch_csr(data, indices, indptr, X.shape[1], *args)
         return _core.plain_sgd_epoch_dense(X, *args)
 
     def current(self) -> Tuple[np.ndarray, np.ndarray, Optional[np.ndarray], Optional[np.ndarray]]:
@@ -458,6 +469,9 @@ def train_problem(
         p.avg_intercept = np.zeros_like(p.intercept)
     t = float(t_start)
     t0 = time.time()
+    # scikit-learn damps intercept updates by 0.01 on sparse data (its
+    # per-sample algorithm); the mini-batch loop does not need it.
+    cfg.intercept_decay = 0.01 if is_sparse(X) else 1.0
     plain = _PlainRun(cfg, p, t) if uses_plain_sgd(cfg, bs) else None
     try:
         return _train_epochs(cfg, X, y, sw, p, train_idx, score_fn, max_iter, rng, t, bs, wsum,
@@ -495,7 +509,7 @@ def _train_epochs(cfg, X, y, sw, p, train_idx, score_fn, max_iter, rng, t, bs, w
             total = plain.epoch(X, y, sw, order, eta)
         elif not averaging:
             lr = cfg.rates(t, nb, eta)
-            total = _core.minibatch_epoch(
+            total = _minibatch(
                 X, y, sw, order, kind, param, cfg.penalty, cfg.alpha, cfg.l1_ratio,
                 cfg.fit_intercept, bs, opt.kind, opt.hyper, lr, p.coef, p.intercept,
                 p.coef_states, p.intercept_states, p.counters, p.scalars,
@@ -507,7 +521,7 @@ def _train_epochs(cfg, X, y, sw, p, train_idx, score_fn, max_iter, rng, t, bs, w
             total = 0.0
             start = cfg.average
             for k in range(nb):
-                total += _core.minibatch_epoch(
+                total += _minibatch(
                     X, y, sw, order[k * bs : (k + 1) * bs], kind, param, cfg.penalty, cfg.alpha,
                     cfg.l1_ratio, cfg.fit_intercept, bs, opt.kind, opt.hyper, lr[k : k + 1],
                     p.coef, p.intercept, p.coef_states, p.intercept_states, p.counters, p.scalars,
@@ -639,6 +653,10 @@ def decision(X: np.ndarray, coef: np.ndarray, intercept: np.ndarray) -> np.ndarr
     coef is (k, d); returns (n, k).  Computed in float32 only when both X
     and the model are float32."""
     dtype = np.float32 if (X.dtype == np.float32 and coef.dtype == np.float32) else np.float64
+    if is_sparse(X):
+        Xs = X.astype(dtype)
+        out = np.asarray(Xs @ np.ascontiguousarray(coef, dtype=dtype).T, dtype=dtype)
+        return out + np.asarray(intercept, dtype=dtype)[None, :]
     Xc = np.ascontiguousarray(X, dtype=dtype)
     out = np.empty((X.shape[0], coef.shape[0]), dtype=dtype)
     for k in range(coef.shape[0]):

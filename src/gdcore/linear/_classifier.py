@@ -513,5 +513,5 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
 
         def __sklearn_tags__(self):
             tags = super().__sklearn_tags__()
-            tags.input_tags.sparse = False
+            tags.input_tags.sparse = True
             return tags

@@ -33,15 +33,34 @@ def _is_sparse(X: Any) -> bool:
     return sp.issparse(X)
 
 
-SPARSE_MESSAGE = (
-    "sparse input is not supported yet by gdcore.linear estimators "
-    "(got a scipy.sparse matrix); pass a dense array, e.g. X.toarray()"
-)
+def canonical_csr(X: Any) -> Any:
+    """CSR with contiguous float32/float64 data and int64 index arrays (what
+    the compiled loops read), as a scipy.sparse matrix."""
+    import scipy.sparse as sp
+
+    X = sp.csr_matrix(X)
+    if X.dtype not in (np.float32, np.float64):
+        X = X.astype(np.float64)
+    X.data = np.ascontiguousarray(X.data)
+    return X
 
 
-def reject_sparse(X: Any) -> None:
-    if _is_sparse(X):
-        raise TypeError(SPARSE_MESSAGE)
+def csr_arrays(X: Any):
+    """(data, indices, indptr) of a CSR matrix with int64 indices, cached on
+    the matrix so that every epoch does not convert them again."""
+    cached = getattr(X, "_gdcore_int64", None)
+    if cached is None or cached[0] is not X.data:
+        cached = (X.data, np.ascontiguousarray(X.indices, dtype=np.int64),
+                  np.ascontiguousarray(X.indptr, dtype=np.int64))
+        try:
+            X._gdcore_int64 = cached
+        except AttributeError:  # pragma: no cover
+            pass
+    return cached
+
+
+def is_sparse(X: Any) -> bool:
+    return _is_sparse(X)
 
 
 if HAVE_SKLEARN:
@@ -65,13 +84,20 @@ if HAVE_SKLEARN:
         _sk_validate_data = None
 
     def validate_data(est: Any, X: Any = "no_validation", y: Any = "no_validation", **kw: Any):
-        """scikit-learn's validate_data (or est._validate_data before 1.6),
-        refusing sparse input with a clear TypeError."""
-        if not (isinstance(X, str) and X == "no_validation"):
-            reject_sparse(X)
+        """scikit-learn's validate_data (or est._validate_data before 1.6);
+        sparse X (CSR, CSC, COO, ...) is converted to CSR once."""
+        sparse = not (isinstance(X, str) and X == "no_validation") and _is_sparse(X)
+        if sparse:
+            kw["accept_sparse"] = "csr"
         if _sk_validate_data is not None:
-            return _sk_validate_data(est, X=X, y=y, **kw)
-        return est._validate_data(X=X, y=y, **kw)  # pragma: no cover
+            out = _sk_validate_data(est, X=X, y=y, **kw)
+        else:  # pragma: no cover
+            out = est._validate_data(X=X, y=y, **kw)
+        if sparse:
+            if isinstance(out, tuple):
+                return (canonical_csr(out[0]),) + tuple(out[1:])
+            return canonical_csr(out)
+        return out
 
     def validation_split(classifier: bool, y: np.ndarray, fraction: float, random_state: Any):
         from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
@@ -227,7 +253,21 @@ else:  # pragma: no cover - exercised in a subprocess test
         return np.ascontiguousarray(sw)
 
     def _check_array(est: Any, X: Any, name: str, dtype: Any, ensure_2d: bool, reset: bool):
-        reject_sparse(X)
+        if _is_sparse(X):
+            Xc = canonical_csr(X)
+            if dtype is not None and Xc.dtype not in [np.dtype(d) for d in dtype]:
+                Xc = Xc.astype(dtype[0])
+            if not np.all(np.isfinite(Xc.data)):
+                raise ValueError(f"Input {name} contains NaN or infinity.")
+            n_features = Xc.shape[1]
+            if reset:
+                est.n_features_in_ = n_features
+            elif hasattr(est, "n_features_in_") and n_features != est.n_features_in_:
+                raise ValueError(
+                    f"X has {n_features} features, but {type(est).__name__} is expecting "
+                    f"{est.n_features_in_} features as input."
+                )
+            return Xc
         columns = getattr(X, "columns", None)
         a = np.asarray(X)
         if a.dtype.kind not in "biuf":
@@ -294,7 +334,7 @@ else:  # pragma: no cover - exercised in a subprocess test
         out = []
         if not no_x:
             Xa = _check_array(est, X, "X", dtype_list, True, reset)
-            if order == "C":
+            if order == "C" and not _is_sparse(Xa):
                 Xa = np.ascontiguousarray(Xa)
             out.append(Xa)
         if not no_y:

@@ -276,5 +276,5 @@ class SGDRegressor(RegressorMixin, BaseEstimator):
 
         def __sklearn_tags__(self):
             tags = super().__sklearn_tags__()
-            tags.input_tags.sparse = False
+            tags.input_tags.sparse = True
             return tags
