@@ -213,7 +213,12 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
 
     Notes
     -----
-    Sparse input is not supported yet (a TypeError says so).
+    Sparse input: scipy.sparse CSR (CSC, COO and others are converted to CSR
+    once). With ``optimizer="sgd", batch_size=1`` each sample costs
+    O(nnz): scikit-learn's algorithm with the lazy, scaled L2 and the
+    cumulative L1 penalty, and its intercept decay of 0.01 on sparse data.
+    The mini-batch path computes margins and gradients in O(nnz of the batch)
+    but adaptive optimizers update all weights densely once per mini-batch.
 
     Examples
     --------
