@@ -47,7 +47,7 @@ void check_data(const DenseData<T>& data, bool need_y) {
   if (need_y && data.n > 0 && data.y == nullptr) throw std::invalid_argument("null y");
 }
 
-template <class T, class GetRow>
+template <class T, bool Sparse, class GetRow>
 double epoch_impl(std::int64_t n, std::int64_t d_, const T* yv, const T* swv,
                   const std::int64_t* order, std::int64_t count, const MinibatchOptions& o,
                   const OptimizerOptions& opt, const double* lr, LinearModel<T>& model,
@@ -81,7 +81,7 @@ double epoch_impl(std::int64_t n, std::int64_t d_, const T* yv, const T* swv,
 
   std::vector<T> resid(static_cast<std::size_t>(bs)), losses(static_cast<std::size_t>(bs));
   const std::int64_t max_blocks = (bs + kRowBlock - 1) / kRowBlock;
-  std::vector<T> partial(static_cast<std::size_t>(max_blocks * d));
+  std::vector<T> partial(Sparse ? 0 : static_cast<std::size_t>(max_blocks * d));
   std::vector<T> gw(static_cast<std::size_t>(d));
   T gb = T(0);
   ParamSlot<T> slots[2] = {model.coef, model.intercept};
@@ -96,10 +96,12 @@ double epoch_impl(std::int64_t n, std::int64_t d_, const T* yv, const T* swv,
     const std::int64_t nb = (B + kRowBlock - 1) / kRowBlock;
     // A parallel region per batch pays only for large batches.
     const int nt = detail::threads_for(B * d / 8);
-    // Margins, residuals (dloss · weight), and per-block partial gradients.
+    // Margins, residuals (dloss · weight), and per-block partial gradients
+    // (dense rows).  Sparse rows accumulate the gradient in row order after
+    // the margins: a dense partial per block would cost O(d) per block.
     auto block = [&](std::int64_t blk) {
       T* part = partial.data() + blk * d;
-      std::fill(part, part + d, T(0));
+      if (!Sparse) std::fill(part, part + d, T(0));
       const std::int64_t i1 = std::min(B, (blk + 1) * kRowBlock);
       for (std::int64_t i = blk * kRowBlock; i < i1; ++i) {
         const std::int64_t r = rows[i];
@@ -113,7 +115,7 @@ double epoch_impl(std::int64_t n, std::int64_t d_, const T* yv, const T* swv,
         dl = dl > T(kMaxDloss) ? T(kMaxDloss) : (dl < T(-kMaxDloss) ? T(-kMaxDloss) : dl);
         const T ri = sw * dl;
         resid[std::size_t(i)] = ri;
-        if (ri != T(0)) K.axpy(part, x, ri);
+        if (!Sparse && ri != T(0)) K.axpy(part, x, ri);
       }
     };
     if (nt <= 1 || nb == 1) {
@@ -125,10 +127,18 @@ double epoch_impl(std::int64_t n, std::int64_t d_, const T* yv, const T* swv,
       for (std::int64_t blk = 0; blk < nb; ++blk) block(blk);
     }
     // Fixed-order reductions.
-    std::copy(partial.begin(), partial.begin() + d, gw.begin());
-    for (std::int64_t blk = 1; blk < nb; ++blk) {
-      const T* part = partial.data() + blk * d;
-      for (std::int64_t j = 0; j < d; ++j) gw[std::size_t(j)] = gw[std::size_t(j)] + part[j];
+    if (Sparse) {
+      std::fill(gw.begin(), gw.end(), T(0));
+      for (std::int64_t i = 0; i < B; ++i) {
+        const T ri = resid[std::size_t(i)];
+        if (ri != T(0)) K.axpy(gw.data(), row(rows[i]), ri);
+      }
+    } else {
+      std::copy(partial.begin(), partial.begin() + d, gw.begin());
+      for (std::int64_t blk = 1; blk < nb; ++blk) {
+        const T* part = partial.data() + blk * d;
+        for (std::int64_t j = 0; j < d; ++j) gw[std::size_t(j)] = gw[std::size_t(j)] + part[j];
+      }
     }
     T rsum = T(0);
     for (std::int64_t i = 0; i < B; ++i) {
@@ -166,8 +176,8 @@ double dense_minibatch(const DenseData<T>& data, const std::int64_t* order, std:
                        const MinibatchOptions& o, const OptimizerOptions& opt, const double* lr,
                        LinearModel<T>& model) {
   check_data(data, true);
-  return epoch_impl<T>(data.n, data.d, data.y, data.sample_weight, order, count, o, opt, lr,
-                       model, [&](std::int64_t i) {
+  return epoch_impl<T, false>(data.n, data.d, data.y, data.sample_weight, order, count, o, opt,
+                              lr, model, [&](std::int64_t i) {
                          return detail::Row<T>{data.X + i * data.d, nullptr, data.d};
                        });
 }
@@ -191,8 +201,8 @@ double csr_minibatch(const CsrData<T>& data, const std::int64_t* order, std::int
                      const MinibatchOptions& o, const OptimizerOptions& opt, const double* lr,
                      LinearModel<T>& model) {
   check_csr(data);
-  return epoch_impl<T>(data.n, data.d, data.y, data.sample_weight, order, count, o, opt, lr,
-                       model, [&](std::int64_t i) {
+  return epoch_impl<T, true>(data.n, data.d, data.y, data.sample_weight, order, count, o, opt,
+                             lr, model, [&](std::int64_t i) {
                          const std::int64_t a = data.indptr[i], b = data.indptr[i + 1];
                          return detail::Row<T>{data.data + a, data.indices + a, b - a};
                        });

@@ -461,6 +461,12 @@ def train_problem(
     rng = np.random.default_rng(seed)
     n_train = train_idx.shape[0]
     bs = cfg.batch_rows(n_train)
+    if cfg.batch_size == "auto" and is_sparse(X) and X.shape[0] > 0:
+        # The optimizer's update of the weights is dense (O(d) per batch) while
+        # the gradient costs O(nnz of the batch): take batches holding at least
+        # about d non-zeros so the dense update stays a small share.
+        nnz_row = max(1.0, X.nnz / X.shape[0])
+        bs = int(min(max(bs, math.ceil(X.shape[1] / nnz_row)), max(1, n_train)))
     wsum = float(np.sum(sw[train_idx], dtype=np.float64)) if sw is not None else float(n_train)
     if not wsum > 0:
         wsum = float(n_train)
