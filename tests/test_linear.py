@@ -854,3 +854,16 @@ def test_sparse_sklearn_algorithm_equals_scikit_learn():
         theirs.fit(X, y)
     np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(ours.intercept_, theirs.intercept_, rtol=1e-9, atol=1e-12)
+
+
+def test_one_vs_rest_in_parallel_equals_sequential():
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    X = StandardScaler().fit_transform(X)[:600]
+    y = y[:600]
+    seq = SGDClassifier(n_jobs=1, random_state=0, max_iter=15, tol=None).fit(X, y)
+    par = SGDClassifier(n_jobs=2, random_state=0, max_iter=15, tol=None).fit(X, y)
+    np.testing.assert_array_equal(par.coef_, seq.coef_)
+    np.testing.assert_array_equal(par.intercept_, seq.intercept_)
+    assert par.n_iter_ == seq.n_iter_ and par.t_ == seq.t_

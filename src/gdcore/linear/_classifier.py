@@ -47,6 +47,22 @@ CLASSIFIER_LOSSES = (
 )
 
 
+def _n_workers(n_jobs, k: int) -> int:
+    """Threads for one-vs-rest training: n_jobs (None: gdcore's thread count,
+    -1: all cores), at most one per class."""
+    import os
+
+    from .. import get_num_threads
+
+    if n_jobs is None:
+        n = get_num_threads()
+    elif n_jobs < 0:
+        n = (os.cpu_count() or 1) + 1 + n_jobs
+    else:
+        n = n_jobs
+    return max(1, min(int(n), k))
+
+
 class SGDClassifier(ClassifierMixin, BaseEstimator):
     r"""Linear classifiers (SVM, logistic regression, ...) trained by
     mini-batch gradient descent with any gdcore optimizer.
@@ -131,9 +147,10 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
         Epsilon of "huber", "epsilon_insensitive" and
         "squared_epsilon_insensitive".
     n_jobs : int or None, default=None
-        Accepted for scikit-learn compatibility.  The one-vs-rest problems
-        run one after another; each epoch is parallel over rows on gdcore's
-        threads (``gdcore.set_num_threads``).
+        Threads that train the one-vs-rest problems of a multiclass fit
+        side by side (None: gdcore's thread count, ``gdcore.set_num_threads``;
+        -1: all cores).  The model does not depend on it: each problem is
+        trained exactly as it would be alone.
     random_state : int, RandomState instance or None, default=None
         Seeds the shuffling (and the early-stopping split).
     learning_rate : {"auto", "constant", "optimal", "invscaling", "adaptive"}, default="auto"
@@ -388,27 +405,40 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
         seeds = _base.problem_seeds(self.random_state, k)
         progress = _Progress(bool(self.progress), k * max_iter, type(self).__name__)
         n_iter, updates, curves = 0, 0, []
+        def run(i):
+            pos = classes[1] if k == 1 else classes[i]
+            is_pos = y == pos
+            y_i = np.where(is_pos, 1.0, -1.0).astype(dtype)
+            w_pos, w_neg = (cw[1], cw[0]) if k == 1 else (cw[i], 1.0)
+            s = sw * np.where(is_pos, w_pos, w_neg).astype(dtype)
+            s = None if np.all(s == 1) else np.ascontiguousarray(s, dtype=dtype)
+            score_fn = None
+            if idx_val is not None:
+                Xv, yv, swv = X[idx_val], y_i[idx_val], sw[idx_val].astype(np.float64)
+
+                def score_fn(w, b, Xv=Xv, yv=yv, swv=swv):
+                    m = _base.decision(Xv, w[None, :], np.array([b]))[:, 0]
+                    pred = np.where(m > 0, 1.0, -1.0)
+                    return float(np.average(pred == yv, weights=swv))
+
+            return _base.train_problem(
+                cfg, X, y_i, s, problems[i], idx_train, score_fn, max_iter, int(seeds[i]),
+                self.t_, progress,
+            )
+
+        workers = _n_workers(self.n_jobs, k) if not self.verbose else 1
         try:
-            for i in range(k):
-                pos = classes[1] if k == 1 else classes[i]
-                is_pos = y == pos
-                y_i = np.where(is_pos, 1.0, -1.0).astype(dtype)
-                w_pos, w_neg = (cw[1], cw[0]) if k == 1 else (cw[i], 1.0)
-                s = sw * np.where(is_pos, w_pos, w_neg).astype(dtype)
-                s = None if np.all(s == 1) else np.ascontiguousarray(s, dtype=dtype)
-                score_fn = None
-                if idx_val is not None:
-                    Xv, yv, swv = X[idx_val], y_i[idx_val], sw[idx_val].astype(np.float64)
+            if workers > 1:
+                # One-vs-rest problems are independent: train them on
+                # several threads (the compiled loops release the GIL).
+                # Each problem's result does not depend on this.
+                from concurrent.futures import ThreadPoolExecutor
 
-                    def score_fn(w, b, Xv=Xv, yv=yv, swv=swv):
-                        m = _base.decision(Xv, w[None, :], np.array([b]))[:, 0]
-                        pred = np.where(m > 0, 1.0, -1.0)
-                        return float(np.average(pred == yv, weights=swv))
-
-                it, curve, upd = _base.train_problem(
-                    cfg, X, y_i, s, problems[i], idx_train, score_fn, max_iter, int(seeds[i]),
-                    self.t_, progress,
-                )
+                with ThreadPoolExecutor(max_workers=workers) as pool:
+                    results = list(pool.map(run, range(k)))
+            else:
+                results = [run(i) for i in range(k)]
+            for it, curve, upd in results:
                 n_iter, updates = max(n_iter, it), max(updates, upd)
                 curves.append(curve)
         finally:
