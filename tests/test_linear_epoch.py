@@ -221,3 +221,101 @@ def test_csr_epoch_equals_dense(dtype, loss_name, penalty):
     tol = 1e-4 if dtype == np.float32 else 1e-10  # dense dots sum in 16 lanes, sparse in order
     np.testing.assert_allclose(ws, wd, rtol=tol, atol=tol)
     np.testing.assert_allclose(bs_, bd, rtol=tol, atol=tol)
+
+
+# ------------------------------------------------------------- multinomial
+def numpy_softmax_epoch(X, y, sw, order, k, penalty, alpha, l1_ratio, bs, lr, W, b):
+    """Plain-SGD softmax regression epoch: per batch, G = R^T X_B / |B| +
+    penalty'(W), R = sw * (softmax(X_B W^T + b) - onehot(y))."""
+    W = W.copy()
+    b = b.copy()
+    total = 0.0
+    for t, start in enumerate(range(0, len(order), bs)):
+        rows = order[start : start + bs]
+        Z = X[rows] @ W.T + b
+        m = Z.max(axis=1, keepdims=True)
+        lse = m[:, 0] + np.log(np.exp(Z - m).sum(axis=1))
+        s = sw[rows] if sw is not None else np.ones(len(rows))
+        yi = y[rows].astype(int)
+        total += float(np.sum(s * (lse - Z[np.arange(len(rows)), yi])))
+        P = np.exp(Z - lse[:, None])
+        P[np.arange(len(rows)), yi] -= 1.0
+        R = s[:, None] * P
+        G = R.T @ X[rows] / len(rows)
+        if penalty == "l2":
+            G = G + alpha * W
+        elif penalty == "elasticnet":
+            G = G + alpha * l1_ratio * np.sign(W) + alpha * (1 - l1_ratio) * W
+        W = W - lr[t] * G
+        b = b - lr[t] * R.sum(axis=0) / len(rows)
+    return W, b, total
+
+
+def run_softmax(X, y, sw, order, k, penalty, alpha, l1_ratio, bs, lr, opt="sgd",
+                hyper=(0.0, 0.0, 0.0, 0.0, False, False), epochs=1):
+    dt = X.dtype
+    d = X.shape[1]
+    W = np.zeros(k * d, dt)
+    b = np.zeros(k, dt)
+    probe = getattr(__import__("gdcore").optim, {"sgd": "SGD", "adam": "Adam"}[opt])([np.zeros(1, dt)])
+    slots = probe._slots(probe.param_groups[0])
+    cst = [np.zeros(k * d, dt) if s else None for s in slots]
+    bst = [np.zeros(k, dt) if s else None for s in slots]
+    totals = [
+        _core.multinomial_epoch(X, y, sw, order, k, PENALTIES[penalty], alpha, l1_ratio, True, bs,
+                                opt, hyper, lr, W, b, cst, bst, np.zeros(4, np.int64), np.ones(2))
+        for _ in range(epochs)
+    ]
+    return W.reshape(k, d), b, totals
+
+
+@pytest.mark.parametrize("penalty", ["none", "l2", "elasticnet"])
+def test_multinomial_epoch_matches_numpy(penalty):
+    rng = np.random.default_rng(9)
+    n, d, k = 250, 13, 4
+    X = rng.standard_normal((n, d))
+    y = rng.integers(0, k, n).astype(np.float64)
+    sw = rng.uniform(0.5, 2.0, n)
+    order = rng.permutation(n).astype(np.int64)
+    bs = 20
+    lr = np.linspace(0.2, 0.05, -(-n // bs))
+    W, b, totals = run_softmax(X, y, sw, order, k, penalty, 1e-2, 0.3, bs, lr)
+    Wr, br, tr = numpy_softmax_epoch(X, y, sw, order, k, penalty, 1e-2, 0.3, bs, lr,
+                                     np.zeros((k, d)), np.zeros(k))
+    np.testing.assert_allclose(W, Wr, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(b, br, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(totals[0], tr, rtol=1e-10)
+
+
+def test_multinomial_learns_and_is_thread_and_isa_invariant():
+    rng = np.random.default_rng(10)
+    n, d, k = 3000, 20, 3
+    centers = rng.standard_normal((k, d)) * 2
+    y = rng.integers(0, k, n)
+    X = centers[y] + rng.standard_normal((n, d))
+    order = np.arange(n, dtype=np.int64)
+    lr = np.full(-(-n // 64), 0.05)
+    ref = None
+    for isa in ISAS:
+        for nt in THREADS:
+            W, b, totals = run_on(isa, nt, lambda: run_softmax(
+                X, y.astype(np.float64), None, order, k, "l2", 1e-4, 0.0, 64, lr, opt="adam",
+                hyper=(0.0, 0.9, 0.999, 1e-8, 0.0, False, False, False), epochs=3))
+            if ref is None:
+                ref = (W, b)
+                acc = np.mean(np.argmax(X @ W.T + b, axis=1) == y)
+                assert acc > 0.95, acc
+                assert totals[-1] < totals[0]
+            np.testing.assert_array_equal(W, ref[0], err_msg=f"{isa} {nt}")
+            np.testing.assert_array_equal(b, ref[1])
+
+
+def test_multinomial_bad_labels_write_nothing():
+    X = np.ones((4, 2))
+    W, b = np.full(6, 0.5), np.zeros(3)
+    for y, msg in ((np.array([0, 1, 3, 0.0]), "class indices"), (np.array([0, 1, 0.5, 0]), "class indices")):
+        with pytest.raises(ValueError, match=msg):
+            _core.multinomial_epoch(X, y, None, np.arange(4, dtype=np.int64), 3, 1, 1e-4, 0.0, True,
+                                    2, "sgd", (0.1, 0.0, 0.0, 0.0, False, False), np.full(2, 0.1),
+                                    W, b, [], [], np.zeros(4, np.int64), np.ones(2))
+        np.testing.assert_array_equal(W, 0.5)

@@ -91,6 +91,53 @@ double run_model(const Data& data, DType dt, const py::array_t<std::int64_t, py:
   return total;
 }
 
+template <class T>
+double run_multinomial(const DenseData<T>& data, std::int64_t k, DType dt,
+                       const py::array_t<std::int64_t, py::array::c_style>& order,
+                       const MinibatchOptions& mo, const OptimizerOptions& opt,
+                       const py::array_t<double, py::array::c_style>& lr, const py::handle& coef,
+                       const py::handle& intercept, const py::list& coef_states,
+                       const py::list& intercept_states,
+                       py::array_t<std::int64_t, py::array::c_style>& counters,
+                       py::array_t<double, py::array::c_style>& scalars) {
+  if (k < 2) throw py::value_error("n_classes must be >= 2");
+  const std::int64_t kd = k * data.d;
+  if (order.ndim() != 1) throw py::value_error("order must be 1-D");
+  const std::int64_t count = order.shape(0);
+  const std::int64_t nbatches = (count + mo.batch_size - 1) / mo.batch_size;
+  if (lr.ndim() != 1 || lr.shape(0) != nbatches)
+    throw py::value_error("lr must hold one learning rate per batch (" + std::to_string(nbatches) + ")");
+  if (counters.ndim() != 1 || counters.shape(0) != 4 || scalars.ndim() != 1 || scalars.shape(0) != 2)
+    throw py::value_error("counters must have 4 int64 entries and scalars 2 float64 entries");
+  LinearModel<T> model;
+  model.coef.param = static_cast<T*>(vector_of(coef, "coef", kd, dt, true).data);
+  model.coef.size = kd;
+  model.intercept.param = static_cast<T*>(vector_of(intercept, "intercept", k, dt, true).data);
+  model.intercept.size = k;
+  fill_states(model.coef, coef_states, kd, dt, "coef state");
+  fill_states(model.intercept, intercept_states, k, dt, "intercept state");
+  auto c = counters.mutable_unchecked<1>();
+  auto s = scalars.mutable_unchecked<1>();
+  model.coef.step = c(0);
+  model.intercept.step = c(1);
+  model.coef.initialized = std::uint8_t(c(2) != 0);
+  model.intercept.initialized = std::uint8_t(c(3) != 0);
+  model.coef.scalar = s(0);
+  model.intercept.scalar = s(1);
+  double total;
+  {
+    py::gil_scoped_release release;
+    total = gd::multinomial_epoch(data, k, order.data(), count, mo, opt, lr.data(), model);
+  }
+  c(0) = model.coef.step;
+  c(1) = model.intercept.step;
+  c(2) = model.coef.initialized;
+  c(3) = model.intercept.initialized;
+  s(0) = model.coef.scalar;
+  s(1) = model.intercept.scalar;
+  return total;
+}
+
 MinibatchOptions minibatch_options(int loss_kind, double loss_param, int penalty, double alpha,
                                    double l1_ratio, bool fit_intercept, std::int64_t batch_size) {
   if (penalty < 0 || penalty > 3) throw py::value_error("unknown penalty");
@@ -198,6 +245,42 @@ void register_linear(py::module_& m) {
       py::arg("coef"), py::arg("intercept"), py::arg("coef_states"), py::arg("intercept_states"),
       py::arg("counters"), py::arg("scalars"),
       "minibatch_epoch on CSR rows (O(nnz) gradient; dense optimizer update per batch).");
+  m.def(
+      "multinomial_epoch",
+      [](const py::object& X, const py::object& y, const py::object& sample_weight,
+         const py::array_t<std::int64_t, py::array::c_style>& order, std::int64_t n_classes,
+         int penalty, double alpha, double l1_ratio, bool fit_intercept, std::int64_t batch_size,
+         const std::string& optimizer, const py::tuple& hyper,
+         const py::array_t<double, py::array::c_style>& lr, const py::object& coef,
+         const py::object& intercept, const py::list& coef_states,
+         const py::list& intercept_states, py::array_t<std::int64_t, py::array::c_style>& counters,
+         py::array_t<double, py::array::c_style>& scalars) {
+        const ArrayView xv = matrix(X);
+        const MinibatchOptions mo =
+            minibatch_options(4, 0.0, penalty, alpha, l1_ratio, fit_intercept, batch_size);
+        const OptimizerOptions opt = optimizer_options(optimizer, hyper);
+        const std::int64_t n = xv.shape[0], d = xv.shape[1];
+        const DType dt = xv.dtype;
+        auto build = [&](auto tag) {
+          using T = decltype(tag);
+          DenseData<T> data;
+          data.X = static_cast<const T*>(xv.data);
+          data.n = n;
+          data.d = d;
+          data.y = static_cast<const T*>(vector_of(y, "y", n, dt, false).data);
+          if (!sample_weight.is_none())
+            data.sample_weight = static_cast<const T*>(vector_of(sample_weight, "sample_weight", n, dt, false).data);
+          return run_multinomial<T>(data, n_classes, dt, order, mo, opt, lr, coef, intercept,
+                                    coef_states, intercept_states, counters, scalars);
+        };
+        return dt == DType::f32 ? build(float{}) : build(double{});
+      },
+      py::arg("X"), py::arg("y"), py::arg("sample_weight"), py::arg("order"), py::arg("n_classes"),
+      py::arg("penalty"), py::arg("alpha"), py::arg("l1_ratio"), py::arg("fit_intercept"),
+      py::arg("batch_size"), py::arg("optimizer"), py::arg("hyper"), py::arg("lr"),
+      py::arg("coef"), py::arg("intercept"), py::arg("coef_states"), py::arg("intercept_states"),
+      py::arg("counters"), py::arg("scalars"),
+      "One fused pass of softmax regression (coef: n_classes*n_features, row-major).");
   m.def(
       "decision_function",
       [](const py::object& X, const py::object& coef, double intercept) {

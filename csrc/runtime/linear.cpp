@@ -209,6 +209,125 @@ double csr_minibatch(const CsrData<T>& data, const std::int64_t* order, std::int
 }
 
 template <class T>
+double multinomial_impl(const DenseData<T>& data, std::int64_t k, const std::int64_t* order,
+                        std::int64_t count, const MinibatchOptions& o,
+                        const OptimizerOptions& opt, const double* lr, LinearModel<T>& model) {
+  check_data(data, true);
+  const std::int64_t n = data.n, d = data.d;
+  if (k < 2) throw std::invalid_argument("n_classes must be >= 2");
+  if (o.batch_size < 1) throw std::invalid_argument("batch_size must be >= 1");
+  if (!(o.alpha >= 0.0)) throw std::invalid_argument("alpha must be >= 0");
+  if (!(o.l1_ratio >= 0.0 && o.l1_ratio <= 1.0))
+    throw std::invalid_argument("l1_ratio must be in [0, 1]");
+  if (count < 0 || (count > 0 && order == nullptr)) throw std::invalid_argument("bad row order");
+  for (std::int64_t i = 0; i < count; ++i)
+    if (order[i] < 0 || order[i] >= n)
+      throw std::invalid_argument("row index " + std::to_string(order[i]) + " outside [0, " +
+                                  std::to_string(n) + ")");
+  for (std::int64_t i = 0; i < n; ++i) {
+    const T yi = data.y[i];
+    if (!(yi >= T(0) && yi < T(k)) || yi != T(std::int64_t(yi)))
+      throw std::invalid_argument("class indices must be whole numbers in [0, n_classes)");
+  }
+  if (model.coef.size != k * d || (k * d > 0 && model.coef.param == nullptr))
+    throw std::invalid_argument("coef must hold n_classes × n_features weights");
+  if (model.intercept.size != k || model.intercept.param == nullptr)
+    throw std::invalid_argument("intercept must hold n_classes values");
+  const std::int64_t nbatches = (count + o.batch_size - 1) / o.batch_size;
+  for (std::int64_t b = 0; b < nbatches; ++b)
+    if (!(lr[b] >= 0.0)) throw std::invalid_argument("learning rates must be >= 0");
+  std::visit([](const auto& oo) { gd::validate(oo); }, opt);
+
+  const detail::RowKernels<T> K{detail::active_table()};
+  const std::int64_t bs = o.batch_size;
+  const T alpha = T(o.alpha), l1 = T(o.alpha * o.l1_ratio), l2 = T(o.alpha * (1.0 - o.l1_ratio));
+  T* W = model.coef.param;
+  T* bias = model.intercept.param;
+  const std::int64_t kd = k * d;
+  std::vector<T> resid(static_cast<std::size_t>(bs * k)), losses(static_cast<std::size_t>(bs));
+  const std::int64_t max_blocks = (bs + kRowBlock - 1) / kRowBlock;
+  std::vector<T> partial(static_cast<std::size_t>(max_blocks * kd));
+  std::vector<T> gw(static_cast<std::size_t>(kd)), gb(static_cast<std::size_t>(k));
+  ParamSlot<T> slots[2] = {model.coef, model.intercept};
+  slots[0].grad = gw.data();
+  slots[1].grad = gb.data();
+  double total = 0.0;
+  for (std::int64_t bt = 0; bt < nbatches; ++bt) {
+    const std::int64_t start = bt * bs, B = std::min(bs, count - start);
+    const std::int64_t* rows = order + start;
+    const std::int64_t nb = (B + kRowBlock - 1) / kRowBlock;
+    const int nt = detail::threads_for(B * kd / 8);
+    auto block = [&](std::int64_t blk) {
+      T* part = partial.data() + blk * kd;
+      std::fill(part, part + kd, T(0));
+      std::vector<T> z(static_cast<std::size_t>(k));
+      const std::int64_t i1 = std::min(B, (blk + 1) * kRowBlock);
+      for (std::int64_t i = blk * kRowBlock; i < i1; ++i) {
+        const std::int64_t r = rows[i];
+        const detail::Row<T> x{data.X + r * d, nullptr, d};
+        T m = T(0);
+        for (std::int64_t c = 0; c < k; ++c) {
+          z[std::size_t(c)] = K.dot(x, W + c * d) + bias[c];
+          m = (c == 0 || z[std::size_t(c)] > m) ? z[std::size_t(c)] : m;
+        }
+        T sum = T(0);
+        for (std::int64_t c = 0; c < k; ++c) sum = sum + gd_exp(z[std::size_t(c)] - m);
+        const T lse = m + gd_log(sum);
+        const std::int64_t yc = std::int64_t(data.y[r]);
+        const T sw = data.sample_weight ? data.sample_weight[r] : T(1);
+        losses[std::size_t(i)] = sw * (lse - z[std::size_t(yc)]);
+        for (std::int64_t c = 0; c < k; ++c) {
+          T rc = gd_exp(z[std::size_t(c)] - lse) - (c == yc ? T(1) : T(0));
+          rc = sw * rc;
+          resid[std::size_t(i * k + c)] = rc;
+          if (rc != T(0)) K.axpy(part + c * d, x, rc);
+        }
+      }
+    };
+    if (nt <= 1 || nb == 1) {
+      for (std::int64_t blk = 0; blk < nb; ++blk) block(blk);
+    } else {
+#ifdef GDCORE_OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static)
+#endif
+      for (std::int64_t blk = 0; blk < nb; ++blk) block(blk);
+    }
+    std::copy(partial.begin(), partial.begin() + kd, gw.begin());
+    for (std::int64_t blk = 1; blk < nb; ++blk) {
+      const T* part = partial.data() + blk * kd;
+      for (std::int64_t j = 0; j < kd; ++j) gw[std::size_t(j)] = gw[std::size_t(j)] + part[j];
+    }
+    std::fill(gb.begin(), gb.end(), T(0));
+    for (std::int64_t i = 0; i < B; ++i) {
+      total += double(losses[std::size_t(i)]);
+      for (std::int64_t c = 0; c < k; ++c)
+        gb[std::size_t(c)] = gb[std::size_t(c)] + resid[std::size_t(i * k + c)];
+    }
+    const T inv = T(1) / T(B);
+    for (std::int64_t j = 0; j < kd; ++j) {
+      T g = gw[std::size_t(j)] * inv;
+      const T wj = W[j];
+      switch (o.penalty) {
+        case Penalty::l2: g = g + alpha * wj; break;
+        case Penalty::l1: g = g + alpha * T((wj > T(0)) - (wj < T(0))); break;
+        case Penalty::elasticnet: g = g + l1 * T((wj > T(0)) - (wj < T(0))) + l2 * wj; break;
+        default: break;
+      }
+      gw[std::size_t(j)] = g;
+    }
+    for (std::int64_t c = 0; c < k; ++c) gb[std::size_t(c)] = gb[std::size_t(c)] * inv;
+    apply_step(opt, lr[bt], slots, o.fit_intercept ? 2 : 1);
+  }
+  model.coef.step = slots[0].step;
+  model.coef.scalar = slots[0].scalar;
+  model.coef.initialized = slots[0].initialized;
+  model.intercept.step = slots[1].step;
+  model.intercept.scalar = slots[1].scalar;
+  model.intercept.initialized = slots[1].initialized;
+  return total;
+}
+
+template <class T>
 void decision_impl(const DenseData<T>& data, const T* w, T b, T* out) {
   check_data(data, false);
   const detail::RowKernels<T> K{detail::active_table()};
@@ -249,6 +368,18 @@ double minibatch_epoch(const CsrData<double>& data, const std::int64_t* order,
                        const OptimizerOptions& opt, const double* lr,
                        LinearModel<double>& model) {
   return csr_minibatch(data, order, count, o, opt, lr, model);
+}
+double multinomial_epoch(const DenseData<float>& data, std::int64_t k, const std::int64_t* order,
+                         std::int64_t count, const MinibatchOptions& o,
+                         const OptimizerOptions& opt, const double* lr,
+                         LinearModel<float>& model) {
+  return multinomial_impl(data, k, order, count, o, opt, lr, model);
+}
+double multinomial_epoch(const DenseData<double>& data, std::int64_t k,
+                         const std::int64_t* order, std::int64_t count,
+                         const MinibatchOptions& o, const OptimizerOptions& opt,
+                         const double* lr, LinearModel<double>& model) {
+  return multinomial_impl(data, k, order, count, o, opt, lr, model);
 }
 void decision_function(const DenseData<float>& data, const float* w, float b, float* out) {
   decision_impl(data, w, b, out);

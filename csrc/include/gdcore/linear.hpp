@@ -142,6 +142,22 @@ double plain_sgd_epoch(const CsrData<double>& data, const std::int64_t* order, s
 void plain_sgd_finalize(PlainSGDState<float>& state, std::int64_t d);
 void plain_sgd_finalize(PlainSGDState<double>& state, std::int64_t d);
 
+/// Softmax (multinomial) regression over k classes, one fused pass in
+/// mini-batches: coef.param holds W (k × d, row-major, coef.size = k·d),
+/// intercept.param the k intercepts (intercept.size = k); y holds class
+/// indices 0 … k−1 (as T).  For each batch: logits = X_B Wᵀ + b, residuals
+/// R = sw·(softmax − onehot), gradient Rᵀ X_B / |B| + penalty(W), intercept
+/// gradient Σ R / |B|, then the optimizer's update.  Returns Σ sw·(−log p_y).
+/// Same fixed-order reductions as minibatch_epoch.
+double multinomial_epoch(const DenseData<float>& data, std::int64_t n_classes,
+                         const std::int64_t* order, std::int64_t count,
+                         const MinibatchOptions& options, const OptimizerOptions& optimizer,
+                         const double* lr, LinearModel<float>& model);
+double multinomial_epoch(const DenseData<double>& data, std::int64_t n_classes,
+                         const std::int64_t* order, std::int64_t count,
+                         const MinibatchOptions& options, const OptimizerOptions& optimizer,
+                         const double* lr, LinearModel<double>& model);
+
 /// Decision values p = X·w + b for every row (fixed-order dot products).
 void decision_function(const DenseData<float>& data, const float* w, float b, float* out);
 void decision_function(const DenseData<double>& data, const double* w, double b, double* out);
