@@ -867,3 +867,43 @@ def test_one_vs_rest_in_parallel_equals_sequential():
     np.testing.assert_array_equal(par.coef_, seq.coef_)
     np.testing.assert_array_equal(par.intercept_, seq.intercept_)
     assert par.n_iter_ == seq.n_iter_ and par.t_ == seq.t_
+
+
+# ------------------------------------------------------------- multinomial
+def test_multinomial_mode_reaches_the_softmax_optimum():
+    from sklearn.datasets import load_digits
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = load_digits(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    alpha = 1e-3
+    clf = SGDClassifier(loss="log_loss", multi_class="multinomial", alpha=alpha, random_state=0,
+                        max_iter=300, tol=1e-5).fit(X, y)
+    assert clf.coef_.shape == (10, 64) and clf.intercept_.shape == (10,)
+    proba = clf.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
+    np.testing.assert_array_equal(proba.argmax(axis=1), np.searchsorted(clf.classes_, clf.predict(X)))
+
+    def objective(W, b):
+        Z = X @ W.T + b
+        lse = np.log(np.exp(Z - Z.max(1, keepdims=True)).sum(1)) + Z.max(1)
+        return float(np.mean(lse - Z[np.arange(len(y)), y]) + 0.5 * alpha * np.sum(W * W))
+
+    # the same objective, solved by scikit-learn's lbfgs (C = 1 / (n alpha))
+    ref = LogisticRegression(C=1.0 / (len(y) * alpha), max_iter=5000, tol=1e-10).fit(X, y)
+    f_ours, f_ref = objective(clf.coef_, clf.intercept_), objective(ref.coef_, ref.intercept_)
+    assert f_ours <= f_ref * (1 + 2e-2), (f_ours, f_ref)
+    assert clf.score(X, y) >= ref.score(X, y) - 0.01
+
+
+def test_multinomial_needs_log_loss_and_partial_fit_continues():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((90, 4))
+    y = np.repeat([0, 1, 2], 30)
+    with pytest.raises(ValueError, match="log_loss"):
+        SGDClassifier(loss="hinge", multi_class="multinomial").fit(X, y)
+    clf = SGDClassifier(loss="log_loss", multi_class="multinomial", random_state=0)
+    clf.partial_fit(X, y, classes=[0, 1, 2])
+    first = clf.coef_.copy()
+    clf.partial_fit(X, y)
+    assert clf.coef_.shape == (3, 4) and not np.array_equal(clf.coef_, first)

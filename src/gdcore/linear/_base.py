@@ -164,7 +164,7 @@ class _Problem:
 
     def __init__(self, coef: np.ndarray, intercept: np.ndarray) -> None:
         self.coef = np.array(coef, order="C", copy=True)
-        self.intercept = np.array(intercept, order="C", copy=True).reshape(1)
+        self.intercept = np.array(intercept, order="C", copy=True).reshape(-1)
         self.slots: Optional[Tuple] = None
         self.optimizer: Optional[str] = None
         self.coef_states: list = []
@@ -293,6 +293,8 @@ class _Config:
         self.fit_intercept = bool(est.fit_intercept)
         #: scikit-learn damps intercept updates by 0.01 on sparse data
         self.intercept_decay = 1.0
+        #: > 0: softmax regression over this many classes
+        self.multinomial_k = 0
         self.batch_size = est.batch_size
         self.opt = _OptimizerSpec(est.optimizer, est.optimizer_params, dtype)
         self.learning_rate = est.learning_rate
@@ -367,8 +369,17 @@ def check_finite_model(p: _Problem, epoch: int) -> None:
         )
 
 
-def _minibatch(X, *args):
-    """One fused mini-batch pass over dense or CSR rows."""
+def _minibatch(X, *args, multinomial_k: int = 0):
+    """One fused mini-batch pass over dense or CSR rows (softmax regression
+    over multinomial_k classes when it is > 0)."""
+    if multinomial_k:
+        if is_sparse(X):
+            raise TypeError("multi_class='multinomial' does not support sparse input yet")
+        (y, sw, order, _kind, _param, penalty, alpha, l1_ratio, fit_intercept, bs, okind, hyper,
+         lr, coef, intercept, cst, ist, counters, scalars) = args
+        return _core.multinomial_epoch(X, y, sw, order, multinomial_k, penalty, alpha, l1_ratio,
+                                       fit_intercept, bs, okind, hyper, lr, coef, intercept, cst,
+                                       ist, counters, scalars)
     if is_sparse(X):
         data, indices, indptr = csr_arrays(X)
         return _core.minibatch_epoch_csr(data, indices, indptr, X.shape[1], *args)
@@ -382,7 +393,7 @@ def uses_plain_sgd(cfg: "_Config", bs: int) -> bool:
     """optimizer="sgd" without momentum or weight decay, batch_size=1 and a
     scikit-learn learning rate: scikit-learn's own per-sample algorithm
     (weight-scale trick, cumulative L1, averaging), fused in C++."""
-    if cfg.opt.kind != "sgd" or bs != 1 or cfg.schedule is not None:
+    if cfg.opt.kind != "sgd" or bs != 1 or cfg.schedule is not None or cfg.multinomial_k:
         return False
     lr, momentum, dampening, weight_decay, nesterov, maximize = cfg.opt.hyper
     return (
@@ -519,6 +530,7 @@ def _train_epochs(cfg, X, y, sw, p, train_idx, score_fn, max_iter, rng, t, bs, w
                 X, y, sw, order, kind, param, cfg.penalty, cfg.alpha, cfg.l1_ratio,
                 cfg.fit_intercept, bs, opt.kind, opt.hyper, lr, p.coef, p.intercept,
                 p.coef_states, p.intercept_states, p.counters, p.scalars,
+                multinomial_k=cfg.multinomial_k,
             )
         else:
             lr = cfg.rates(t, nb, eta)
@@ -531,6 +543,7 @@ def _train_epochs(cfg, X, y, sw, p, train_idx, score_fn, max_iter, rng, t, bs, w
                     X, y, sw, order[k * bs : (k + 1) * bs], kind, param, cfg.penalty, cfg.alpha,
                     cfg.l1_ratio, cfg.fit_intercept, bs, opt.kind, opt.hyper, lr[k : k + 1],
                     p.coef, p.intercept, p.coef_states, p.intercept_states, p.counters, p.scalars,
+                    multinomial_k=cfg.multinomial_k,
                 )
                 tk = t + k
                 if start <= tk:

@@ -146,6 +146,11 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
     epsilon : float, default=0.1
         Epsilon of "huber", "epsilon_insensitive" and
         "squared_epsilon_insensitive".
+    multi_class : {"ovr", "multinomial"}, default="ovr"
+        "ovr" trains one binary model per class (scikit-learn's SGD);
+        "multinomial" (with loss="log_loss") trains softmax regression: one
+        fused pass updates the whole n_classes × n_features matrix, and
+        predict_proba is the softmax of the decision values.  Dense input.
     n_jobs : int or None, default=None
         Threads that train the one-vs-rest problems of a multiclass fit
         side by side (None: gdcore's thread count, ``gdcore.set_num_threads``;
@@ -252,6 +257,7 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
         **_base._base_constraints(CLASSIFIER_LOSSES),
         "n_jobs": [Interval(numbers.Integral, None, None, "neither"), NONE],
         "class_weight": [StrOptions(("balanced",)), DICT, NONE],
+        "multi_class": [StrOptions(("ovr", "multinomial"))],
     }
 
     def __init__(
@@ -283,7 +289,9 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
         batch_size: Any = DEFAULT_BATCH_SIZE,
         schedule: Any = None,
         progress: bool = False,
+        multi_class: str = "ovr",
     ) -> None:
+        self.multi_class = multi_class
         self.loss = loss
         self.penalty = penalty
         self.alpha = alpha
@@ -395,9 +403,17 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"y contains labels {unseen.tolist()} not in classes {classes.tolist()}")
         sw = _check_sample_weight(sample_weight, X, dtype=dtype)
         cw = compute_class_weight(self.class_weight, classes=classes, y=y)
+        multinomial = self.multi_class == "multinomial" and n_classes > 2
+        if self.multi_class == "multinomial" and self.loss != "log_loss":
+            raise ValueError(
+                f"multi_class='multinomial' needs loss='log_loss' (softmax cross-entropy), "
+                f"got loss={self.loss!r}"
+            )
         k = 1 if n_classes == 2 else n_classes
         problems = self._initial_problems(k, d, dtype, coef_init, intercept_init)
         cfg = _Config(self, dtype)
+        if multinomial:
+            return self._fit_multinomial(X, y, classes, sw, cw, problems, cfg, max_iter, k, d)
         if self.early_stopping:
             idx_train, idx_val = _base.make_validation(True, y, sw, self.validation_fraction, self.random_state)
         else:
@@ -453,6 +469,8 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
     def _initial_problems(self, k, d, dtype, coef_init, intercept_init):
         old = getattr(self, "_problems", None)
         if old is not None and coef_init is None:
+            if len(old) == 1 and k > 1 and old[0].coef.shape == (k * d,):
+                return [old[0].astype(dtype)]  # a multinomial model
             if len(old) != k:  # pragma: no cover - classes are fixed after the first call
                 raise ValueError("number of one-vs-rest problems changed")
             return [p.astype(dtype) for p in old]
@@ -484,8 +502,53 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
         use_avg = int(self.average) > 0 and int(self.average) <= self.t_ - 1
         coefs = [p.avg_coef if use_avg else p.coef for p in problems]
         ints = [p.avg_intercept if use_avg else p.intercept for p in problems]
+        if len(problems) == 1 and ints[0].shape[0] > 1:  # multinomial: (k*d,) and (k,)
+            k = ints[0].shape[0]
+            self.coef_ = np.ascontiguousarray(coefs[0].reshape(k, -1))
+            self.intercept_ = np.ascontiguousarray(ints[0])
+            return
         self.coef_ = np.ascontiguousarray(np.stack(coefs))
         self.intercept_ = np.ascontiguousarray(np.concatenate(ints))
+
+    def _fit_multinomial(self, X, y, classes, sw, cw, problems, cfg, max_iter, k, d) -> None:
+        """Softmax regression: one problem whose weights are the k × d matrix."""
+        if len(problems) != 1:
+            coef = np.ascontiguousarray(np.stack([p.coef for p in problems]).ravel())
+            icpt = np.ascontiguousarray(np.concatenate([p.intercept for p in problems]))
+            problems = [_base._Problem(coef, icpt)]
+        dtype = X.dtype
+        y_idx = np.searchsorted(classes, y)
+        s = sw * np.asarray(cw, dtype=dtype)[y_idx]
+        s = None if np.all(s == 1) else np.ascontiguousarray(s, dtype=dtype)
+        y_f = np.ascontiguousarray(y_idx, dtype=dtype)
+        cfg.multinomial_k = k
+        if self.early_stopping:
+            idx_train, idx_val = _base.make_validation(True, y, sw, self.validation_fraction,
+                                                       self.random_state)
+        else:
+            idx_train, idx_val = np.arange(X.shape[0], dtype=np.int64), None
+        score_fn = None
+        if idx_val is not None:
+            Xv, yv, swv = X[idx_val], y_idx[idx_val], sw[idx_val].astype(np.float64)
+
+            def score_fn(w, b):
+                pred = _base.decision(Xv, w.reshape(k, d), b).argmax(axis=1)
+                return float(np.average(pred == yv, weights=swv))
+
+        progress = _Progress(bool(self.progress), max_iter, type(self).__name__)
+        try:
+            it, curve, upd = _base.train_problem(
+                cfg, X, y_f, s, problems[0], idx_train, score_fn, max_iter,
+                int(_base.problem_seeds(self.random_state, 1)[0]), self.t_, progress,
+            )
+        finally:
+            progress.close()
+        self.classes_ = classes
+        self._problems = problems
+        self.t_ = float(self.t_ + upd)
+        self.n_iter_ = int(it)
+        self.loss_curve_ = list(getattr(self, "loss_curve_", [])) + list(curve)
+        self._set_coef(problems)
 
     # -------------------------------------------------------------- predict
     def decision_function(self, X: Any) -> np.ndarray:
@@ -519,6 +582,10 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         scores = self.decision_function(X)
         binary = scores.ndim == 1
+        if self.loss == "log_loss" and self.multi_class == "multinomial" and not binary:
+            z = scores - scores.max(axis=1, keepdims=True)
+            e = np.exp(z)
+            return e / e.sum(axis=1, keepdims=True)
         if self.loss == "log_loss":
             prob = np.empty_like(scores)
             # stable logistic
