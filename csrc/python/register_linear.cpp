@@ -46,6 +46,40 @@ void fill_states(ParamSlot<T>& slot, const py::list& states, std::int64_t n, DTy
   }
 }
 
+using I64Array = py::array_t<std::int64_t, py::array::c_style>;
+using F64Array = py::array_t<double, py::array::c_style>;
+
+void check_counters(const I64Array& counters, const F64Array& scalars) {
+  if (counters.ndim() != 1 || counters.shape(0) != 4 || scalars.ndim() != 1 || scalars.shape(0) != 2)
+    throw py::value_error("counters must have 4 int64 entries and scalars 2 float64 entries");
+}
+
+// counters: [coef step, intercept step, coef initialized, intercept initialized];
+// scalars: [coef mu_product, intercept mu_product].
+template <class T>
+void load_counters(LinearModel<T>& model, I64Array& counters, F64Array& scalars) {
+  auto c = counters.mutable_unchecked<1>();
+  auto s = scalars.mutable_unchecked<1>();
+  model.coef.step = c(0);
+  model.intercept.step = c(1);
+  model.coef.initialized = std::uint8_t(c(2) != 0);
+  model.intercept.initialized = std::uint8_t(c(3) != 0);
+  model.coef.scalar = s(0);
+  model.intercept.scalar = s(1);
+}
+
+template <class T>
+void save_counters(const LinearModel<T>& model, I64Array& counters, F64Array& scalars) {
+  auto c = counters.mutable_unchecked<1>();
+  auto s = scalars.mutable_unchecked<1>();
+  c(0) = model.coef.step;
+  c(1) = model.intercept.step;
+  c(2) = model.coef.initialized;
+  c(3) = model.intercept.initialized;
+  s(0) = model.coef.scalar;
+  s(1) = model.intercept.scalar;
+}
+
 template <class T, class Data>
 double run_model(const Data& data, DType dt, const py::array_t<std::int64_t, py::array::c_style>& order,
                  const MinibatchOptions& mo, const OptimizerOptions& opt,
@@ -60,8 +94,7 @@ double run_model(const Data& data, DType dt, const py::array_t<std::int64_t, py:
   const std::int64_t nbatches = (count + mo.batch_size - 1) / std::max<std::int64_t>(1, mo.batch_size);
   if (lr.ndim() != 1 || lr.shape(0) != nbatches)
     throw py::value_error("lr must hold one learning rate per batch (" + std::to_string(nbatches) + ")");
-  if (counters.ndim() != 1 || counters.shape(0) != 4 || scalars.ndim() != 1 || scalars.shape(0) != 2)
-    throw py::value_error("counters must have 4 int64 entries and scalars 2 float64 entries");
+  check_counters(counters, scalars);
   LinearModel<T> model;
   model.coef.param = static_cast<T*>(vector_of(coef, "coef", d, dt, true).data);
   model.coef.size = d;
@@ -69,25 +102,13 @@ double run_model(const Data& data, DType dt, const py::array_t<std::int64_t, py:
   model.intercept.size = 1;
   fill_states(model.coef, coef_states, d, dt, "coef state");
   fill_states(model.intercept, intercept_states, 1, dt, "intercept state");
-  auto c = counters.mutable_unchecked<1>();
-  auto s = scalars.mutable_unchecked<1>();
-  model.coef.step = c(0);
-  model.intercept.step = c(1);
-  model.coef.initialized = std::uint8_t(c(2) != 0);
-  model.intercept.initialized = std::uint8_t(c(3) != 0);
-  model.coef.scalar = s(0);
-  model.intercept.scalar = s(1);
+  load_counters(model, counters, scalars);
   double total;
   {
     py::gil_scoped_release release;
     total = gd::minibatch_epoch(data, order.data(), count, mo, opt, lr.data(), model);
   }
-  c(0) = model.coef.step;
-  c(1) = model.intercept.step;
-  c(2) = model.coef.initialized;
-  c(3) = model.intercept.initialized;
-  s(0) = model.coef.scalar;
-  s(1) = model.intercept.scalar;
+  save_counters(model, counters, scalars);
   return total;
 }
 
@@ -107,8 +128,7 @@ double run_multinomial(const DenseData<T>& data, std::int64_t k, DType dt,
   const std::int64_t nbatches = (count + mo.batch_size - 1) / mo.batch_size;
   if (lr.ndim() != 1 || lr.shape(0) != nbatches)
     throw py::value_error("lr must hold one learning rate per batch (" + std::to_string(nbatches) + ")");
-  if (counters.ndim() != 1 || counters.shape(0) != 4 || scalars.ndim() != 1 || scalars.shape(0) != 2)
-    throw py::value_error("counters must have 4 int64 entries and scalars 2 float64 entries");
+  check_counters(counters, scalars);
   LinearModel<T> model;
   model.coef.param = static_cast<T*>(vector_of(coef, "coef", kd, dt, true).data);
   model.coef.size = kd;
@@ -116,25 +136,13 @@ double run_multinomial(const DenseData<T>& data, std::int64_t k, DType dt,
   model.intercept.size = k;
   fill_states(model.coef, coef_states, kd, dt, "coef state");
   fill_states(model.intercept, intercept_states, k, dt, "intercept state");
-  auto c = counters.mutable_unchecked<1>();
-  auto s = scalars.mutable_unchecked<1>();
-  model.coef.step = c(0);
-  model.intercept.step = c(1);
-  model.coef.initialized = std::uint8_t(c(2) != 0);
-  model.intercept.initialized = std::uint8_t(c(3) != 0);
-  model.coef.scalar = s(0);
-  model.intercept.scalar = s(1);
+  load_counters(model, counters, scalars);
   double total;
   {
     py::gil_scoped_release release;
     total = gd::multinomial_epoch(data, k, order.data(), count, mo, opt, lr.data(), model);
   }
-  c(0) = model.coef.step;
-  c(1) = model.intercept.step;
-  c(2) = model.coef.initialized;
-  c(3) = model.intercept.initialized;
-  s(0) = model.coef.scalar;
-  s(1) = model.intercept.scalar;
+  save_counters(model, counters, scalars);
   return total;
 }
 

@@ -47,21 +47,50 @@ void check_data(const DenseData<T>& data, bool need_y) {
   if (need_y && data.n > 0 && data.y == nullptr) throw std::invalid_argument("null y");
 }
 
+void check_minibatch_options(const MinibatchOptions& o) {
+  if (o.batch_size < 1) throw std::invalid_argument("batch_size must be >= 1");
+  if (!(o.alpha >= 0.0)) throw std::invalid_argument("alpha must be >= 0");
+  if (!(o.l1_ratio >= 0.0 && o.l1_ratio <= 1.0))
+    throw std::invalid_argument("l1_ratio must be in [0, 1]");
+}
+
+// g = g·inv + penalty'(w): l2 α·w, l1 α·sign(w), elastic net α(ρ sign(w) + (1−ρ) w).
+template <class T>
+void average_and_penalise(T* g, const T* w, std::int64_t n, T inv, Penalty penalty, T alpha, T l1,
+                          T l2) {
+  for (std::int64_t j = 0; j < n; ++j) {
+    T gj = g[j] * inv;
+    const T wj = w[j];
+    const T sign = T((wj > T(0)) - (wj < T(0)));
+    switch (penalty) {
+      case Penalty::l2: gj = gj + alpha * wj; break;
+      case Penalty::l1: gj = gj + alpha * sign; break;
+      case Penalty::elasticnet: gj = gj + l1 * sign + l2 * wj; break;
+      default: break;
+    }
+    g[j] = gj;
+  }
+}
+
+// The optimizer counters the loop advanced, back into the caller's model.
+template <class T>
+void keep_counters(LinearModel<T>& model, const ParamSlot<T>* slots) {
+  model.coef.step = slots[0].step;
+  model.coef.scalar = slots[0].scalar;
+  model.coef.initialized = slots[0].initialized;
+  model.intercept.step = slots[1].step;
+  model.intercept.scalar = slots[1].scalar;
+  model.intercept.initialized = slots[1].initialized;
+}
+
 template <class T, bool Sparse, class GetRow>
 double epoch_impl(std::int64_t n, std::int64_t d_, const T* yv, const T* swv,
                   const std::int64_t* order, std::int64_t count, const MinibatchOptions& o,
                   const OptimizerOptions& opt, const double* lr, LinearModel<T>& model,
                   GetRow&& row) {
-  if (o.batch_size < 1) throw std::invalid_argument("batch_size must be >= 1");
-  if (!(o.alpha >= 0.0)) throw std::invalid_argument("alpha must be >= 0");
-  if (!(o.l1_ratio >= 0.0 && o.l1_ratio <= 1.0))
-    throw std::invalid_argument("l1_ratio must be in [0, 1]");
+  check_minibatch_options(o);
   if (int(o.loss.kind) < 0 || int(o.loss.kind) > 7) throw std::invalid_argument("unknown loss");
-  if (count < 0 || (count > 0 && order == nullptr)) throw std::invalid_argument("bad row order");
-  for (std::int64_t i = 0; i < count; ++i)
-    if (order[i] < 0 || order[i] >= n)
-      throw std::invalid_argument("row index " + std::to_string(order[i]) + " outside [0, " +
-                                  std::to_string(n) + ")");
+  detail::check_order(order, count, n);
   if (model.coef.size != d_ || (d_ > 0 && model.coef.param == nullptr))
     throw std::invalid_argument("coef must have one weight per feature");
   if (model.intercept.size != 1 || model.intercept.param == nullptr)
@@ -146,28 +175,11 @@ double epoch_impl(std::int64_t n, std::int64_t d_, const T* yv, const T* swv,
       total += double(losses[std::size_t(i)]);
     }
     const T inv = T(1) / T(B);
-    for (std::int64_t j = 0; j < d; ++j) {
-      T g = gw[std::size_t(j)] * inv;
-      const T wj = w[j];
-      switch (o.penalty) {
-        case Penalty::l2: g = g + alpha * wj; break;
-        case Penalty::l1: g = g + alpha * T((wj > T(0)) - (wj < T(0))); break;
-        case Penalty::elasticnet:
-          g = g + l1 * T((wj > T(0)) - (wj < T(0))) + l2 * wj;
-          break;
-        default: break;
-      }
-      gw[std::size_t(j)] = g;
-    }
+    average_and_penalise(gw.data(), w, d, inv, o.penalty, alpha, l1, l2);
     gb = rsum * inv;
     apply_step(opt, lr[k], slots, o.fit_intercept ? 2 : 1);
   }
-  model.coef.step = slots[0].step;
-  model.coef.scalar = slots[0].scalar;
-  model.coef.initialized = slots[0].initialized;
-  model.intercept.step = slots[1].step;
-  model.intercept.scalar = slots[1].scalar;
-  model.intercept.initialized = slots[1].initialized;
+  keep_counters(model, slots);
   return total;
 }
 
@@ -183,24 +195,10 @@ double dense_minibatch(const DenseData<T>& data, const std::int64_t* order, std:
 }
 
 template <class T>
-void check_csr(const CsrData<T>& data) {
-  if (data.n < 0 || data.d < 0) throw std::invalid_argument("negative data shape");
-  if (data.n > 0 && (data.y == nullptr || data.indptr == nullptr))
-    throw std::invalid_argument("null data");
-  if (data.n > 0 && data.indptr[0] != 0) throw std::invalid_argument("indptr[0] must be 0");
-  for (std::int64_t i = 0; i < data.n; ++i)
-    if (data.indptr[i + 1] < data.indptr[i]) throw std::invalid_argument("indptr must not decrease");
-  const std::int64_t nnz = data.n > 0 ? data.indptr[data.n] : 0;
-  for (std::int64_t j = 0; j < nnz; ++j)
-    if (data.indices[j] < 0 || data.indices[j] >= data.d)
-      throw std::invalid_argument("column index outside [0, n_features)");
-}
-
-template <class T>
 double csr_minibatch(const CsrData<T>& data, const std::int64_t* order, std::int64_t count,
                      const MinibatchOptions& o, const OptimizerOptions& opt, const double* lr,
                      LinearModel<T>& model) {
-  check_csr(data);
+  detail::check_csr(data);
   return epoch_impl<T, true>(data.n, data.d, data.y, data.sample_weight, order, count, o, opt,
                              lr, model, [&](std::int64_t i) {
                          const std::int64_t a = data.indptr[i], b = data.indptr[i + 1];
@@ -215,15 +213,8 @@ double multinomial_impl(const DenseData<T>& data, std::int64_t k, const std::int
   check_data(data, true);
   const std::int64_t n = data.n, d = data.d;
   if (k < 2) throw std::invalid_argument("n_classes must be >= 2");
-  if (o.batch_size < 1) throw std::invalid_argument("batch_size must be >= 1");
-  if (!(o.alpha >= 0.0)) throw std::invalid_argument("alpha must be >= 0");
-  if (!(o.l1_ratio >= 0.0 && o.l1_ratio <= 1.0))
-    throw std::invalid_argument("l1_ratio must be in [0, 1]");
-  if (count < 0 || (count > 0 && order == nullptr)) throw std::invalid_argument("bad row order");
-  for (std::int64_t i = 0; i < count; ++i)
-    if (order[i] < 0 || order[i] >= n)
-      throw std::invalid_argument("row index " + std::to_string(order[i]) + " outside [0, " +
-                                  std::to_string(n) + ")");
+  check_minibatch_options(o);
+  detail::check_order(order, count, n);
   for (std::int64_t i = 0; i < n; ++i) {
     const T yi = data.y[i];
     if (!(yi >= T(0) && yi < T(k)) || yi != T(std::int64_t(yi)))
@@ -304,26 +295,11 @@ double multinomial_impl(const DenseData<T>& data, std::int64_t k, const std::int
         gb[std::size_t(c)] = gb[std::size_t(c)] + resid[std::size_t(i * k + c)];
     }
     const T inv = T(1) / T(B);
-    for (std::int64_t j = 0; j < kd; ++j) {
-      T g = gw[std::size_t(j)] * inv;
-      const T wj = W[j];
-      switch (o.penalty) {
-        case Penalty::l2: g = g + alpha * wj; break;
-        case Penalty::l1: g = g + alpha * T((wj > T(0)) - (wj < T(0))); break;
-        case Penalty::elasticnet: g = g + l1 * T((wj > T(0)) - (wj < T(0))) + l2 * wj; break;
-        default: break;
-      }
-      gw[std::size_t(j)] = g;
-    }
+    average_and_penalise(gw.data(), W, kd, inv, o.penalty, alpha, l1, l2);
     for (std::int64_t c = 0; c < k; ++c) gb[std::size_t(c)] = gb[std::size_t(c)] * inv;
     apply_step(opt, lr[bt], slots, o.fit_intercept ? 2 : 1);
   }
-  model.coef.step = slots[0].step;
-  model.coef.scalar = slots[0].scalar;
-  model.coef.initialized = slots[0].initialized;
-  model.intercept.step = slots[1].step;
-  model.intercept.scalar = slots[1].scalar;
-  model.intercept.initialized = slots[1].initialized;
+  keep_counters(model, slots);
   return total;
 }
 

@@ -58,11 +58,7 @@ template <class T, class GetRow>
 double epoch(std::int64_t n, std::int64_t d, const T* yv, const T* swv, const std::int64_t* order,
              std::int64_t count, const PlainSGDOptions& o, PlainSGDState<T>& s, GetRow&& row) {
   check_options(o, s, d);
-  if (count < 0 || (count > 0 && order == nullptr)) throw std::invalid_argument("bad row order");
-  for (std::int64_t i = 0; i < count; ++i)
-    if (order[i] < 0 || order[i] >= n)
-      throw std::invalid_argument("row index " + std::to_string(order[i]) + " outside [0, " +
-                                  std::to_string(n) + ")");
+  detail::check_order(order, count, n);
   const Kernels<T> K{detail::active_table()};
   const int kind = int(o.loss.kind);
   const T param = T(o.loss.param);
@@ -137,17 +133,7 @@ double dense_epoch(const DenseData<T>& data, const std::int64_t* order, std::int
 template <class T>
 double csr_epoch(const CsrData<T>& data, const std::int64_t* order, std::int64_t count,
                  const PlainSGDOptions& o, PlainSGDState<T>& s) {
-  if (data.n < 0 || data.d < 0) throw std::invalid_argument("negative data shape");
-  if (data.n > 0 && (data.y == nullptr || data.indptr == nullptr))
-    throw std::invalid_argument("null data");
-  // CSR structure: monotone indptr, column indices in [0, d).
-  if (data.n > 0 && data.indptr[0] != 0) throw std::invalid_argument("indptr[0] must be 0");
-  for (std::int64_t i = 0; i < data.n; ++i)
-    if (data.indptr[i + 1] < data.indptr[i]) throw std::invalid_argument("indptr must not decrease");
-  const std::int64_t nnz = data.n > 0 ? data.indptr[data.n] : 0;
-  for (std::int64_t j = 0; j < nnz; ++j)
-    if (data.indices[j] < 0 || data.indices[j] >= data.d)
-      throw std::invalid_argument("column index outside [0, n_features)");
+  detail::check_csr(data);
   return epoch<T>(data.n, data.d, data.y, data.sample_weight, order, count, o, s,
                   [&](std::int64_t i) {
                     const std::int64_t a = data.indptr[i], b = data.indptr[i + 1];
