@@ -824,7 +824,9 @@ def test_imports_and_works_without_sklearn(tmp_path):
 # ------------------------------------------------------------------ sparse
 @pytest.mark.parametrize("fmt", ["csr", "csc", "coo"])
 @pytest.mark.parametrize("Est, kw", [
-    (SGDClassifier, dict(loss="log_loss")),
+    # (a sparse fit with all step-size defaults runs scikit-learn's algorithm,
+    # so the mini-batch path is asked for explicitly)
+    (SGDClassifier, dict(loss="log_loss", batch_size=32)),
     (SGDClassifier, dict(loss="hinge", optimizer="rmsprop", batch_size=16)),
     (SGDRegressor, dict(loss="squared_error")),
 ])
@@ -907,3 +909,17 @@ def test_multinomial_needs_log_loss_and_partial_fit_continues():
     first = clf.coef_.copy()
     clf.partial_fit(X, y)
     assert clf.coef_.shape == (3, 4) and not np.array_equal(clf.coef_, first)
+
+
+def test_sparse_default_fit_is_scikit_learns_per_sample_algorithm():
+    sp = pytest.importorskip("scipy.sparse")
+    X = sp.random(300, 500, density=0.02, format="csr", random_state=3)
+    y = (X @ np.random.default_rng(4).standard_normal(500) > 0).astype(int)
+    kw = dict(shuffle=False, max_iter=4, tol=None)
+    default = SGDClassifier(**kw).fit(X, y)
+    explicit = SGDClassifier(optimizer="sgd", batch_size=1, learning_rate="optimal", **kw).fit(X, y)
+    np.testing.assert_array_equal(default.coef_, explicit.coef_)
+    np.testing.assert_array_equal(default.intercept_, explicit.intercept_)
+    # and a dense fit of the same data keeps gdcore's mini-batch default
+    dense = SGDClassifier(**kw).fit(X.toarray(), y)
+    assert not np.array_equal(dense.coef_, default.coef_)

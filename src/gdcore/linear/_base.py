@@ -275,7 +275,7 @@ def penalty_value(penalty: int, alpha: float, l1_ratio: float, w: np.ndarray) ->
 class _Config:
     """Everything one fit needs, resolved once from the estimator's parameters."""
 
-    def __init__(self, est: Any, dtype: np.dtype) -> None:
+    def __init__(self, est: Any, dtype: np.dtype, sparse: bool = False) -> None:
         loss_name = est.loss
         if loss_name in ("huber", "epsilon_insensitive", "squared_epsilon_insensitive"):
             self.loss = losses.get(loss_name, epsilon=float(est.epsilon))
@@ -310,6 +310,23 @@ class _Config:
         #: multiplies every learning rate (the regressor's target scale)
         self.lr_scale = 1.0
         self.optimal_init = 0.0
+        if (
+            sparse
+            and est.optimizer == DEFAULT_OPTIMIZER
+            and est.optimizer_params is None
+            and est.batch_size == DEFAULT_BATCH_SIZE
+            and est.learning_rate == DEFAULT_LEARNING_RATE
+            and self.schedule is None
+            and self.alpha > 0
+            and getattr(est, "multi_class", "ovr") == "ovr"
+            and self.loss.classification
+        ):
+            # Sparse data with every step-size setting left at its default:
+            # scikit-learn's per-sample algorithm, O(nnz) per sample (the
+            # mini-batch optimizers update all weights once per batch).
+            self.opt = _OptimizerSpec("sgd", None, dtype)
+            self.batch_size = 1
+            self.learning_rate = "optimal"
         if self.learning_rate == "optimal" and self.schedule is None:
             # Léon Bottou's heuristic, as scikit-learn: eta at the first step
             # is typw / max(1, |dloss(1, -typw)|).

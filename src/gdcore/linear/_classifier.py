@@ -240,7 +240,10 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
     O(nnz): scikit-learn's algorithm with the lazy, scaled L2 and the
     cumulative L1 penalty, and its intercept decay of 0.01 on sparse data.
     The mini-batch path computes margins and gradients in O(nnz of the batch)
-    but adaptive optimizers update all weights densely once per mini-batch.
+    but adaptive optimizers update all weights densely once per mini-batch;
+    so when ``optimizer``, ``batch_size`` and ``learning_rate`` are all left
+    at their defaults, a sparse fit uses scikit-learn's per-sample algorithm
+    (``optimizer="sgd", batch_size=1, learning_rate="optimal"``).
 
     Examples
     --------
@@ -411,7 +414,7 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
             )
         k = 1 if n_classes == 2 else n_classes
         problems = self._initial_problems(k, d, dtype, coef_init, intercept_init)
-        cfg = _Config(self, dtype)
+        cfg = _Config(self, dtype, sparse=_base.is_sparse(X))
         if multinomial:
             return self._fit_multinomial(X, y, classes, sw, cw, problems, cfg, max_iter, k, d)
         if self.early_stopping:
@@ -617,3 +620,4 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
             tags = super().__sklearn_tags__()
             tags.input_tags.sparse = True
             return tags
+

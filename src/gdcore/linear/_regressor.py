@@ -232,7 +232,7 @@ class SGDRegressor(RegressorMixin, BaseEstimator):
                 if self._scale_aware() and self.fit_intercept:
                     intercept_init[0] = _target_center_scale(y, sw)[0]
             problem = _Problem(coef_init, intercept_init)
-        cfg = _Config(self, dtype)
+        cfg = _Config(self, dtype, sparse=_base.is_sparse(X))
         if self._scale_aware():
             if old is None or not hasattr(self, "_y_scale"):
                 self._y_scale = _target_center_scale(y, sw)[1]
