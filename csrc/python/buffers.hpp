@@ -99,4 +99,39 @@ inline bool same_shape(const ArrayView& a, const ArrayView& b) {
   return true;
 }
 
+/// A contiguous 1-D array of n elements of dtype dt (writeable when asked);
+/// ValueError naming `what` otherwise.
+inline ArrayView view_vector(const py::handle& a, const char* what, std::int64_t n, DType dt,
+                             bool writeable) {
+  ArrayView v = writeable ? view_inplace_array(a.ptr(), Name{what})
+                          : view_float_array(a.ptr(), Name{what});
+  if (v.ndim != 1 || v.size != n)
+    throw py::value_error(std::string(what) + " must be 1-D with " + std::to_string(n) +
+                          " elements, got shape " + shape_str(v));
+  if (v.dtype != dt)
+    throw py::value_error(std::string(what) + " must have dtype " + dtype_name(dt));
+  if (!v.c_contiguous || !v.aligned)
+    throw py::value_error(std::string(what) + " must be contiguous");
+  return v;
+}
+
+/// The arrays of a CSR matrix: contiguous float values, int64 indices of the
+/// same length and n + 1 row pointers ending at nnz.  Returns the values;
+/// `rows` receives n.  (Index ranges are checked by the C++ API.)
+inline ArrayView view_csr(const py::handle& values,
+                          const py::array_t<std::int64_t, py::array::c_style>& indices,
+                          const py::array_t<std::int64_t, py::array::c_style>& indptr,
+                          std::int64_t n_features, std::int64_t& rows) {
+  ArrayView dv = view_float_array(values.ptr(), Name{"data"});
+  if (dv.ndim != 1 || !dv.c_contiguous || !dv.aligned)
+    throw py::value_error("CSR data must be a contiguous 1-D array");
+  if (indptr.ndim() != 1 || indptr.shape(0) < 1) throw py::value_error("bad indptr");
+  if (indices.ndim() != 1 || indices.shape(0) != dv.size)
+    throw py::value_error("CSR indices and data differ in length");
+  rows = indptr.shape(0) - 1;
+  if (indptr.data()[rows] != dv.size) throw py::value_error("indptr[-1] must equal nnz");
+  if (n_features < 0) throw py::value_error("n_features must be >= 0");
+  return dv;
+}
+
 }  // namespace gd::python

@@ -41,6 +41,12 @@ Lists collect(const py::sequence& arrays, bool inplace, std::vector<py::object>&
   return out;
 }
 
+void check_norm_type(double ord) {
+  if (!(ord == 1.0 || ord == 2.0 || (std::isinf(ord) && ord > 0)))
+    throw py::value_error("norm_type must be 1, 2 or inf, got " +
+                          std::string(py::str(py::float_(ord))));
+}
+
 double total_norm_of(const Lists& l, double ord) {
   std::vector<Span<const float>> f32;
   std::vector<Span<const double>> f64;
@@ -60,8 +66,7 @@ void register_clip(py::module_& m) {
   m.def(
       "total_norm",
       [](const py::sequence& arrays, double ord) {
-        if (!(ord == 1.0 || ord == 2.0 || (std::isinf(ord) && ord > 0)))
-          throw py::value_error("norm_type must be 1, 2 or inf, got " + std::string(py::str(py::float_(ord))));
+        check_norm_type(ord);
         std::vector<py::object> temps;
         return total_norm_of(collect(arrays, false, temps), ord);
       },
@@ -70,8 +75,7 @@ void register_clip(py::module_& m) {
   m.def(
       "clip_norm_",
       [](const py::sequence& arrays, double max_norm, double ord, bool error_if_nonfinite) {
-        if (!(ord == 1.0 || ord == 2.0 || (std::isinf(ord) && ord > 0)))
-          throw py::value_error("norm_type must be 1, 2 or inf, got " + std::string(py::str(py::float_(ord))));
+        check_norm_type(ord);
         if (std::isnan(max_norm)) throw py::value_error("max_norm must not be NaN");
         std::vector<py::object> temps;
         Lists l = collect(arrays, true, temps);

@@ -23,17 +23,6 @@ ArrayView matrix(const py::handle& X) {
   return v;
 }
 
-ArrayView vector_of(const py::handle& a, const char* what, std::int64_t n, DType dt,
-                    bool writeable) {
-  ArrayView v = writeable ? view_inplace_array(a.ptr(), Name{what}) : view_float_array(a.ptr(), Name{what});
-  if (v.ndim != 1 || v.size != n)
-    throw py::value_error(std::string(what) + " must be 1-D with " + std::to_string(n) +
-                          " elements, got shape " + shape_str(v));
-  if (v.dtype != dt)
-    throw py::value_error(std::string(what) + " must have dtype " + dtype_name(dt));
-  if (!v.c_contiguous || !v.aligned) throw py::value_error(std::string(what) + " must be contiguous");
-  return v;
-}
 
 template <class T>
 void fill_states(ParamSlot<T>& slot, const py::list& states, std::int64_t n, DType dt,
@@ -41,7 +30,7 @@ void fill_states(ParamSlot<T>& slot, const py::list& states, std::int64_t n, DTy
   if (states.size() > 3) throw py::value_error("at most 3 state buffers");
   for (std::size_t k = 0; k < states.size(); ++k) {
     if (states[k].is_none()) continue;
-    ArrayView v = vector_of(states[k], what, n, dt, true);
+    ArrayView v = view_vector(states[k], what, n, dt, true);
     slot.state[k] = static_cast<T*>(v.data);
   }
 }
@@ -80,15 +69,17 @@ void save_counters(const LinearModel<T>& model, I64Array& counters, F64Array& sc
   s(1) = model.intercept.scalar;
 }
 
-template <class T, class Data>
-double run_model(const Data& data, DType dt, const py::array_t<std::int64_t, py::array::c_style>& order,
-                 const MinibatchOptions& mo, const OptimizerOptions& opt,
-                 const py::array_t<double, py::array::c_style>& lr, const py::handle& coef,
-                 const py::handle& intercept, const py::list& coef_states,
+// Checks the order, the learning rates, the model arrays (coef_size weights,
+// intercept_size intercepts) and the counters, then runs `epoch(model,
+// count)` without the GIL and writes the counters back.
+template <class T, class Epoch>
+double run_model(std::int64_t coef_size, std::int64_t intercept_size, DType dt,
+                 const py::array_t<std::int64_t, py::array::c_style>& order,
+                 const MinibatchOptions& mo, const py::array_t<double, py::array::c_style>& lr,
+                 const py::handle& coef, const py::handle& intercept, const py::list& coef_states,
                  const py::list& intercept_states,
                  py::array_t<std::int64_t, py::array::c_style>& counters,
-                 py::array_t<double, py::array::c_style>& scalars) {
-  const std::int64_t d = data.d;
+                 py::array_t<double, py::array::c_style>& scalars, Epoch&& epoch) {
   if (order.ndim() != 1) throw py::value_error("order must be 1-D");
   const std::int64_t count = order.shape(0);
   const std::int64_t nbatches = (count + mo.batch_size - 1) / std::max<std::int64_t>(1, mo.batch_size);
@@ -96,51 +87,18 @@ double run_model(const Data& data, DType dt, const py::array_t<std::int64_t, py:
     throw py::value_error("lr must hold one learning rate per batch (" + std::to_string(nbatches) + ")");
   check_counters(counters, scalars);
   LinearModel<T> model;
-  model.coef.param = static_cast<T*>(vector_of(coef, "coef", d, dt, true).data);
-  model.coef.size = d;
-  model.intercept.param = static_cast<T*>(vector_of(intercept, "intercept", 1, dt, true).data);
-  model.intercept.size = 1;
-  fill_states(model.coef, coef_states, d, dt, "coef state");
-  fill_states(model.intercept, intercept_states, 1, dt, "intercept state");
+  model.coef.param = static_cast<T*>(view_vector(coef, "coef", coef_size, dt, true).data);
+  model.coef.size = coef_size;
+  model.intercept.param =
+      static_cast<T*>(view_vector(intercept, "intercept", intercept_size, dt, true).data);
+  model.intercept.size = intercept_size;
+  fill_states(model.coef, coef_states, coef_size, dt, "coef state");
+  fill_states(model.intercept, intercept_states, intercept_size, dt, "intercept state");
   load_counters(model, counters, scalars);
   double total;
   {
     py::gil_scoped_release release;
-    total = gd::minibatch_epoch(data, order.data(), count, mo, opt, lr.data(), model);
-  }
-  save_counters(model, counters, scalars);
-  return total;
-}
-
-template <class T>
-double run_multinomial(const DenseData<T>& data, std::int64_t k, DType dt,
-                       const py::array_t<std::int64_t, py::array::c_style>& order,
-                       const MinibatchOptions& mo, const OptimizerOptions& opt,
-                       const py::array_t<double, py::array::c_style>& lr, const py::handle& coef,
-                       const py::handle& intercept, const py::list& coef_states,
-                       const py::list& intercept_states,
-                       py::array_t<std::int64_t, py::array::c_style>& counters,
-                       py::array_t<double, py::array::c_style>& scalars) {
-  if (k < 2) throw py::value_error("n_classes must be >= 2");
-  const std::int64_t kd = k * data.d;
-  if (order.ndim() != 1) throw py::value_error("order must be 1-D");
-  const std::int64_t count = order.shape(0);
-  const std::int64_t nbatches = (count + mo.batch_size - 1) / mo.batch_size;
-  if (lr.ndim() != 1 || lr.shape(0) != nbatches)
-    throw py::value_error("lr must hold one learning rate per batch (" + std::to_string(nbatches) + ")");
-  check_counters(counters, scalars);
-  LinearModel<T> model;
-  model.coef.param = static_cast<T*>(vector_of(coef, "coef", kd, dt, true).data);
-  model.coef.size = kd;
-  model.intercept.param = static_cast<T*>(vector_of(intercept, "intercept", k, dt, true).data);
-  model.intercept.size = k;
-  fill_states(model.coef, coef_states, kd, dt, "coef state");
-  fill_states(model.intercept, intercept_states, k, dt, "intercept state");
-  load_counters(model, counters, scalars);
-  double total;
-  {
-    py::gil_scoped_release release;
-    total = gd::multinomial_epoch(data, k, order.data(), count, mo, opt, lr.data(), model);
+    total = epoch(model, count);
   }
   save_counters(model, counters, scalars);
   return total;
@@ -191,11 +149,15 @@ void register_linear(py::module_& m) {
           data.X = static_cast<const T*>(xv.data);
           data.n = n;
           data.d = d;
-          data.y = static_cast<const T*>(vector_of(y, "y", n, dt, false).data);
+          data.y = static_cast<const T*>(view_vector(y, "y", n, dt, false).data);
           if (!sample_weight.is_none())
-            data.sample_weight = static_cast<const T*>(vector_of(sample_weight, "sample_weight", n, dt, false).data);
-          return run_model<T>(data, dt, order, mo, opt, lr, coef, intercept, coef_states,
-                              intercept_states, counters, scalars);
+            data.sample_weight = static_cast<const T*>(view_vector(sample_weight, "sample_weight", n, dt, false).data);
+          return run_model<T>(data.d, 1, dt, order, mo, lr, coef, intercept, coef_states,
+                              intercept_states, counters, scalars,
+                              [&](LinearModel<T>& model, std::int64_t count) {
+                                return gd::minibatch_epoch(data, order.data(), count, mo, opt,
+                                                           lr.data(), model);
+                              });
         };
         return dt == DType::f32 ? build(float{}) : build(double{});
       },
@@ -217,15 +179,8 @@ void register_linear(py::module_& m) {
          const py::object& intercept, const py::list& coef_states,
          const py::list& intercept_states, py::array_t<std::int64_t, py::array::c_style>& counters,
          py::array_t<double, py::array::c_style>& scalars) {
-        ArrayView dv = view_float_array(values.ptr(), Name{"data"});
-        if (dv.ndim != 1 || !dv.c_contiguous || !dv.aligned)
-          throw py::value_error("CSR data must be a contiguous 1-D array");
-        if (indptr.ndim() != 1 || indptr.shape(0) < 1) throw py::value_error("bad indptr");
-        if (indices.ndim() != 1 || indices.shape(0) != dv.size)
-          throw py::value_error("CSR indices and data differ in length");
-        const std::int64_t n = indptr.shape(0) - 1;
-        if (indptr.data()[n] != dv.size) throw py::value_error("indptr[-1] must equal nnz");
-        if (n_features < 0) throw py::value_error("n_features must be >= 0");
+        std::int64_t n = 0;
+        const ArrayView dv = view_csr(values, indices, indptr, n_features, n);
         const MinibatchOptions mo = minibatch_options(loss_kind, loss_param, penalty, alpha,
                                                       l1_ratio, fit_intercept, batch_size);
         const OptimizerOptions opt = optimizer_options(optimizer, hyper);
@@ -238,11 +193,15 @@ void register_linear(py::module_& m) {
           data.indptr = indptr.data();
           data.n = n;
           data.d = n_features;
-          data.y = static_cast<const T*>(vector_of(y, "y", n, dt, false).data);
+          data.y = static_cast<const T*>(view_vector(y, "y", n, dt, false).data);
           if (!sample_weight.is_none())
-            data.sample_weight = static_cast<const T*>(vector_of(sample_weight, "sample_weight", n, dt, false).data);
-          return run_model<T>(data, dt, order, mo, opt, lr, coef, intercept, coef_states,
-                              intercept_states, counters, scalars);
+            data.sample_weight = static_cast<const T*>(view_vector(sample_weight, "sample_weight", n, dt, false).data);
+          return run_model<T>(data.d, 1, dt, order, mo, lr, coef, intercept, coef_states,
+                              intercept_states, counters, scalars,
+                              [&](LinearModel<T>& model, std::int64_t count) {
+                                return gd::minibatch_epoch(data, order.data(), count, mo, opt,
+                                                           lr.data(), model);
+                              });
         };
         return dt == DType::f32 ? build(float{}) : build(double{});
       },
@@ -275,11 +234,16 @@ void register_linear(py::module_& m) {
           data.X = static_cast<const T*>(xv.data);
           data.n = n;
           data.d = d;
-          data.y = static_cast<const T*>(vector_of(y, "y", n, dt, false).data);
+          data.y = static_cast<const T*>(view_vector(y, "y", n, dt, false).data);
           if (!sample_weight.is_none())
-            data.sample_weight = static_cast<const T*>(vector_of(sample_weight, "sample_weight", n, dt, false).data);
-          return run_multinomial<T>(data, n_classes, dt, order, mo, opt, lr, coef, intercept,
-                                    coef_states, intercept_states, counters, scalars);
+            data.sample_weight = static_cast<const T*>(view_vector(sample_weight, "sample_weight", n, dt, false).data);
+          if (n_classes < 2) throw py::value_error("n_classes must be >= 2");
+          return run_model<T>(n_classes * d, n_classes, dt, order, mo, lr, coef, intercept,
+                              coef_states, intercept_states, counters, scalars,
+                              [&](LinearModel<T>& model, std::int64_t count) {
+                                return gd::multinomial_epoch(data, n_classes, order.data(), count,
+                                                             mo, opt, lr.data(), model);
+                              });
         };
         return dt == DType::f32 ? build(float{}) : build(double{});
       },
@@ -294,7 +258,7 @@ void register_linear(py::module_& m) {
       [](const py::object& X, const py::object& coef, double intercept) {
         const ArrayView xv = matrix(X);
         const std::int64_t n = xv.shape[0], d = xv.shape[1];
-        const ArrayView wv = vector_of(coef, "coef", d, xv.dtype, false);
+        const ArrayView wv = view_vector(coef, "coef", d, xv.dtype, false);
         if (xv.dtype == DType::f32) {
           py::array_t<float> out(n);
           DenseData<float> data{static_cast<const float*>(xv.data), nullptr, nullptr, n, d};

@@ -19,14 +19,6 @@ using F64 = py::array_t<double, py::array::c_style>;
 
 constexpr int kStateLen = 7;  // intercept, average_intercept, wscale, average_a, average_b, u, t
 
-ArrayView vec(const py::handle& a, const char* what, std::int64_t n, DType dt, bool writeable) {
-  ArrayView v = writeable ? view_inplace_array(a.ptr(), Name{what}) : view_float_array(a.ptr(), Name{what});
-  if (v.ndim != 1 || v.size != n)
-    throw py::value_error(std::string(what) + " must be 1-D with " + std::to_string(n) + " elements");
-  if (v.dtype != dt) throw py::value_error(std::string(what) + " must have dtype " + dtype_name(dt));
-  if (!v.c_contiguous || !v.aligned) throw py::value_error(std::string(what) + " must be contiguous");
-  return v;
-}
 
 PlainSGDOptions options(int loss_kind, double loss_param, int penalty, double alpha,
                         double l1_ratio, int learning_rate, double eta0, double power_t,
@@ -56,9 +48,9 @@ PlainSGDState<T> state_of(const py::handle& w, const py::handle& aw, const py::h
   if (st.ndim() != 1 || st.shape(0) != kStateLen)
     throw py::value_error("state must be a float64 array of 7 entries");
   PlainSGDState<T> s;
-  s.w = static_cast<T*>(vec(w, "w", d, dt, true).data);
-  if (!aw.is_none()) s.aw = static_cast<T*>(vec(aw, "aw", d, dt, true).data);
-  if (!q.is_none()) s.q = static_cast<T*>(vec(q, "q", d, dt, true).data);
+  s.w = static_cast<T*>(view_vector(w, "w", d, dt, true).data);
+  if (!aw.is_none()) s.aw = static_cast<T*>(view_vector(aw, "aw", d, dt, true).data);
+  if (!q.is_none()) s.q = static_cast<T*>(view_vector(q, "q", d, dt, true).data);
   const double* v = st.data();
   s.intercept = v[0];
   s.average_intercept = v[1];
@@ -115,14 +107,14 @@ void register_plain_sgd(py::module_& m) {
                                           fit_intercept, intercept_decay, average);
         if (xv.dtype == DType::f32) {
           DenseData<float> data{static_cast<const float*>(xv.data),
-                                static_cast<const float*>(vec(y, "y", n, xv.dtype, false).data),
-                                sw.is_none() ? nullptr : static_cast<const float*>(vec(sw, "sample_weight", n, xv.dtype, false).data),
+                                static_cast<const float*>(view_vector(y, "y", n, xv.dtype, false).data),
+                                sw.is_none() ? nullptr : static_cast<const float*>(view_vector(sw, "sample_weight", n, xv.dtype, false).data),
                                 n, d};
           return run<float>(data, order, o, w, aw, q, state, xv.dtype);
         }
         DenseData<double> data{static_cast<const double*>(xv.data),
-                               static_cast<const double*>(vec(y, "y", n, xv.dtype, false).data),
-                               sw.is_none() ? nullptr : static_cast<const double*>(vec(sw, "sample_weight", n, xv.dtype, false).data),
+                               static_cast<const double*>(view_vector(y, "y", n, xv.dtype, false).data),
+                               sw.is_none() ? nullptr : static_cast<const double*>(view_vector(sw, "sample_weight", n, xv.dtype, false).data),
                                n, d};
         return run<double>(data, order, o, w, aw, q, state, xv.dtype);
       },
@@ -140,27 +132,21 @@ void register_plain_sgd(py::module_& m) {
          double eta0, double power_t, double optimal_init, bool fit_intercept,
          double intercept_decay, std::int64_t average, const py::object& w, const py::object& aw,
          const py::object& q, F64& state) {
-        ArrayView dv = view_float_array(data.ptr(), Name{"data"});
-        if (dv.ndim != 1 || !dv.c_contiguous || !dv.aligned)
-          throw py::value_error("CSR data must be a contiguous 1-D array");
-        if (indptr.ndim() != 1 || indptr.shape(0) < 1) throw py::value_error("bad indptr");
-        if (indices.ndim() != 1 || indices.shape(0) != dv.size)
-          throw py::value_error("CSR indices and data differ in length");
-        const std::int64_t n = indptr.shape(0) - 1;
-        if (indptr.data()[n] != dv.size) throw py::value_error("indptr[-1] must equal nnz");
+        std::int64_t n = 0;
+        const ArrayView dv = view_csr(data, indices, indptr, n_features, n);
         const PlainSGDOptions o = options(loss_kind, loss_param, penalty, alpha, l1_ratio,
                                           learning_rate, eta0, power_t, optimal_init,
                                           fit_intercept, intercept_decay, average);
         if (dv.dtype == DType::f32) {
           CsrData<float> c{static_cast<const float*>(dv.data), indices.data(), indptr.data(),
-                           static_cast<const float*>(vec(y, "y", n, dv.dtype, false).data),
-                           sw.is_none() ? nullptr : static_cast<const float*>(vec(sw, "sample_weight", n, dv.dtype, false).data),
+                           static_cast<const float*>(view_vector(y, "y", n, dv.dtype, false).data),
+                           sw.is_none() ? nullptr : static_cast<const float*>(view_vector(sw, "sample_weight", n, dv.dtype, false).data),
                            n, n_features};
           return run<float>(c, order, o, w, aw, q, state, dv.dtype);
         }
         CsrData<double> c{static_cast<const double*>(dv.data), indices.data(), indptr.data(),
-                          static_cast<const double*>(vec(y, "y", n, dv.dtype, false).data),
-                          sw.is_none() ? nullptr : static_cast<const double*>(vec(sw, "sample_weight", n, dv.dtype, false).data),
+                          static_cast<const double*>(view_vector(y, "y", n, dv.dtype, false).data),
+                          sw.is_none() ? nullptr : static_cast<const double*>(view_vector(sw, "sample_weight", n, dv.dtype, false).data),
                           n, n_features};
         return run<double>(c, order, o, w, aw, q, state, dv.dtype);
       },

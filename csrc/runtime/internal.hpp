@@ -40,9 +40,6 @@ struct Chunk {
   std::int64_t index, begin, end;
 };
 
-/// Elementwise chunks are kChunk elements (a multiple of every vector width),
-/// so a tensor's split does not depend on the thread count.
-inline constexpr std::int64_t kChunk = 1 << 13;
 
 /// Run body(tensor_index, begin, end) over every element of the tensors of
 /// the given sizes, on `nt` threads: thread t takes the t-th equal share of

@@ -42,3 +42,47 @@ def clip_norm_(
 ) -> Tuple[float, bool]: ...
 def clip_value_(arrays: Sequence[np.ndarray], clip_value: float) -> None: ...
 def axpy_(a: np.ndarray, b: np.ndarray, alpha: float) -> None: ...
+
+# losses (gdcore/losses.hpp)
+def loss_value(kind: int, param: float, y: np.ndarray, p: np.ndarray, derivative: bool = False) -> np.ndarray: ...
+def multinomial_loss(y: np.ndarray, p: np.ndarray) -> Tuple[np.ndarray, np.ndarray]: ...
+
+# fused linear-model epochs (gdcore/linear.hpp); model arrays and counters
+# are updated in place, the summed loss is returned
+def minibatch_epoch(
+    X: np.ndarray, y: np.ndarray, sample_weight: Optional[np.ndarray], order: np.ndarray,
+    loss_kind: int, loss_param: float, penalty: int, alpha: float, l1_ratio: float,
+    fit_intercept: bool, batch_size: int, optimizer: str, hyper: tuple, lr: np.ndarray,
+    coef: np.ndarray, intercept: np.ndarray, coef_states: list, intercept_states: list,
+    counters: np.ndarray, scalars: np.ndarray,
+) -> float: ...
+def minibatch_epoch_csr(
+    data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, n_features: int, y: np.ndarray,
+    sample_weight: Optional[np.ndarray], order: np.ndarray, loss_kind: int, loss_param: float,
+    penalty: int, alpha: float, l1_ratio: float, fit_intercept: bool, batch_size: int,
+    optimizer: str, hyper: tuple, lr: np.ndarray, coef: np.ndarray, intercept: np.ndarray,
+    coef_states: list, intercept_states: list, counters: np.ndarray, scalars: np.ndarray,
+) -> float: ...
+def multinomial_epoch(
+    X: np.ndarray, y: np.ndarray, sample_weight: Optional[np.ndarray], order: np.ndarray,
+    n_classes: int, penalty: int, alpha: float, l1_ratio: float, fit_intercept: bool,
+    batch_size: int, optimizer: str, hyper: tuple, lr: np.ndarray, coef: np.ndarray,
+    intercept: np.ndarray, coef_states: list, intercept_states: list, counters: np.ndarray,
+    scalars: np.ndarray,
+) -> float: ...
+def decision_function(X: np.ndarray, coef: np.ndarray, intercept: float) -> np.ndarray: ...
+def plain_sgd_epoch_dense(
+    X: np.ndarray, y: np.ndarray, sample_weight: Optional[np.ndarray], order: np.ndarray,
+    loss_kind: int, loss_param: float, penalty: int, alpha: float, l1_ratio: float,
+    learning_rate: int, eta0: float, power_t: float, optimal_init: float, fit_intercept: bool,
+    intercept_decay: float, average: int, w: np.ndarray, aw: Optional[np.ndarray],
+    q: Optional[np.ndarray], state: np.ndarray,
+) -> float: ...
+def plain_sgd_epoch_csr(
+    data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, n_features: int, y: np.ndarray,
+    sample_weight: Optional[np.ndarray], order: np.ndarray, loss_kind: int, loss_param: float,
+    penalty: int, alpha: float, l1_ratio: float, learning_rate: int, eta0: float, power_t: float,
+    optimal_init: float, fit_intercept: bool, intercept_decay: float, average: int,
+    w: np.ndarray, aw: Optional[np.ndarray], q: Optional[np.ndarray], state: np.ndarray,
+) -> float: ...
+def plain_sgd_finalize(w: np.ndarray, aw: Optional[np.ndarray], state: np.ndarray) -> None: ...
