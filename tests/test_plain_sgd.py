@@ -99,15 +99,16 @@ def test_csr_equals_dense(data, loss, penalty):
     np.testing.assert_allclose(bs, bd, rtol=1e-5, atol=1e-8)
 
 
+@pytest.mark.parametrize("penalty", ["elasticnet", "l2"])  # l2: the fused step-and-margin kernel
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_same_bits_on_every_isa_and_thread_count(data, dtype):
+def test_same_bits_on_every_isa_and_thread_count(data, dtype, penalty):
     X, y01 = data
     X = np.ascontiguousarray(X, dtype=dtype)
     y = np.where(y01 > 0, 1.0, -1.0).astype(dtype)
     ref = None
     for isa in ISAS:
         for nt in THREADS:
-            w, b = run_on(isa, nt, lambda: fit_plain(X, y, "log_loss", "elasticnet", 1e-3, 0.15,
+            w, b = run_on(isa, nt, lambda: fit_plain(X, y, "log_loss", penalty, 1e-3, 0.15,
                                                       "optimal", 0.0, 7, 2, False))
             assert w.dtype == dtype
             if ref is None:

@@ -27,6 +27,8 @@ void axpy_f32(float*, const float*, int64_t, float);
 void axpy_f64(double*, const double*, int64_t, double);
 float dot_f32(const float*, const float*, int64_t);
 double dot_f64(const double*, const double*, int64_t);
+float axpy_dot_f32(float*, const float*, float, const float*, int64_t);
+double axpy_dot_f64(double*, const double*, double, const double*, int64_t);
 
 #define GDCORE_STR2(x) #x
 #define GDCORE_STR(x) GDCORE_STR2(x)
@@ -48,6 +50,8 @@ const detail::KernelTable& kernel_table() {
       axpy_f64,
       dot_f32,
       dot_f64,
+      axpy_dot_f32,
+      axpy_dot_f64,
   };
   return table;
 }

@@ -75,6 +75,9 @@ struct KernelTable {
   // Fixed-order dot product (16 partial sums).
   float (*dot_f32)(const float* x, const float* w, std::int64_t n);
   double (*dot_f64)(const double* x, const double* w, std::int64_t n);
+  // w += a·x, then the fixed-order dot(xn, w): axpy then dot, in one pass.
+  float (*axpy_dot_f32)(float* w, const float* x, float a, const float* xn, std::int64_t n);
+  double (*axpy_dot_f64)(double* w, const double* x, double a, const double* xn, std::int64_t n);
 };
 
 }  // namespace gd::detail

@@ -278,6 +278,36 @@ void register_linear(py::module_& m) {
         return py::array(out);
       },
       py::arg("X"), py::arg("coef"), py::arg("intercept"));
+  m.def(
+      "dot",
+      [](const py::object& x, const py::object& w) -> double {
+        const ArrayView xv = view_float_array(x.ptr(), Name{"x"});
+        if (xv.ndim != 1 || !xv.c_contiguous) throw py::value_error("x must be a contiguous 1-D array");
+        const ArrayView wv = view_vector(w, "w", xv.size, xv.dtype, false);
+        if (xv.dtype == DType::f32)
+          return gd::dot(static_cast<const float*>(xv.data), static_cast<const float*>(wv.data),
+                         xv.size);
+        return gd::dot(static_cast<const double*>(xv.data), static_cast<const double*>(wv.data),
+                       xv.size);
+      },
+      py::arg("x"), py::arg("w"), "Fixed-order dot product (16 partial sums).");
+  m.def(
+      "axpy_dot_",
+      [](const py::object& w, const py::object& x, double a, const py::object& xn) -> double {
+        const ArrayView xv = view_float_array(x.ptr(), Name{"x"});
+        if (xv.ndim != 1 || !xv.c_contiguous) throw py::value_error("x must be a contiguous 1-D array");
+        const ArrayView wv = view_vector(w, "w", xv.size, xv.dtype, true);
+        const ArrayView nv = view_vector(xn, "xn", xv.size, xv.dtype, false);
+        if (wv.data == xv.data || wv.data == nv.data)
+          throw py::value_error("w must not share memory with x or xn");
+        if (xv.dtype == DType::f32)
+          return gd::axpy_dot(static_cast<float*>(wv.data), static_cast<const float*>(xv.data),
+                              float(a), static_cast<const float*>(nv.data), xv.size);
+        return gd::axpy_dot(static_cast<double*>(wv.data), static_cast<const double*>(xv.data), a,
+                            static_cast<const double*>(nv.data), xv.size);
+      },
+      py::arg("w"), py::arg("x"), py::arg("a"), py::arg("xn"),
+      "w += a*x in place, then return dot(xn, w) (one pass).");
 }
 
 }  // namespace gd::python

@@ -357,6 +357,18 @@ double multinomial_epoch(const DenseData<double>& data, std::int64_t k,
                          const double* lr, LinearModel<double>& model) {
   return multinomial_impl(data, k, order, count, o, opt, lr, model);
 }
+float dot(const float* x, const float* w, std::int64_t n) {
+  return n > 0 ? detail::active_table().dot_f32(x, w, n) : 0.0f;
+}
+double dot(const double* x, const double* w, std::int64_t n) {
+  return n > 0 ? detail::active_table().dot_f64(x, w, n) : 0.0;
+}
+float axpy_dot(float* w, const float* x, float a, const float* xn, std::int64_t n) {
+  return n > 0 ? detail::active_table().axpy_dot_f32(w, x, a, xn, n) : 0.0f;
+}
+double axpy_dot(double* w, const double* x, double a, const double* xn, std::int64_t n) {
+  return n > 0 ? detail::active_table().axpy_dot_f64(w, x, a, xn, n) : 0.0;
+}
 void decision_function(const DenseData<float>& data, const float* w, float b, float* out) {
   decision_impl(data, w, b, out);
 }

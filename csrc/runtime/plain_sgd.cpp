@@ -56,7 +56,8 @@ void check_options(const PlainSGDOptions& o, const PlainSGDState<T>& s, std::int
 
 template <class T, class GetRow>
 double epoch(std::int64_t n, std::int64_t d, const T* yv, const T* swv, const std::int64_t* order,
-             std::int64_t count, const PlainSGDOptions& o, PlainSGDState<T>& s, GetRow&& row) {
+             std::int64_t count, const PlainSGDOptions& o, PlainSGDState<T>& s,
+             std::int64_t row_bytes, GetRow&& row) {
   check_options(o, s, d);
   detail::check_order(order, count, n);
   const Kernels<T> K{detail::active_table()};
@@ -68,10 +69,20 @@ double epoch(std::int64_t n, std::int64_t d, const T* yv, const T* swv, const st
   if (o.penalty == Penalty::l1) l1_ratio = 1.0;
   const bool use_l1 = o.penalty == Penalty::l1 || o.penalty == Penalty::elasticnet;
   double sumloss = 0.0;
+  const std::int64_t ahead = detail::prefetch_distance(row_bytes);
+  // Without L1 nothing touches w between a step and the next margin, so the
+  // step's axpy computes that margin in the same pass (same bits).
+  const bool fuse = !use_l1;
+  T next_dot = T(0);
+  bool have_next = false;
   for (std::int64_t k = 0; k < count; ++k) {
     const std::int64_t i = order[k];
     const Row<T> x = row(i);
-    const T p = T(double(K.dot(x, s.w)) * s.wscale + s.intercept);
+    if (k + ahead < count) detail::prefetch_row(row(order[k + ahead]));
+    if (k + ahead / 2 < count) detail::prefetch_weights(row(order[k + ahead / 2]), s.w);
+    const T dot = have_next ? next_dot : K.dot(x, s.w);
+    have_next = false;
+    const T p = T(double(dot) * s.wscale + s.intercept);
     double eta = o.eta0;
     if (o.learning_rate == LearningRate::optimal)
       eta = 1.0 / (alpha * (o.optimal_init + s.t - 1.0));
@@ -87,7 +98,14 @@ double epoch(std::int64_t n, std::int64_t d, const T* yv, const T* swv, const st
       s.wscale *= std::max(0.0, 1.0 - ((1.0 - l1_ratio) * eta * alpha));
       if (s.wscale < 1e-9) reset_wscale(s, d);
     }
-    if (update != 0.0) K.axpy(s.w, x, T(update / s.wscale));
+    if (update != 0.0) {
+      if (fuse && k + 1 < count) {
+        next_dot = K.axpy_dot(s.w, x, T(update / s.wscale), row(order[k + 1]));
+        have_next = true;
+      } else {
+        K.axpy(s.w, x, T(update / s.wscale));
+      }
+    }
     if (o.fit_intercept && update != 0.0) s.intercept += update * o.intercept_decay;
     if (o.average > 0 && double(o.average) <= s.t) {
       const double num_iter = s.t - double(o.average) + 1.0;
@@ -127,6 +145,7 @@ double dense_epoch(const DenseData<T>& data, const std::int64_t* order, std::int
   if (data.n > 0 && (data.y == nullptr || (data.d > 0 && data.X == nullptr)))
     throw std::invalid_argument("null data");
   return epoch<T>(data.n, data.d, data.y, data.sample_weight, order, count, o, s,
+                  data.d * std::int64_t(sizeof(T)),
                   [&](std::int64_t i) { return Row<T>{data.X + i * data.d, nullptr, data.d}; });
 }
 
@@ -134,7 +153,10 @@ template <class T>
 double csr_epoch(const CsrData<T>& data, const std::int64_t* order, std::int64_t count,
                  const PlainSGDOptions& o, PlainSGDState<T>& s) {
   detail::check_csr(data);
-  return epoch<T>(data.n, data.d, data.y, data.sample_weight, order, count, o, s,
+  const std::int64_t nnz = data.n > 0 ? data.indptr[data.n] : 0;
+  const std::int64_t row_bytes =
+      data.n > 0 ? nnz * std::int64_t(sizeof(T) + sizeof(std::int64_t)) / data.n : 0;
+  return epoch<T>(data.n, data.d, data.y, data.sample_weight, order, count, o, s, row_bytes,
                   [&](std::int64_t i) {
                     const std::int64_t a = data.indptr[i], b = data.indptr[i + 1];
                     return Row<T>{data.data + a, data.indices + a, b - a};

@@ -2,6 +2,8 @@
 // dot/axpy on it — dense rows use this ISA's fixed-order kernels.
 #pragma once
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -39,7 +41,68 @@ struct RowKernels {
     }
     for (std::int64_t j = 0; j < x.nnz; ++j) y[x.index[j]] = y[x.index[j]] + a * x.data[j];
   }
+  // w += a·x, then dot(next, w): one pass for dense rows, the same bits as
+  // axpy followed by dot.
+  T axpy_dot(T* w, const Row<T>& x, T a, const Row<T>& next) const {
+    if (x.index == nullptr && next.index == nullptr) {
+      if constexpr (std::is_same_v<T, float>) return k.axpy_dot_f32(w, x.data, a, next.data, x.nnz);
+      else return k.axpy_dot_f64(w, x.data, a, next.data, x.nnz);
+    }
+    axpy(w, x, a);
+    return dot(next, w);
+  }
 };
+
+// A prefetch has no side effect, so GCC (assuming loops terminate) deletes a
+// loop of prefetches; an empty volatile asm statement keeps it.
+#if defined(__GNUC__) || defined(__clang__)
+#define GDCORE_KEEP_LOOP() __asm__ volatile("")
+#endif
+
+// Software prefetch of rows a loop will reach soon: in a random row order
+// the hardware prefetchers cannot guess the next row, and a row's latency
+// (not the bandwidth) bounds the loop.
+inline void prefetch_bytes(const void* p, std::size_t bytes) {
+#if defined(__GNUC__) || defined(__clang__)
+  constexpr std::uintptr_t kLine = 64, kMaxBytes = 2048;  // long rows stream by themselves
+  const std::uintptr_t a = reinterpret_cast<std::uintptr_t>(p);
+  const std::uintptr_t end = a + (bytes < kMaxBytes ? bytes : kMaxBytes);
+  for (std::uintptr_t line = a & ~(kLine - 1); line < end; line += kLine) {
+    __builtin_prefetch(reinterpret_cast<const void*>(line), 0, 3);
+    GDCORE_KEEP_LOOP();
+  }
+#else
+  (void)p;
+  (void)bytes;
+#endif
+}
+
+template <class T>
+void prefetch_row(const Row<T>& x) {
+  if (x.nnz <= 0) return;
+  prefetch_bytes(x.data, std::size_t(x.nnz) * sizeof(T));
+  if (x.index != nullptr) prefetch_bytes(x.index, std::size_t(x.nnz) * sizeof(std::int64_t));
+}
+
+// The weights a sparse row will touch (its indices must be loaded already).
+template <class T>
+void prefetch_weights(const Row<T>& x, const T* w) {
+#if defined(__GNUC__) || defined(__clang__)
+  if (x.index == nullptr) return;
+  for (std::int64_t j = 0; j < x.nnz; ++j) {
+    __builtin_prefetch(w + x.index[j], 1, 3);
+    GDCORE_KEEP_LOOP();
+  }
+#else
+  (void)x;
+  (void)w;
+#endif
+}
+
+/// How many rows ahead to prefetch: about 16 KiB of rows in flight.
+inline std::int64_t prefetch_distance(std::int64_t row_bytes) {
+  return std::clamp<std::int64_t>(16384 / std::max<std::int64_t>(row_bytes, 64), 2, 32);
+}
 
 /// CSR structure: non-negative shape, targets present, monotone indptr
 /// starting at 0, column indices in [0, d).

@@ -159,3 +159,24 @@ def oracle(name: str, w: np.ndarray, b: np.ndarray, **hyper) -> "ref_optim._Orac
     cls: Dict[str, type] = {"sgd": ref_optim.SGD, "adam": ref_optim.Adam, "rmsprop": ref_optim.RMSprop,
                             "adagrad": ref_optim.Adagrad, "nadam": ref_optim.NAdam}
     return cls[name]([w.astype(np.float64), b.astype(np.float64).reshape(1)], **hyper)
+
+
+def dot16(x: np.ndarray, w: np.ndarray) -> np.generic:
+    """The fixed-order dot product of the row kernels: element i goes to
+    partial sum i mod 16 (accumulated in index order), then the 16 partials
+    are combined pairwise: p[j] += p[j + h] for h = 8, 4, 2, 1."""
+    n = x.shape[0]
+    prod = np.zeros(-(-n // 16) * 16 if n else 16, dtype=x.dtype)
+    prod[:n] = x * w
+    acc = np.cumsum(prod.reshape(-1, 16), axis=0)[-1].copy()  # strictly sequential per lane
+    h = 8
+    while h >= 1:
+        acc[:h] = acc[:h] + acc[h : 2 * h]
+        h //= 2
+    return acc[0]
+
+
+def axpy_dot(w: np.ndarray, x: np.ndarray, a: float, xn: np.ndarray) -> np.generic:
+    """w ← w + a·x (multiply, then add), then dot16(xn, w)."""
+    w[...] = w + x.dtype.type(a) * x
+    return dot16(xn, w)

@@ -158,6 +158,15 @@ double multinomial_epoch(const DenseData<double>& data, std::int64_t n_classes,
                          const MinibatchOptions& options, const OptimizerOptions& optimizer,
                          const double* lr, LinearModel<double>& model);
 
+/// The row kernels of the per-sample loop, on the active ISA: the
+/// fixed-order dot product Σ x_i·w_i (element i goes to partial sum i mod 16,
+/// the 16 partials combined pairwise) and the fused step w ← w + a·x followed
+/// by dot(xn, w) (the same bits as the two calls in turn).
+float dot(const float* x, const float* w, std::int64_t n);
+double dot(const double* x, const double* w, std::int64_t n);
+float axpy_dot(float* w, const float* x, float a, const float* xn, std::int64_t n);
+double axpy_dot(double* w, const double* x, double a, const double* xn, std::int64_t n);
+
 /// Decision values p = X·w + b for every row (fixed-order dot products).
 void decision_function(const DenseData<float>& data, const float* w, float b, float* out);
 void decision_function(const DenseData<double>& data, const double* w, double b, double* out);

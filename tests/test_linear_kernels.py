@@ -1,0 +1,63 @@
+"""The row kernels of the per-sample loop (dot, axpy_dot) against the
+plain-numpy fixed-order reference, bit for bit, on every ISA path."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers import ISAS, LARGE, SIZES, THREADS, run_on
+from reference import linear as ref
+
+from gdcore import _core
+
+CASES = [(isa, nt) for isa in ISAS for nt in THREADS]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", SIZES + [LARGE])
+@pytest.mark.parametrize("isa,nt", CASES)
+def test_dot_is_fixed_order(isa, nt, n, dtype, rng):
+    x = rng.standard_normal(n).astype(dtype)
+    w = rng.standard_normal(n).astype(dtype)
+    got = run_on(isa, nt, lambda: _core.dot(x, w))
+    want = ref.dot16(x, w)
+    assert got == float(want), (isa, n)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", SIZES + [LARGE])
+@pytest.mark.parametrize("isa,nt", CASES)
+def test_axpy_dot_equals_axpy_then_dot(isa, nt, n, dtype, rng):
+    x = rng.standard_normal(n).astype(dtype)
+    xn = rng.standard_normal(n).astype(dtype)
+    w = rng.standard_normal(n).astype(dtype)
+    a = -0.37
+    w_want = w.copy()
+    want = ref.axpy_dot(w_want, x, a, xn)
+    got = run_on(isa, nt, lambda: _core.axpy_dot_(w, x, a, xn))
+    np.testing.assert_array_equal(w, w_want)
+    assert got == float(want), (isa, n)
+
+
+def test_axpy_dot_same_row_twice(rng):
+    # the next row may be the row just used (a repeated index in the order)
+    x = rng.standard_normal(37)
+    w = rng.standard_normal(37)
+    w_want = w.copy()
+    want = ref.axpy_dot(w_want, x, 0.5, x)
+    assert _core.axpy_dot_(w, x, 0.5, x) == float(want)
+    np.testing.assert_array_equal(w, w_want)
+
+
+def test_bad_arguments():
+    x = np.ones(4)
+    with pytest.raises(ValueError, match="w"):
+        _core.dot(x, np.ones(3))
+    with pytest.raises(ValueError, match="dtype"):
+        _core.dot(x, np.ones(4, np.float32))
+    with pytest.raises(ValueError, match="share memory"):
+        _core.axpy_dot_(x, x, 1.0, np.ones(4))
+    w = np.zeros(4)
+    with pytest.raises(ValueError, match="xn"):
+        _core.axpy_dot_(w, x, 1.0, np.ones(5))
+    np.testing.assert_array_equal(w, 0.0)  # nothing written
