@@ -119,7 +119,7 @@ def test_bitwise_identical_across_isa_and_threads(dtype):
     results = []
     for isa in ISAS:
         for nt in THREADS:
-            for bs in (1, 64, 1000, n):
+            for bs in (1, 64, 128, 1000, n):
                 lr = np.full(-(-n // bs), 0.01)
                 results.append(((isa, nt, bs), run_on(isa, nt, lambda: run_epochs(
                     X, y, None, order, loss, "elasticnet", 1e-3, 0.5, True, bs, lr, Adam, {}, epochs=2))))

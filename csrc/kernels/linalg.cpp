@@ -13,39 +13,67 @@
 namespace gd::GDCORE_ISA {
 namespace {
 
+// The 16 partials, combined pairwise: p[j] += p[j + h] for h = 8, 4, 2, 1.
+// (Constant indices throughout keep the partials in registers.)
+template <class T>
+T combine16(T* acc) {
+#pragma GCC unroll 8
+  for (int j = 0; j < 8; ++j) acc[j] = acc[j] + acc[j + 8];
+#pragma GCC unroll 4
+  for (int j = 0; j < 4; ++j) acc[j] = acc[j] + acc[j + 4];
+  acc[0] = acc[0] + acc[2];
+  acc[1] = acc[1] + acc[3];
+  return acc[0] + acc[1];
+}
+
 template <class T>
 T dot_impl(const T* GDCORE_RESTRICT x, const T* GDCORE_RESTRICT w, int64_t n) {
   constexpr int kLanes = 16;
-  T acc[kLanes] = {};
+  T acc[kLanes];
+#pragma GCC unroll 16
+  for (int j = 0; j < kLanes; ++j) acc[j] = T(0);
   int64_t i = 0;
   for (; i + kLanes <= n; i += kLanes)
+#pragma GCC unroll 16
     for (int j = 0; j < kLanes; ++j) acc[j] = acc[j] + x[i + j] * w[i + j];
-  for (int j = 0; i + j < n; ++j) acc[j] = acc[j] + x[i + j] * w[i + j];
-  for (int h = kLanes / 2; h >= 1; h /= 2)
-    for (int j = 0; j < h; ++j) acc[j] = acc[j] + acc[j + h];
-  return acc[0];
+  // The tail adds +0 to the unused partials (no partial is ever -0: they
+  // start at +0), so the bits are those of skipping them.
+  const int64_t rest = n - i;
+#pragma GCC unroll 16
+  for (int j = 0; j < kLanes; ++j) {
+    const T p = j < rest ? x[i + j] * w[i + j] : T(0);
+    acc[j] = acc[j] + p;
+  }
+  return combine16(acc);
 }
 
 template <class T>
 T axpy_dot_impl(T* GDCORE_RESTRICT w, const T* GDCORE_RESTRICT x, T a, const T* GDCORE_RESTRICT xn,
                 int64_t n) {
   constexpr int kLanes = 16;
-  T acc[kLanes] = {};
+  T acc[kLanes];
+#pragma GCC unroll 16
+  for (int j = 0; j < kLanes; ++j) acc[j] = T(0);
   int64_t i = 0;
   for (; i + kLanes <= n; i += kLanes)
+#pragma GCC unroll 16
     for (int j = 0; j < kLanes; ++j) {
       const T wj = w[i + j] + a * x[i + j];
       w[i + j] = wj;
       acc[j] = acc[j] + xn[i + j] * wj;
     }
-  for (int j = 0; i + j < n; ++j) {
-    const T wj = w[i + j] + a * x[i + j];
-    w[i + j] = wj;
-    acc[j] = acc[j] + xn[i + j] * wj;
+  const int64_t rest = n - i;
+#pragma GCC unroll 16
+  for (int j = 0; j < kLanes; ++j) {
+    T p = T(0);
+    if (j < rest) {
+      const T wj = w[i + j] + a * x[i + j];
+      w[i + j] = wj;
+      p = xn[i + j] * wj;
+    }
+    acc[j] = acc[j] + p;
   }
-  for (int h = kLanes / 2; h >= 1; h /= 2)
-    for (int j = 0; j < h; ++j) acc[j] = acc[j] + acc[j + h];
-  return acc[0];
+  return combine16(acc);
 }
 
 }  // namespace

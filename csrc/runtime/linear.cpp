@@ -87,7 +87,7 @@ template <class T, bool Sparse, class GetRow>
 double epoch_impl(std::int64_t n, std::int64_t d_, const T* yv, const T* swv,
                   const std::int64_t* order, std::int64_t count, const MinibatchOptions& o,
                   const OptimizerOptions& opt, const double* lr, LinearModel<T>& model,
-                  GetRow&& row) {
+                  std::int64_t row_bytes, GetRow&& row) {
   check_minibatch_options(o);
   if (int(o.loss.kind) < 0 || int(o.loss.kind) > 7) throw std::invalid_argument("unknown loss");
   detail::check_order(order, count, n);
@@ -117,45 +117,45 @@ double epoch_impl(std::int64_t n, std::int64_t d_, const T* yv, const T* swv,
   slots[0].grad = gw.data();
   slots[1].grad = &gb;
   double total = 0.0;
+  const std::int64_t ahead = detail::prefetch_distance(row_bytes);
 
-  for (std::int64_t k = 0; k < nbatches; ++k) {
+  // Margins, residuals (dloss · weight), and per-block partial gradients
+  // (dense rows) of one block of kRowBlock rows of batch k.  Sparse rows
+  // accumulate the gradient in row order in finish(): a dense partial per
+  // block would cost O(d) per block.
+  auto block = [&](std::int64_t k, std::int64_t blk) {
     const std::int64_t start = k * bs, B = std::min(bs, count - start);
     const std::int64_t* rows = order + start;
     const T bias = *b;
-    const std::int64_t nb = (B + kRowBlock - 1) / kRowBlock;
-    // A parallel region per batch pays only for large batches.
-    const int nt = detail::threads_for(B * d / 8);
-    // Margins, residuals (dloss · weight), and per-block partial gradients
-    // (dense rows).  Sparse rows accumulate the gradient in row order after
-    // the margins: a dense partial per block would cost O(d) per block.
-    auto block = [&](std::int64_t blk) {
-      T* part = partial.data() + blk * d;
-      if (!Sparse) std::fill(part, part + d, T(0));
-      const std::int64_t i1 = std::min(B, (blk + 1) * kRowBlock);
-      for (std::int64_t i = blk * kRowBlock; i < i1; ++i) {
-        const std::int64_t r = rows[i];
-        const detail::Row<T> x = row(r);
-        const T m = K.dot(x, w) + bias;
-        const T sw = swv ? swv[r] : T(1);
-        const T yi = yv[r];
-        losses[std::size_t(i)] = sw * loss_value_elem<T>(kind, param, yi, m);
-        // scikit-learn clips the loss derivative at ±1e12 (MAX_DLOSS).
-        T dl = loss_derivative_elem<T>(kind, param, yi, m);
-        dl = dl > T(kMaxDloss) ? T(kMaxDloss) : (dl < T(-kMaxDloss) ? T(-kMaxDloss) : dl);
-        const T ri = sw * dl;
-        resid[std::size_t(i)] = ri;
-        if (!Sparse && ri != T(0)) K.axpy(part, x, ri);
-      }
-    };
-    if (nt <= 1 || nb == 1) {
-      for (std::int64_t blk = 0; blk < nb; ++blk) block(blk);
-    } else {
-#ifdef GDCORE_OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static)
-#endif
-      for (std::int64_t blk = 0; blk < nb; ++blk) block(blk);
+    T* part = partial.data() + blk * d;
+    if (!Sparse) std::fill(part, part + d, T(0));
+    const std::int64_t i0 = blk * kRowBlock, i1 = std::min(B, i0 + kRowBlock);
+    for (std::int64_t i = i0; i < i1; ++i) {
+      const std::int64_t r = rows[i];
+      const detail::Row<T> x = row(r);
+      // The rows this block will need soon: further down this block, then
+      // the same block of the next batch (the same thread computes it).
+      std::int64_t q = i + ahead;
+      q = q < i1 ? start + q : start + bs + i0 + (q - i1);
+      if (q < count) detail::prefetch_row(row(order[q]));
+      if (Sparse && i + ahead / 2 < i1) detail::prefetch_weights(row(rows[i + ahead / 2]), w);
+      const T m = K.dot(x, w) + bias;
+      const T sw = swv ? swv[r] : T(1);
+      const T yi = yv[r];
+      losses[std::size_t(i)] = sw * loss_value_elem<T>(kind, param, yi, m);
+      // scikit-learn clips the loss derivative at ±1e12 (MAX_DLOSS).
+      T dl = loss_derivative_elem<T>(kind, param, yi, m);
+      dl = dl > T(kMaxDloss) ? T(kMaxDloss) : (dl < T(-kMaxDloss) ? T(-kMaxDloss) : dl);
+      const T ri = sw * dl;
+      resid[std::size_t(i)] = ri;
+      if (!Sparse && ri != T(0)) K.axpy(part, x, ri);
     }
-    // Fixed-order reductions.
+  };
+  // Fixed-order reductions, the penalty, and the optimizer's step.
+  auto finish = [&](std::int64_t k) {
+    const std::int64_t start = k * bs, B = std::min(bs, count - start);
+    const std::int64_t* rows = order + start;
+    const std::int64_t nb = (B + kRowBlock - 1) / kRowBlock;
     if (Sparse) {
       std::fill(gw.begin(), gw.end(), T(0));
       for (std::int64_t i = 0; i < B; ++i) {
@@ -178,6 +178,33 @@ double epoch_impl(std::int64_t n, std::int64_t d_, const T* yv, const T* swv,
     average_and_penalise(gw.data(), w, d, inv, o.penalty, alpha, l1, l2);
     gb = rsum * inv;
     apply_step(opt, lr[k], slots, o.fit_intercept ? 2 : 1);
+  };
+  auto blocks_of = [&](std::int64_t k) {
+    return (std::min(bs, count - k * bs) + kRowBlock - 1) / kRowBlock;
+  };
+  // Threads pay when a batch has several blocks of real work: one parallel
+  // region per epoch, two barriers per batch.
+  const int nt = max_blocks > 1 ? detail::threads_for(std::min(bs, count) * d * 4) : 1;
+  if (nt <= 1 || nbatches == 0) {
+    for (std::int64_t k = 0; k < nbatches; ++k) {
+      for (std::int64_t blk = 0, nb = blocks_of(k); blk < nb; ++blk) block(k, blk);
+      finish(k);
+    }
+  } else {
+#ifdef GDCORE_OPENMP
+#pragma omp parallel num_threads(nt)
+#endif
+    for (std::int64_t k = 0; k < nbatches; ++k) {
+      const std::int64_t nb = blocks_of(k);
+#ifdef GDCORE_OPENMP
+#pragma omp for schedule(static)
+#endif
+      for (std::int64_t blk = 0; blk < nb; ++blk) block(k, blk);
+#ifdef GDCORE_OPENMP
+#pragma omp single
+#endif
+      finish(k);
+    }
   }
   keep_counters(model, slots);
   return total;
@@ -189,7 +216,7 @@ double dense_minibatch(const DenseData<T>& data, const std::int64_t* order, std:
                        LinearModel<T>& model) {
   check_data(data, true);
   return epoch_impl<T, false>(data.n, data.d, data.y, data.sample_weight, order, count, o, opt,
-                              lr, model, [&](std::int64_t i) {
+                              lr, model, data.d * std::int64_t(sizeof(T)), [&](std::int64_t i) {
                          return detail::Row<T>{data.X + i * data.d, nullptr, data.d};
                        });
 }
@@ -200,7 +227,7 @@ double csr_minibatch(const CsrData<T>& data, const std::int64_t* order, std::int
                      LinearModel<T>& model) {
   detail::check_csr(data);
   return epoch_impl<T, true>(data.n, data.d, data.y, data.sample_weight, order, count, o, opt,
-                             lr, model, [&](std::int64_t i) {
+                             lr, model, detail::csr_row_bytes(data), [&](std::int64_t i) {
                          const std::int64_t a = data.indptr[i], b = data.indptr[i + 1];
                          return detail::Row<T>{data.data + a, data.indices + a, b - a};
                        });
@@ -243,6 +270,7 @@ double multinomial_impl(const DenseData<T>& data, std::int64_t k, const std::int
   slots[0].grad = gw.data();
   slots[1].grad = gb.data();
   double total = 0.0;
+  const std::int64_t ahead = detail::prefetch_distance(d * std::int64_t(sizeof(T)));
   for (std::int64_t bt = 0; bt < nbatches; ++bt) {
     const std::int64_t start = bt * bs, B = std::min(bs, count - start);
     const std::int64_t* rows = order + start;
@@ -256,6 +284,8 @@ double multinomial_impl(const DenseData<T>& data, std::int64_t k, const std::int
       for (std::int64_t i = blk * kRowBlock; i < i1; ++i) {
         const std::int64_t r = rows[i];
         const detail::Row<T> x{data.X + r * d, nullptr, d};
+        if (start + i + ahead < count)
+          detail::prefetch_row(detail::Row<T>{data.X + order[start + i + ahead] * d, nullptr, d});
         T m = T(0);
         for (std::int64_t c = 0; c < k; ++c) {
           z[std::size_t(c)] = K.dot(x, W + c * d) + bias[c];

@@ -153,10 +153,8 @@ template <class T>
 double csr_epoch(const CsrData<T>& data, const std::int64_t* order, std::int64_t count,
                  const PlainSGDOptions& o, PlainSGDState<T>& s) {
   detail::check_csr(data);
-  const std::int64_t nnz = data.n > 0 ? data.indptr[data.n] : 0;
-  const std::int64_t row_bytes =
-      data.n > 0 ? nnz * std::int64_t(sizeof(T) + sizeof(std::int64_t)) / data.n : 0;
-  return epoch<T>(data.n, data.d, data.y, data.sample_weight, order, count, o, s, row_bytes,
+  return epoch<T>(data.n, data.d, data.y, data.sample_weight, order, count, o, s,
+                  detail::csr_row_bytes(data),
                   [&](std::int64_t i) {
                     const std::int64_t a = data.indptr[i], b = data.indptr[i + 1];
                     return Row<T>{data.data + a, data.indices + a, b - a};

@@ -251,14 +251,54 @@ def block_order(idx: np.ndarray, rng: np.random.Generator, block: int = BLOCK_RO
     """Rows in contiguous blocks of ``block``, the blocks in random order and
     the rows shuffled inside each block (cache- and prefetch-friendly)."""
     n = idx.shape[0]
-    nblocks = -(-n // block)
-    out = np.empty_like(idx)
-    pos = 0
-    for b in rng.permutation(nblocks):
-        part = idx[b * block : (b + 1) * block]
-        out[pos : pos + part.shape[0]] = rng.permutation(part)
-        pos += part.shape[0]
-    return out
+    n_full = n // block
+    inside = rng.permuted(idx[: n_full * block].reshape(n_full, block), axis=1)
+    tail = rng.permutation(idx[n_full * block :])
+    blocks = rng.permutation(n_full + (1 if tail.size else 0))
+    if not tail.size:
+        return inside[blocks].ravel()
+    at = int(np.flatnonzero(blocks == n_full)[0])  # where the short last block goes
+    full = blocks[blocks != n_full]
+    return np.concatenate([inside[full[:at]].ravel(), tail, inside[full[at:]].ravel()])
+
+
+class _EpochOrders:
+    """The row order of each epoch (``shuffle``: True, "block" or False).
+
+    On large data the next epoch's order is drawn on a helper thread while
+    the current epoch runs (the compiled loops and numpy's shuffles release
+    the GIL); the draws, and so the orders, are the same either way."""
+
+    #: rows from which drawing ahead pays for the helper thread
+    AHEAD_ROWS = 20_000
+
+    def __init__(self, shuffle: Any, idx: np.ndarray, rng: np.random.Generator) -> None:
+        self.shuffle, self.idx, self.rng = shuffle, idx, rng
+        self.pool: Any = None
+        self.pending: Any = None
+        if shuffle is not False and idx.shape[0] >= self.AHEAD_ROWS:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self.pool = ThreadPoolExecutor(max_workers=1)
+
+    def _draw(self) -> np.ndarray:
+        if self.shuffle is True:
+            return self.rng.permutation(self.idx)
+        if self.shuffle == "block":
+            return block_order(self.idx, self.rng)
+        return self.idx
+
+    def next(self, more: bool) -> np.ndarray:
+        """This epoch's order; ``more``: another epoch may follow."""
+        if self.pool is None:
+            return self._draw()
+        order = self.pending.result() if self.pending is not None else self._draw()
+        self.pending = self.pool.submit(self._draw) if more else None
+        return order
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
 
 
 def penalty_value(penalty: int, alpha: float, l1_ratio: float, w: np.ndarray) -> float:
@@ -507,17 +547,18 @@ def train_problem(
     # per-sample algorithm); the mini-batch loop does not need it.
     cfg.intercept_decay = 0.01 if is_sparse(X) else 1.0
     plain = _PlainRun(cfg, p, t) if uses_plain_sgd(cfg, bs) else None
+    orders = _EpochOrders(cfg.shuffle, train_idx, rng)
     try:
-        return _train_epochs(cfg, X, y, sw, p, train_idx, score_fn, max_iter, rng, t, bs, wsum,
-                             progress, plain, t0)
+        return _train_epochs(cfg, X, y, sw, p, score_fn, max_iter, t, bs, wsum, progress, plain,
+                             t0, orders, train_idx.shape[0])
     finally:
+        orders.close()
         if plain is not None:
             plain.finish()
 
 
-def _train_epochs(cfg, X, y, sw, p, train_idx, score_fn, max_iter, rng, t, bs, wsum, progress,
-                  plain, t0):
-    n_train = train_idx.shape[0]
+def _train_epochs(cfg, X, y, sw, p, score_fn, max_iter, t, bs, wsum, progress, plain, t0, orders,
+                  n_train):
     kind, param = cfg.loss.kind, cfg.loss.param
     opt = cfg.opt
     averaging = cfg.average > 0
@@ -532,12 +573,7 @@ def _train_epochs(cfg, X, y, sw, p, train_idx, score_fn, max_iter, rng, t, bs, w
     for epoch in range(1, max_iter + 1):
         if cfg.verbose:
             print(f"-- Epoch {epoch}")
-        if cfg.shuffle is True:
-            order = rng.permutation(train_idx)
-        elif cfg.shuffle == "block":
-            order = block_order(train_idx, rng)
-        else:
-            order = train_idx
+        order = orders.next(epoch < max_iter)
         nb = -(-n_train // bs)
         if plain is not None:
             total = plain.epoch(X, y, sw, order, eta)
