@@ -519,6 +519,62 @@ def test_block_order_keeps_blocks_together():
     assert not np.array_equal(out, idx)
 
 
+@pytest.mark.parametrize("n", [0, 1, 4095, 4096, 4097, 3 * 4096])
+def test_block_order_sizes(n):
+    from gdcore.linear._base import block_order
+
+    idx = np.arange(n, dtype=np.int64) * 2 + 7  # any index set, not only 0..n-1
+    out = block_order(idx, np.random.default_rng(1), block=4096)
+    assert out.dtype == np.int64
+    np.testing.assert_array_equal(np.sort(out), idx)
+    pos = (out - 7) // 2
+    changes = np.count_nonzero(np.diff(pos // 4096))
+    assert changes == max(0, -(-n // 4096) - 1)  # each block once, in one piece
+
+
+def test_epoch_orders_drawn_ahead_equal_drawn_in_turn(monkeypatch):
+    from gdcore.linear import _base
+
+    idx = np.arange(30_000, dtype=np.int64)
+    for shuffle in (True, "block", False):
+        ahead = _base._EpochOrders(shuffle, idx, np.random.default_rng(9))
+        assert ahead.pool is not None or shuffle is False
+        got = [ahead.next(more=k < 3) for k in range(4)]
+        ahead.close()
+        monkeypatch.setattr(_base._EpochOrders, "AHEAD_ROWS", 10**9)
+        inline = _base._EpochOrders(shuffle, idx, np.random.default_rng(9))
+        assert inline.pool is None
+        want = [inline.next(more=True) for _ in range(4)]
+        monkeypatch.undo()
+        for g, w in zip(got, want):
+            np.testing.assert_array_equal(g, w)
+        if shuffle is not False:
+            assert not np.array_equal(got[0], got[1])
+
+
+def test_shuffle_auto():
+    from gdcore.linear._base import AUTO_BLOCK_BYTES, looks_ordered, resolve_shuffle
+
+    rng = np.random.default_rng(0)
+    n = AUTO_BLOCK_BYTES // (8 * 8) + 1000
+    # X.nbytes counts every row, so a zero-stride view stands in for big data
+    big = np.lib.stride_tricks.as_strided(np.zeros(8), shape=(n, 8), strides=(0, 8))
+    assert big.nbytes > AUTO_BLOCK_BYTES
+    labels = rng.integers(0, 3, n)
+    assert resolve_shuffle("auto", big, labels, classifier=True) == "block"
+    assert resolve_shuffle("auto", big, np.sort(labels), classifier=True) is True
+    assert resolve_shuffle("auto", big[:1000], labels[:1000], classifier=True) is True
+    values = rng.standard_normal(n)
+    assert resolve_shuffle("auto", big, values, classifier=False) == "block"
+    assert resolve_shuffle("auto", big, np.sort(values), classifier=False) is True
+    for explicit in (True, False, "block"):
+        assert resolve_shuffle(explicit, big, labels, classifier=True) == explicit
+    # grouped (not sorted) labels, and a mostly-one-class random target
+    assert looks_ordered(np.repeat(rng.integers(0, 2, 100), 50), classifier=True)
+    assert not looks_ordered((rng.random(5000) < 0.05).astype(int), classifier=True)
+    assert not looks_ordered(np.array([1, 1]), classifier=True)
+
+
 def test_early_stopping(small):
     X, y = small
     clf = SGDClassifier(early_stopping=True, validation_fraction=0.2, n_iter_no_change=3,

@@ -85,6 +85,9 @@ AUTO_BATCH_MIN = 8
 AUTO_BATCH_DIVISOR = 32
 DEFAULT_LEARNING_RATE = "auto"
 DEFAULT_ETA0 = 0.01
+DEFAULT_SHUFFLE = "auto"
+#: shuffle="auto" shuffles in blocks once X (values and indices) is larger than this
+AUTO_BLOCK_BYTES = 32 << 20
 
 
 def _base_constraints(loss_names) -> Dict[str, list]:
@@ -96,7 +99,7 @@ def _base_constraints(loss_names) -> Dict[str, list]:
         "fit_intercept": [BOOLEAN],
         "max_iter": [Interval(numbers.Integral, 1, None, "left")],
         "tol": [Interval(numbers.Real, 0, None, "left"), NONE],
-        "shuffle": [BOOLEAN, StrOptions(("block",))],
+        "shuffle": [BOOLEAN, StrOptions(("block", "auto"))],
         "verbose": [VERBOSE],
         "epsilon": [Interval(numbers.Real, 0, None, "left")],
         "random_state": [RANDOM_STATE],
@@ -262,6 +265,41 @@ def block_order(idx: np.ndarray, rng: np.random.Generator, block: int = BLOCK_RO
     return np.concatenate([inside[full[:at]].ravel(), tail, inside[full[at:]].ravel()])
 
 
+def data_bytes(X: Any) -> int:
+    """Bytes of X's values (and, when sparse, column indices)."""
+    if is_sparse(X):
+        return int(X.data.nbytes + X.indices.nbytes)
+    return int(X.nbytes)
+
+
+def looks_ordered(y: np.ndarray, classifier: bool) -> bool:
+    """Whether the rows look sorted or grouped by target: neighbouring rows
+    agree far more often than in a random order.  Classification: the share
+    of neighbours with different labels is under half its expectation
+    1 - Σ p_c²; regression: one sign dominates the neighbour differences."""
+    n = y.shape[0]
+    if n < 3:
+        return False
+    if classifier:
+        _, counts = np.unique(y, return_counts=True)
+        p = counts / n
+        expected = 1.0 - float(np.sum(p * p))
+        return float(np.count_nonzero(y[1:] != y[:-1])) / (n - 1) < 0.5 * expected
+    diff = np.diff(y.astype(np.float64))
+    moves = np.count_nonzero(diff)
+    return moves > 0 and abs(int(np.count_nonzero(diff > 0)) * 2 - moves) > 0.8 * moves
+
+
+def resolve_shuffle(shuffle: Any, X: Any, y: np.ndarray, classifier: bool) -> Any:
+    """shuffle="auto": "block" on data larger than AUTO_BLOCK_BYTES whose
+    rows do not look ordered by target, True otherwise."""
+    if shuffle != "auto":
+        return shuffle
+    if data_bytes(X) > AUTO_BLOCK_BYTES and not looks_ordered(y, classifier):
+        return "block"
+    return True
+
+
 class _EpochOrders:
     """The row order of each epoch (``shuffle``: True, "block" or False).
 
@@ -315,7 +353,7 @@ def penalty_value(penalty: int, alpha: float, l1_ratio: float, w: np.ndarray) ->
 class _Config:
     """Everything one fit needs, resolved once from the estimator's parameters."""
 
-    def __init__(self, est: Any, dtype: np.dtype, sparse: bool = False) -> None:
+    def __init__(self, est: Any, dtype: np.dtype, sparse: bool = False, shuffle: Any = True) -> None:
         loss_name = est.loss
         if loss_name in ("huber", "epsilon_insensitive", "squared_epsilon_insensitive"):
             self.loss = losses.get(loss_name, epsilon=float(est.epsilon))
@@ -345,7 +383,8 @@ class _Config:
         self.tol = -np.inf if est.tol is None else float(est.tol)
         self.n_iter_no_change = int(est.n_iter_no_change)
         self.early_stopping = bool(est.early_stopping)
-        self.shuffle = est.shuffle
+        #: the resolved shuffle (True, "block" or False; see resolve_shuffle)
+        self.shuffle = shuffle
         self.verbose = int(est.verbose)
         #: multiplies every learning rate (the regressor's target scale)
         self.lr_scale = 1.0

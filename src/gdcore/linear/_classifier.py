@@ -13,6 +13,7 @@ from ._base import (
     DEFAULT_ETA0,
     DEFAULT_LEARNING_RATE,
     DEFAULT_OPTIMIZER,
+    DEFAULT_SHUFFLE,
     NONE,
     Interval,
     StrOptions,
@@ -102,14 +103,11 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
     breast cancer from 0.83 (128 rows) to 0.28 (17 rows).
 
     **scikit-learn's algorithm** is ``optimizer="sgd", batch_size=1,
-    learning_rate="optimal"`` (plain per-sample SGD with Bottou's step
-    1/(alpha (t0 + t))): with ``shuffle=False`` it gives scikit-learn's
-    weights to rounding, including ``average`` and class / sample weights.
-    Two differences remain: the L1 part of ``"l1"``/``"elasticnet"`` is a
-    subgradient step α·sign(w), not scikit-learn's cumulative truncation (so
-    weights become small rather than exactly zero), and the loss derivative
-    is not clipped at ±1e12 (a diverging fit raises instead of producing
-    huge weights).
+    learning_rate="optimal"`` with ``shuffle=True`` or False (plain
+    per-sample SGD with Bottou's step 1/(alpha (t0 + t)), the weight-scale
+    trick, cumulative L1 truncation, averaging): with ``shuffle=False`` it
+    gives scikit-learn's weights to rounding, including ``average`` and
+    class / sample weights.
 
     Parameters
     ----------
@@ -135,11 +133,17 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
         below the best so far minus ``tol`` for ``n_iter_no_change``
         consecutive epochs (the validation score with ``early_stopping``).
         None disables the check.
-    shuffle : bool or "block", default=True
+    shuffle : bool, "block" or "auto", default="auto"
         True: a fresh permutation of the rows every epoch; "block": the rows
         in contiguous blocks of 4096, blocks in random order and rows shuffled
-        inside each block (far fewer cache misses on large data); False: the
-        rows in order.
+        inside each block, the rows a few steps ahead prefetched (far fewer
+        cache and TLB misses on large data: about 2× faster per epoch
+        there); False: the rows in order.  "auto" is "block" when X takes
+        more than 32 MiB and its rows do not look sorted or grouped by target
+        (neighbouring labels agree much more often than in a random order),
+        and True otherwise.  Data grouped by target in a way that check
+        misses (for example sorted by a feature that predicts the label)
+        should use ``shuffle=True``.
     verbose : int, default=0
         >= 1 prints scikit-learn's per-epoch lines ("-- Epoch N", "Norm: ...,
         Bias: ..., T: ..., Avg. loss: ...", "Total training time: ...").
@@ -273,7 +277,7 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
         fit_intercept: bool = True,
         max_iter: int = 1000,
         tol: Optional[float] = 1e-3,
-        shuffle: Any = True,
+        shuffle: Any = DEFAULT_SHUFFLE,
         verbose: int = 0,
         epsilon: float = 0.1,
         n_jobs: Optional[int] = None,
@@ -414,7 +418,8 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
             )
         k = 1 if n_classes == 2 else n_classes
         problems = self._initial_problems(k, d, dtype, coef_init, intercept_init)
-        cfg = _Config(self, dtype, sparse=_base.is_sparse(X))
+        cfg = _Config(self, dtype, sparse=_base.is_sparse(X),
+                      shuffle=_base.resolve_shuffle(self.shuffle, X, y, classifier=True))
         if multinomial:
             return self._fit_multinomial(X, y, classes, sw, cw, problems, cfg, max_iter, k, d)
         if self.early_stopping:

@@ -10,6 +10,7 @@ from . import _base
 from ._base import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_OPTIMIZER,
+    DEFAULT_SHUFFLE,
     _Config,
     _Problem,
     _Progress,
@@ -69,9 +70,8 @@ class SGDRegressor(RegressorMixin, BaseEstimator):
     scikit-learn's (its steps already scale with the residuals).
 
     **scikit-learn's algorithm** is ``optimizer="sgd", batch_size=1,
-    learning_rate="invscaling", eta0=0.01, power_t=0.25`` (its defaults;
-    see :class:`~gdcore.linear.SGDClassifier` for the two remaining
-    differences).
+    learning_rate="invscaling", eta0=0.01, power_t=0.25`` (its defaults),
+    with ``shuffle=True`` or False.
 
     Parameters
     ----------
@@ -117,7 +117,7 @@ class SGDRegressor(RegressorMixin, BaseEstimator):
         fit_intercept: bool = True,
         max_iter: int = 1000,
         tol: Optional[float] = 1e-3,
-        shuffle: Any = True,
+        shuffle: Any = DEFAULT_SHUFFLE,
         verbose: int = 0,
         epsilon: float = 0.1,
         random_state: Any = None,
@@ -232,7 +232,8 @@ class SGDRegressor(RegressorMixin, BaseEstimator):
                 if self._scale_aware() and self.fit_intercept:
                     intercept_init[0] = _target_center_scale(y, sw)[0]
             problem = _Problem(coef_init, intercept_init)
-        cfg = _Config(self, dtype, sparse=_base.is_sparse(X))
+        cfg = _Config(self, dtype, sparse=_base.is_sparse(X),
+                      shuffle=_base.resolve_shuffle(self.shuffle, X, y, classifier=False))
         if self._scale_aware():
             if old is None or not hasattr(self, "_y_scale"):
                 self._y_scale = _target_center_scale(y, sw)[1]
