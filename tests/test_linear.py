@@ -539,12 +539,12 @@ def test_epoch_orders_drawn_ahead_equal_drawn_in_turn(monkeypatch):
     for shuffle in (True, "block", False):
         ahead = _base._EpochOrders(shuffle, idx, np.random.default_rng(9))
         assert ahead.pool is not None or shuffle is False
-        got = [ahead.next(more=k < 3) for k in range(4)]
+        got = [ahead.next(more=k < 3).copy() for k in range(4)]
         ahead.close()
         monkeypatch.setattr(_base._EpochOrders, "AHEAD_ROWS", 10**9)
         inline = _base._EpochOrders(shuffle, idx, np.random.default_rng(9))
         assert inline.pool is None
-        want = [inline.next(more=True) for _ in range(4)]
+        want = [inline.next(more=True).copy() for _ in range(4)]
         monkeypatch.undo()
         for g, w in zip(got, want):
             np.testing.assert_array_equal(g, w)

@@ -1,5 +1,6 @@
-"""The row kernels of the per-sample loop (dot, axpy_dot) against the
-plain-numpy fixed-order reference, bit for bit, on every ISA path."""
+"""The row kernels of the per-sample loop (dot, axpy_dot) and the decision
+function against the plain-numpy fixed-order reference, bit for bit, on
+every ISA path and thread count."""
 
 from __future__ import annotations
 
@@ -61,3 +62,29 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="xn"):
         _core.axpy_dot_(w, x, 1.0, np.ones(5))
     np.testing.assert_array_equal(w, 0.0)  # nothing written
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_rows, d", [(0, 5), (1, 1), (3, 17), (1000, 33), (40_000, 100)])
+@pytest.mark.parametrize("isa,nt", CASES)
+def test_decision_function_all_rows_and_chosen_rows(isa, nt, n_rows, d, dtype, rng):
+    X = rng.standard_normal((n_rows, d)).astype(dtype)
+    w = rng.standard_normal(d).astype(dtype)
+    rows = rng.integers(0, max(n_rows, 1), size=2 * n_rows + 3) if n_rows else np.zeros(0, np.int64)
+    full, some = run_on(isa, nt, lambda: (_core.decision_function(X, w, 0.25),
+                                          _core.decision_function(X, w, 0.25, rows=rows)))
+    assert full.dtype == dtype and some.dtype == dtype
+    check = min(n_rows, 1000)  # the reference is a Python loop
+    want = np.array([ref.dot16(X[i], w) + dtype(0.25) for i in range(check)], dtype=dtype)
+    np.testing.assert_array_equal(full[:check], want)
+    np.testing.assert_array_equal(some, full[rows])
+
+
+def test_decision_function_bad_rows():
+    X = np.ones((4, 3))
+    with pytest.raises(ValueError, match=r"rows\[1\] = 4 is outside \[0, 4\)"):
+        _core.decision_function(X, np.ones(3), 0.0, rows=np.array([0, 4]))
+    with pytest.raises(ValueError, match="outside"):
+        _core.decision_function(X, np.ones(3), 0.0, rows=np.array([-1]))
+    with pytest.raises(ValueError, match="1-D"):
+        _core.decision_function(X, np.ones(3), 0.0, rows=np.zeros((2, 2), np.int64))

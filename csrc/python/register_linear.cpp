@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <string>
+#include <type_traits>
 
 #include "buffers.hpp"
 #include "gdcore/linear.hpp"
@@ -255,29 +256,43 @@ void register_linear(py::module_& m) {
       "One fused pass of softmax regression (coef: n_classes*n_features, row-major).");
   m.def(
       "decision_function",
-      [](const py::object& X, const py::object& coef, double intercept) {
+      [](const py::object& X, const py::object& coef, double intercept, const py::object& rows) {
         const ArrayView xv = matrix(X);
         const std::int64_t n = xv.shape[0], d = xv.shape[1];
         const ArrayView wv = view_vector(coef, "coef", d, xv.dtype, false);
-        if (xv.dtype == DType::f32) {
-          py::array_t<float> out(n);
-          DenseData<float> data{static_cast<const float*>(xv.data), nullptr, nullptr, n, d};
-          float* o = out.mutable_data();
-          py::gil_scoped_release release;
-          gd::decision_function(data, static_cast<const float*>(wv.data), float(intercept), o);
-          py::gil_scoped_acquire acquire;
+        py::array_t<std::int64_t, py::array::c_style | py::array::forcecast> r;
+        const std::int64_t* rp = nullptr;
+        std::int64_t m = n;
+        if (!rows.is_none()) {
+          r = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>::ensure(rows);
+          if (!r || r.ndim() != 1) throw py::value_error("rows must be a 1-D integer array");
+          rp = r.data();
+          m = r.shape(0);
+          for (std::int64_t k = 0; k < m; ++k)
+            if (rp[k] < 0 || rp[k] >= n)
+              throw py::value_error("rows[" + std::to_string(k) + "] = " + std::to_string(rp[k]) +
+                                    " is outside [0, " + std::to_string(n) + ")");
+        }
+        auto run = [&](auto* x, auto* w, auto b) {
+          using T = std::remove_const_t<std::remove_pointer_t<decltype(x)>>;
+          py::array_t<T> out(m);
+          DenseData<T> data{x, nullptr, nullptr, n, d};
+          T* o = out.mutable_data();
+          {
+            py::gil_scoped_release release;
+            if (rp != nullptr) gd::decision_function(data, rp, m, w, b, o);
+            else gd::decision_function(data, w, b, o);
+          }
           return py::array(out);
-        }
-        py::array_t<double> out(n);
-        DenseData<double> data{static_cast<const double*>(xv.data), nullptr, nullptr, n, d};
-        double* o = out.mutable_data();
-        {
-          py::gil_scoped_release release;
-          gd::decision_function(data, static_cast<const double*>(wv.data), intercept, o);
-        }
-        return py::array(out);
+        };
+        if (xv.dtype == DType::f32)
+          return run(static_cast<const float*>(xv.data), static_cast<const float*>(wv.data),
+                     float(intercept));
+        return run(static_cast<const double*>(xv.data), static_cast<const double*>(wv.data),
+                   intercept);
       },
-      py::arg("X"), py::arg("coef"), py::arg("intercept"));
+      py::arg("X"), py::arg("coef"), py::arg("intercept"), py::arg("rows") = py::none(),
+      "X @ coef + intercept for every row, or for the rows `rows` only (in that order).");
   m.def(
       "dot",
       [](const py::object& x, const py::object& w) -> double {

@@ -334,20 +334,37 @@ double multinomial_impl(const DenseData<T>& data, std::int64_t k, const std::int
 }
 
 template <class T>
-void decision_impl(const DenseData<T>& data, const T* w, T b, T* out) {
+void decision_impl(const DenseData<T>& data, const std::int64_t* rows, std::int64_t count,
+                   const T* w, T b, T* out) {
   check_data(data, false);
+  if (rows != nullptr) detail::check_order(rows, count, data.n);
+  const std::int64_t m = rows != nullptr ? count : data.n;
   const detail::RowKernels<T> K{detail::active_table()};
-  const int nt = detail::threads_for(data.n * data.d / 4);
-  auto row = [&](std::int64_t i) {
-    out[i] = K.dot(detail::Row<T>{data.X + i * data.d, nullptr, data.d}, w) + b;
+  const std::int64_t ahead = detail::prefetch_distance(data.d * std::int64_t(sizeof(T)));
+  auto at = [&](std::int64_t k) {
+    return detail::Row<T>{data.X + (rows != nullptr ? rows[k] : k) * data.d, nullptr, data.d};
   };
+  // Each thread computes one contiguous share of the outputs, prefetching
+  // (in a given row order) the rows of its own share ahead.
+  auto share = [&](std::int64_t k0, std::int64_t k1) {
+    for (std::int64_t k = k0; k < k1; ++k) {
+      if (rows != nullptr && k + ahead < k1) detail::prefetch_row(at(k + ahead));
+      out[k] = K.dot(at(k), w) + b;
+    }
+  };
+  const int nt = detail::threads_for(m * data.d / 4);
   if (nt <= 1) {
-    for (std::int64_t i = 0; i < data.n; ++i) row(i);
+    share(0, m);
   } else {
 #ifdef GDCORE_OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel num_threads(nt)
+    {
+      const std::int64_t t = omp_get_thread_num(), T_ = omp_get_num_threads();
+      share(m * t / T_, m * (t + 1) / T_);
+    }
+#else
+    share(0, m);
 #endif
-    for (std::int64_t i = 0; i < data.n; ++i) row(i);
   }
 }
 
@@ -400,10 +417,18 @@ double axpy_dot(double* w, const double* x, double a, const double* xn, std::int
   return n > 0 ? detail::active_table().axpy_dot_f64(w, x, a, xn, n) : 0.0;
 }
 void decision_function(const DenseData<float>& data, const float* w, float b, float* out) {
-  decision_impl(data, w, b, out);
+  decision_impl(data, nullptr, 0, w, b, out);
 }
 void decision_function(const DenseData<double>& data, const double* w, double b, double* out) {
-  decision_impl(data, w, b, out);
+  decision_impl(data, nullptr, 0, w, b, out);
+}
+void decision_function(const DenseData<float>& data, const std::int64_t* rows, std::int64_t count,
+                       const float* w, float b, float* out) {
+  decision_impl(data, rows, count, w, b, out);
+}
+void decision_function(const DenseData<double>& data, const std::int64_t* rows,
+                       std::int64_t count, const double* w, double b, double* out) {
+  decision_impl(data, rows, count, w, b, out);
 }
 
 }  // namespace gd

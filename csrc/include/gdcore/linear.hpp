@@ -170,5 +170,11 @@ double axpy_dot(double* w, const double* x, double a, const double* xn, std::int
 /// Decision values p = X·w + b for every row (fixed-order dot products).
 void decision_function(const DenseData<float>& data, const float* w, float b, float* out);
 void decision_function(const DenseData<double>& data, const double* w, double b, double* out);
+/// The same for the rows rows[0..count) only (each in [0, n)): out[k] is
+/// row rows[k]'s value; rows are prefetched ahead in that order.
+void decision_function(const DenseData<float>& data, const std::int64_t* rows, std::int64_t count,
+                       const float* w, float b, float* out);
+void decision_function(const DenseData<double>& data, const std::int64_t* rows,
+                       std::int64_t count, const double* w, double b, double* out);
 
 }  // namespace gd

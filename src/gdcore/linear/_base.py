@@ -250,19 +250,39 @@ class _Progress:
             sys.stderr.write("\n")
 
 
-def block_order(idx: np.ndarray, rng: np.random.Generator, block: int = BLOCK_ROWS) -> np.ndarray:
+def block_order(idx: np.ndarray, rng: np.random.Generator, block: int = BLOCK_ROWS,
+                out: Optional[np.ndarray] = None) -> np.ndarray:
     """Rows in contiguous blocks of ``block``, the blocks in random order and
-    the rows shuffled inside each block (cache- and prefetch-friendly)."""
+    the rows shuffled inside each block (cache- and prefetch-friendly).
+
+    ``idx``: increasing row indices.  One random within-block permutation is
+    drawn per call and used for every block (the short last block keeps its
+    entries in the same relative order), so the order is a few vectorised
+    passes written straight into ``out`` (an int64 buffer of idx's length;
+    fresh large arrays cost page faults every epoch)."""
     n = idx.shape[0]
-    n_full = n // block
-    inside = rng.permuted(idx[: n_full * block].reshape(n_full, block), axis=1)
-    tail = rng.permutation(idx[n_full * block :])
-    blocks = rng.permutation(n_full + (1 if tail.size else 0))
-    if not tail.size:
-        return inside[blocks].ravel()
-    at = int(np.flatnonzero(blocks == n_full)[0])  # where the short last block goes
-    full = blocks[blocks != n_full]
-    return np.concatenate([inside[full[:at]].ravel(), tail, inside[full[at:]].ravel()])
+    out = np.empty(n, dtype=np.int64) if out is None else out
+    if n == 0:
+        return out
+    n_blocks = -(-n // block)
+    last_len = n - (n_blocks - 1) * block
+    inner = rng.permutation(min(block, n))
+    blocks = rng.permutation(n_blocks)
+    at = int(np.flatnonzero(blocks == n_blocks - 1)[0])  # where the last block goes
+    head, rest = blocks[:at], blocks[at + 1 :]
+    k = at * block
+    if at:
+        np.add((head * block)[:, None], inner[None, :], out=out[:k].reshape(at, -1))
+    out[k : k + last_len] = (n_blocks - 1) * block + inner[inner < last_len]
+    if rest.size:
+        np.add((rest * block)[:, None], inner[None, :],
+               out=out[k + last_len :].reshape(rest.size, -1))
+    if int(idx[-1]) - int(idx[0]) == n - 1:  # consecutive rows
+        if idx[0]:
+            out += idx[0]
+    else:
+        np.take(idx, out, out=out)
+    return out
 
 
 def data_bytes(X: Any) -> int:
@@ -303,28 +323,40 @@ def resolve_shuffle(shuffle: Any, X: Any, y: np.ndarray, classifier: bool) -> An
 class _EpochOrders:
     """The row order of each epoch (``shuffle``: True, "block" or False).
 
-    On large data the next epoch's order is drawn on a helper thread while
-    the current epoch runs (the compiled loops and numpy's shuffles release
-    the GIL); the draws, and so the orders, are the same either way."""
+    On large data, when the epoch loop runs on one thread (``ahead``), the
+    next epoch's order is drawn on a helper thread while the current epoch
+    runs (the compiled loops and numpy's shuffles release the GIL); the
+    draws, and so the orders, are the same either way.  Orders are written
+    into two buffers in turn (fresh large arrays cost page faults every
+    epoch), so an order is valid until the next-but-one call of next()."""
 
     #: rows from which drawing ahead pays for the helper thread
     AHEAD_ROWS = 20_000
 
-    def __init__(self, shuffle: Any, idx: np.ndarray, rng: np.random.Generator) -> None:
+    def __init__(self, shuffle: Any, idx: np.ndarray, rng: np.random.Generator,
+                 ahead: bool = True) -> None:
         self.shuffle, self.idx, self.rng = shuffle, idx, rng
         self.pool: Any = None
         self.pending: Any = None
-        if shuffle is not False and idx.shape[0] >= self.AHEAD_ROWS:
+        self.buffers: List[np.ndarray] = []
+        self.turn = 0
+        if shuffle is not False:
+            self.buffers = [np.empty(idx.shape[0], dtype=np.int64) for _ in range(2)]
+        if ahead and shuffle is not False and idx.shape[0] >= self.AHEAD_ROWS:
             from concurrent.futures import ThreadPoolExecutor
 
             self.pool = ThreadPoolExecutor(max_workers=1)
 
     def _draw(self) -> np.ndarray:
-        if self.shuffle is True:
-            return self.rng.permutation(self.idx)
+        if self.shuffle is False:
+            return self.idx
+        buf = self.buffers[self.turn]
+        self.turn ^= 1
         if self.shuffle == "block":
-            return block_order(self.idx, self.rng)
-        return self.idx
+            return block_order(self.idx, self.rng, out=buf)
+        buf[...] = self.idx
+        self.rng.shuffle(buf)  # rng.permutation(idx), in place
+        return buf
 
     def next(self, more: bool) -> np.ndarray:
         """This epoch's order; ``more``: another epoch may follow."""
@@ -586,7 +618,9 @@ def train_problem(
     # per-sample algorithm); the mini-batch loop does not need it.
     cfg.intercept_decay = 0.01 if is_sparse(X) else 1.0
     plain = _PlainRun(cfg, p, t) if uses_plain_sgd(cfg, bs) else None
-    orders = _EpochOrders(cfg.shuffle, train_idx, rng)
+    # A helper thread would compete with the mini-batch loop's own threads.
+    one_thread = plain is not None or _core.get_num_threads() == 1
+    orders = _EpochOrders(cfg.shuffle, train_idx, rng, ahead=one_thread)
     try:
         return _train_epochs(cfg, X, y, sw, p, score_fn, max_iter, t, bs, wsum, progress, plain,
                              t0, orders, train_idx.shape[0])

@@ -64,6 +64,13 @@ def _n_workers(n_jobs, k: int) -> int:
     return max(1, min(int(n), k))
 
 
+def _check_targets(y: np.ndarray) -> None:
+    """scikit-learn's check that y holds class labels; a 1-D integer or
+    boolean y always does (and the check's three passes over y are skipped)."""
+    if not (y.ndim == 1 and y.dtype.kind in "biu"):
+        check_classification_targets(y)
+
+
 class SGDClassifier(ClassifierMixin, BaseEstimator):
     r"""Linear classifiers (SVM, logistic regression, ...) trained by
     mini-batch gradient descent with any gdcore optimizer.
@@ -348,7 +355,7 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
         with transaction(self):
             _base.validate_common(self, for_partial_fit=False)
             X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], order="C", reset=True)
-            check_classification_targets(y)
+            _check_targets(y)
             classes = np.unique(y)
             if self.warm_start and getattr(self, "coef_", None) is not None:
                 if coef_init is None:
@@ -380,7 +387,7 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
                 )
             dtype = [np.float64, np.float32] if first else self.coef_.dtype
             X, y = validate_data(self, X, y, dtype=dtype, order="C", reset=first)
-            check_classification_targets(y)
+            _check_targets(y)
             if first:
                 if classes is None:
                     raise ValueError("classes must be passed on the first call to partial_fit.")
@@ -394,10 +401,11 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
                 classes = self.classes_
             if not hasattr(self, "t_"):
                 self.t_ = 1.0
-            self._fit_epochs(X, y, classes, sample_weight, None, None, 1)
+            self._fit_epochs(X, y, classes, sample_weight, None, None, 1, partial=True)
         return self
 
-    def _fit_epochs(self, X, y, classes, sample_weight, coef_init, intercept_init, max_iter) -> None:
+    def _fit_epochs(self, X, y, classes, sample_weight, coef_init, intercept_init, max_iter,
+                    partial: bool = False) -> None:
         n, d = X.shape
         dtype = X.dtype
         n_classes = classes.shape[0]
@@ -405,8 +413,9 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"The number of classes has to be greater than one; got {n_classes} class"
             )
-        unseen = np.setdiff1d(np.unique(y), classes)
-        if unseen.size:
+        # (fit takes its classes from y; partial_fit's y may hold others)
+        unseen = np.setdiff1d(np.unique(y), classes) if partial else ()
+        if len(unseen):
             raise ValueError(f"y contains labels {unseen.tolist()} not in classes {classes.tolist()}")
         sw = _check_sample_weight(sample_weight, X, dtype=dtype)
         cw = compute_class_weight(self.class_weight, classes=classes, y=y)
