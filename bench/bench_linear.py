@@ -2,12 +2,17 @@
 
     python bench/bench_linear.py [--quick]
 
-Side by side in one run, medians of repeats, the threads gdcore is set to
-(default: all cores).  Each row is one fit of a fixed number of epochs
-(tol=None) on the same data; the table gives the time per epoch, the ratio
-scikit-learn / gdcore, and gdcore against the memory floor measured in the
-same run: one streaming pass over X (gdcore's decision function, which reads
-every row once).
+Side by side in one run, medians of repeats (each repeat times every row once,
+in turn), the threads gdcore is set to (default: all cores).  Each row is one
+fit of a fixed number of epochs (tol=None) on the same data; the table gives
+the time per epoch, the ratio scikit-learn / gdcore, and gdcore against two
+memory floors measured in the same run: one streaming pass over X, and one
+pass over the rows in a random order (gdcore's decision function, which reads
+every row once, prefetching ahead).
+
+A second table times the default fit of L2-regularised logistic regression
+to the optimum (relative objective gap <= 1e-3) against scikit-learn's
+LogisticRegression(lbfgs) with its defaults on the same data.
 """
 
 from __future__ import annotations
@@ -19,13 +24,17 @@ import warnings
 import numpy as np
 
 
-def median_time(fn, repeats):
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
+def timed(fn):
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def logistic_objective(X, y01, w, b, alpha):
+    """mean log(1 + exp(-y m)) + alpha/2 |w|^2 with y in {-1, 1}."""
+    m = X @ w + b
+    ys = np.where(y01 > 0, 1.0, -1.0)
+    return float(np.mean(np.logaddexp(0.0, -ys * m)) + 0.5 * alpha * float(w @ w))
 
 
 def main() -> None:
@@ -35,71 +44,132 @@ def main() -> None:
 
     import scipy.sparse as sp
     from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
     from sklearn.linear_model import SGDClassifier as SkSGD
 
     import gdcore as gd
     from gdcore import _core
     from gdcore.linear import SGDClassifier
+    from gdcore.linear._base import block_order
 
+    warnings.simplefilter("ignore", ConvergenceWarning)
     n, d = (100_000, 100) if args.quick else (500_000, 100)
     epochs, repeats = 5, 3 if args.quick else 5
     rng = np.random.default_rng(0)
     X64 = rng.standard_normal((n, d))
-    w = rng.standard_normal(d)
-    y = (X64 @ w + 0.5 * rng.standard_normal(n) > 0).astype(np.int64)
+    w_true = rng.standard_normal(d)
+    y = (X64 @ w_true + 0.5 * rng.standard_normal(n) > 0).astype(np.int64)
     X32 = X64.astype(np.float32)
     info = gd.build_info()
     print(f"gdcore {info['version']} | ISA {info['isa_active']} | threads {info['num_threads']} | "
           f"dense {n} x {d}, {epochs} epochs per fit, median of {repeats}")
     print()
-    print("| data | loss | gdcore settings | gdcore s/epoch | scikit-learn s/epoch | speed-up | gdcore / read-X floor |")
-    print("|---|---|---|---:|---:|---:|---:|")
 
-    def floor(X):
-        coef = np.zeros(X.shape[1], X.dtype)
-        return median_time(lambda: _core.decision_function(X, coef, 0.0), repeats)
+    perm = rng.permutation(n)
+    floors = {}
+    for X in (X64, X32):
+        coef = np.zeros(d, X.dtype)
+        floors[X.dtype, "stream"] = float(np.median(
+            [timed(lambda: _core.decision_function(X, coef, 0.0)) for _ in range(repeats)]))
+        floors[X.dtype, "random"] = float(np.median(
+            [timed(lambda: _core.decision_function(X, coef, 0.0, rows=perm)) for _ in range(repeats)]))
 
-    floors = {np.float64: floor(X64), np.float32: floor(X32)}
     settings = [
         ("batch_size=1, shuffle=True", dict(optimizer="sgd", batch_size=1, learning_rate="optimal", shuffle=True)),
         ("batch_size=1, shuffle='block'", dict(optimizer="sgd", batch_size=1, learning_rate="optimal", shuffle="block")),
         ("defaults", dict()),
     ]
+    rows = []  # (label, loss, X, y, factory, kind)
     for loss in ("hinge", "log_loss"):
-        sk = SkSGD(loss=loss, max_iter=epochs, tol=None, random_state=0)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            t_sk = median_time(lambda: sk.fit(X64, y), repeats) / epochs
+        rows.append(("scikit-learn", loss, X64, y,
+                     lambda loss=loss: SkSGD(loss=loss, max_iter=epochs, tol=None, random_state=0), None))
         for dtype, X in ((np.float64, X64), (np.float32, X32)):
             for name, kw in settings:
                 if dtype == np.float32 and name != "defaults":
                     continue
-                est = SGDClassifier(loss=loss, max_iter=epochs, tol=None, random_state=0, **kw)
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", ConvergenceWarning)
-                    t = median_time(lambda: est.fit(X, y), repeats) / epochs
-                print(f"| dense {np.dtype(dtype).name} | {loss} | {name} | {t:.4f} | {t_sk:.4f} | "
-                      f"{t_sk / t:.1f}x | {t / floors[dtype]:.1f}x |")
+                rows.append((name, loss, X, y, lambda loss=loss, kw=kw: SGDClassifier(
+                    loss=loss, max_iter=epochs, tol=None, random_state=0, **kw), np.dtype(dtype)))
+    times = {i: [] for i in range(len(rows))}
+    for _ in range(repeats):
+        for i, (_, _, X, yy, make, _) in enumerate(rows):
+            est = make()
+            times[i].append(timed(lambda: est.fit(X, yy)) / epochs)
+    med = {i: float(np.median(v)) for i, v in times.items()}
+
+    print("| data | loss | gdcore settings | gdcore s/epoch | scikit-learn s/epoch | speed-up "
+          "| / streaming floor | / random-row floor |")
+    print("|---|---|---|---:|---:|---:|---:|---:|")
+    sk_time = {}
+    for i, (name, loss, X, _, _, dt) in enumerate(rows):
+        if dt is None:
+            sk_time[loss] = med[i]
+            continue
+        t = med[i]
+        print(f"| dense {dt.name} | {loss} | {name} | {t:.4f} | {sk_time[loss]:.4f} | "
+              f"{sk_time[loss] / t:.1f}x | {t / floors[dt, 'stream']:.1f}x | "
+              f"{t / floors[dt, 'random']:.1f}x |")
+    for loss in ("hinge", "log_loss"):
+        t64 = [med[i] for i, r in enumerate(rows) if r[1] == loss and r[0] == "defaults" and r[5] == np.float64][0]
+        t32 = [med[i] for i, r in enumerate(rows) if r[1] == loss and r[0] == "defaults" and r[5] == np.float32][0]
+        print(f"\nfloat32 / float64 speed-up, defaults, {loss}: {t64 / t32:.2f}x", end="")
+    print()
+    print(f"\nfloors (s per pass, {info['num_threads']} threads): "
+          + ", ".join(f"{np.dtype(k[0]).name} {k[1]} {v:.4f}" for k, v in floors.items()))
 
     # sparse
     ns, ds, nnz = (50_000, 100_000, 30) if args.quick else (200_000, 100_000, 30)
     cols = rng.integers(0, ds, size=(ns, nnz))
-    rows = np.repeat(np.arange(ns), nnz)
-    Xs = sp.csr_matrix((rng.standard_normal(ns * nnz), (rows, cols.ravel())), shape=(ns, ds))
-    ws = rng.standard_normal(ds)
-    ys = (Xs @ ws > 0).astype(np.int64)
+    rws = np.repeat(np.arange(ns), nnz)
+    Xs = sp.csr_matrix((rng.standard_normal(ns * nnz), (rws, cols.ravel())), shape=(ns, ds))
+    ys = (Xs @ rng.standard_normal(ds) > 0).astype(np.int64)
+    srows = []
     for loss in ("hinge", "log_loss"):
-        sk = SkSGD(loss=loss, max_iter=epochs, tol=None, random_state=0)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            t_sk = median_time(lambda: sk.fit(Xs, ys), repeats) / epochs
-        for name, kw in settings[:1] + [("defaults", dict())]:
-            est = SGDClassifier(loss=loss, max_iter=epochs, tol=None, random_state=0, **kw)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                t = median_time(lambda: est.fit(Xs, ys), repeats) / epochs
-            print(f"| sparse {ns} x {ds}, {nnz}/row | {loss} | {name} | {t:.4f} | {t_sk:.4f} | "
-                  f"{t_sk / t:.1f}x | n/a |")
+        srows.append(("scikit-learn", loss, lambda loss=loss: SkSGD(
+            loss=loss, max_iter=epochs, tol=None, random_state=0)))
+        for name, kw in (settings[0], ("defaults", dict())):
+            srows.append((name, loss, lambda loss=loss, kw=kw: SGDClassifier(
+                loss=loss, max_iter=epochs, tol=None, random_state=0, **kw)))
+    stimes = {i: [] for i in range(len(srows))}
+    for _ in range(repeats):
+        for i, (_, _, make) in enumerate(srows):
+            est = make()
+            stimes[i].append(timed(lambda: est.fit(Xs, ys)) / epochs)
+    print()
+    print("| data | loss | gdcore settings | gdcore s/epoch | scikit-learn s/epoch | speed-up |")
+    print("|---|---|---|---:|---:|---:|")
+    for i, (name, loss, _) in enumerate(srows):
+        t = float(np.median(stimes[i]))
+        if name == "scikit-learn":
+            sk_t = t
+            continue
+        print(f"| sparse {ns} x {ds}, {nnz}/row | {loss} | {name} | {t:.4f} | {sk_t:.4f} | "
+              f"{sk_t / t:.1f}x |")
+
+    # L2 logistic regression to the optimum
+    nl, dl, alpha = (50_000, 50, 1e-4) if args.quick else (200_000, 50, 1e-4)
+    Xl = rng.standard_normal((nl, dl))
+    yl = (Xl @ rng.standard_normal(dl) + rng.standard_normal(nl) > 0).astype(np.int64)
+    C = 1.0 / (nl * alpha)
+    exact = LogisticRegression(C=C, tol=1e-10, max_iter=10_000).fit(Xl, yl)
+    f_opt = logistic_objective(Xl, yl, exact.coef_[0], exact.intercept_[0], alpha)
+    lt = {"gdcore": [], "lbfgs": []}
+    gaps = {"gdcore": [], "lbfgs": []}
+    for _ in range(repeats):
+        g = SGDClassifier(loss="log_loss", alpha=alpha, random_state=0)
+        lt["gdcore"].append(timed(lambda: g.fit(Xl, yl)))
+        gaps["gdcore"].append(logistic_objective(Xl, yl, g.coef_[0], g.intercept_[0], alpha) / f_opt - 1)
+        lb = LogisticRegression(C=C)
+        lt["lbfgs"].append(timed(lambda: lb.fit(Xl, yl)))
+        gaps["lbfgs"].append(logistic_objective(Xl, yl, lb.coef_[0], lb.intercept_[0], alpha) / f_opt - 1)
+    print()
+    print(f"L2 logistic regression, {nl} x {dl}, alpha={alpha} (median of {repeats} fits):")
+    print()
+    print("| solver | fit time (s) | relative objective gap | epochs |")
+    print("|---|---:|---:|---:|")
+    print(f"| gdcore SGDClassifier(loss='log_loss') defaults | {np.median(lt['gdcore']):.3f} | "
+          f"{np.median(gaps['gdcore']):.1e} | {g.n_iter_} |")
+    print(f"| scikit-learn LogisticRegression(lbfgs) defaults | {np.median(lt['lbfgs']):.3f} | "
+          f"{np.median(gaps['lbfgs']):.1e} | {int(lb.n_iter_[0])} |")
 
 
 if __name__ == "__main__":
