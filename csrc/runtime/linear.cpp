@@ -137,7 +137,10 @@ double epoch_impl(std::int64_t n, std::int64_t d_, const T* yv, const T* swv,
       // the same block of the next batch (the same thread computes it).
       std::int64_t q = i + ahead;
       q = q < i1 ? start + q : start + bs + i0 + (q - i1);
-      if (q < count) detail::prefetch_row(row(order[q]));
+      if (q < count) {
+        detail::prefetch_row(row(order[q]));
+        detail::prefetch_targets(yv, swv, order[q]);
+      }
       if (Sparse && i + ahead / 2 < i1) detail::prefetch_weights(row(rows[i + ahead / 2]), w);
       const T m = K.dot(x, w) + bias;
       const T sw = swv ? swv[r] : T(1);
@@ -284,8 +287,10 @@ double multinomial_impl(const DenseData<T>& data, std::int64_t k, const std::int
       for (std::int64_t i = blk * kRowBlock; i < i1; ++i) {
         const std::int64_t r = rows[i];
         const detail::Row<T> x{data.X + r * d, nullptr, d};
-        if (start + i + ahead < count)
+        if (start + i + ahead < count) {
           detail::prefetch_row(detail::Row<T>{data.X + order[start + i + ahead] * d, nullptr, d});
+          detail::prefetch_targets(data.y, data.sample_weight, order[start + i + ahead]);
+        }
         T m = T(0);
         for (std::int64_t c = 0; c < k; ++c) {
           z[std::size_t(c)] = K.dot(x, W + c * d) + bias[c];

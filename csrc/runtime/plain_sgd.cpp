@@ -78,7 +78,10 @@ double epoch(std::int64_t n, std::int64_t d, const T* yv, const T* swv, const st
   for (std::int64_t k = 0; k < count; ++k) {
     const std::int64_t i = order[k];
     const Row<T> x = row(i);
-    if (k + ahead < count) detail::prefetch_row(row(order[k + ahead]));
+    if (k + ahead < count) {
+      detail::prefetch_row(row(order[k + ahead]));
+      detail::prefetch_targets(yv, swv, order[k + ahead]);
+    }
     if (k + ahead / 2 < count) detail::prefetch_weights(row(order[k + ahead / 2]), s.w);
     const T dot = have_next ? next_dot : K.dot(x, s.w);
     have_next = false;

@@ -95,6 +95,19 @@ void prefetch_row(const Row<T>& x) {
   if (x.index != nullptr) prefetch_bytes(x.index, std::size_t(x.nnz) * sizeof(std::int64_t));
 }
 
+// A row's target and sample weight (per-row arrays, read in the same order).
+template <class T>
+void prefetch_targets(const T* y, const T* sw, std::int64_t i) {
+#if defined(__GNUC__) || defined(__clang__)
+  __builtin_prefetch(y + i, 0, 3);
+  if (sw != nullptr) __builtin_prefetch(sw + i, 0, 3);
+#else
+  (void)y;
+  (void)sw;
+  (void)i;
+#endif
+}
+
 // The weights a sparse row will touch (its indices must be loaded already).
 template <class T>
 void prefetch_weights(const Row<T>& x, const T* w) {
