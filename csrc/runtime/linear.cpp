@@ -145,9 +145,10 @@ double epoch_impl(std::int64_t n, std::int64_t d_, const T* yv, const T* swv,
       const T m = K.dot(x, w) + bias;
       const T sw = swv ? swv[r] : T(1);
       const T yi = yv[r];
-      losses[std::size_t(i)] = sw * loss_value_elem<T>(kind, param, yi, m);
+      T lv, dl;
+      loss_value_derivative_elem<T>(kind, param, yi, m, lv, dl);
+      losses[std::size_t(i)] = sw * lv;
       // scikit-learn clips the loss derivative at ±1e12 (MAX_DLOSS).
-      T dl = loss_derivative_elem<T>(kind, param, yi, m);
       dl = dl > T(kMaxDloss) ? T(kMaxDloss) : (dl < T(-kMaxDloss) ? T(-kMaxDloss) : dl);
       const T ri = sw * dl;
       resid[std::size_t(i)] = ri;

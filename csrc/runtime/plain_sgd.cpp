@@ -92,8 +92,10 @@ double epoch(std::int64_t n, std::int64_t d, const T* yv, const T* swv, const st
     else if (o.learning_rate == LearningRate::invscaling)
       eta = o.eta0 / std::pow(s.t, o.power_t);
     const T yi = yv[i];
-    sumloss += double(loss_value_elem<T>(kind, param, yi, p));
-    double dloss = double(loss_derivative_elem<T>(kind, param, yi, p));
+    T lv, dl;
+    loss_value_derivative_elem<T>(kind, param, yi, p, lv, dl);
+    sumloss += double(lv);
+    double dloss = double(dl);
     dloss = std::min(kMaxDloss, std::max(-kMaxDloss, dloss));
     double update = -eta * dloss;
     update *= swv != nullptr ? double(swv[i]) : 1.0;
