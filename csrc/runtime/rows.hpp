@@ -144,17 +144,24 @@ void check_csr(const Csr& data) {
   if (data.n > 0 && (data.y == nullptr || data.indptr == nullptr))
     throw std::invalid_argument("null data");
   if (data.n > 0 && data.indptr[0] != 0) throw std::invalid_argument("indptr[0] must be 0");
-  for (std::int64_t i = 0; i < data.n; ++i)
-    if (data.indptr[i + 1] < data.indptr[i]) throw std::invalid_argument("indptr must not decrease");
+  // (branch-free passes that vectorise: this runs on every call)
+  bool decreasing = false;
+  for (std::int64_t i = 0; i < data.n; ++i) decreasing |= data.indptr[i + 1] < data.indptr[i];
+  if (decreasing) throw std::invalid_argument("indptr must not decrease");
   const std::int64_t nnz = data.n > 0 ? data.indptr[data.n] : 0;
+  bool outside = false;
   for (std::int64_t j = 0; j < nnz; ++j)
-    if (data.indices[j] < 0 || data.indices[j] >= data.d)
-      throw std::invalid_argument("column index outside [0, n_features)");
+    outside |= static_cast<std::uint64_t>(data.indices[j]) >= static_cast<std::uint64_t>(data.d);
+  if (outside) throw std::invalid_argument("column index outside [0, n_features)");
 }
 
 /// Row indices of a pass: every order[i] in [0, n).
 inline void check_order(const std::int64_t* order, std::int64_t count, std::int64_t n) {
   if (count < 0 || (count > 0 && order == nullptr)) throw std::invalid_argument("bad row order");
+  bool outside = false;  // a vectorised pass first, the culprit only on failure
+  for (std::int64_t i = 0; i < count; ++i)
+    outside |= static_cast<std::uint64_t>(order[i]) >= static_cast<std::uint64_t>(n);
+  if (!outside) return;
   for (std::int64_t i = 0; i < count; ++i)
     if (order[i] < 0 || order[i] >= n)
       throw std::invalid_argument("row index " + std::to_string(order[i]) + " outside [0, " +
