@@ -767,6 +767,26 @@ def convergence_warning() -> None:
     )
 
 
+def start_fit(est: Any, coef_init: Any, intercept_init: Any, fitted: Tuple[str, ...]
+              ) -> Tuple[Any, Any]:
+    """fit's common start: with ``warm_start`` the previous solution is the
+    initial one unless coef_init / intercept_init are given; the fitted
+    attributes are dropped and the update count restarts."""
+    if est.warm_start and getattr(est, "coef_", None) is not None:
+        coef_init = est.coef_ if coef_init is None else coef_init
+        intercept_init = est.intercept_ if intercept_init is None else intercept_init
+    for attr in fitted:
+        est.__dict__.pop(attr, None)
+    est.t_ = 1.0
+    return coef_init, intercept_init
+
+
+def end_fit(est: Any) -> None:
+    """scikit-learn's ConvergenceWarning when fit used every epoch."""
+    if est.tol is not None and est.n_iter_ == est.max_iter:
+        convergence_warning()
+
+
 def problem_seeds(random_state: Any, n: int) -> np.ndarray:
     rs = check_random_state(random_state)
     return rs.randint(MAX_INT, size=n)

@@ -359,17 +359,11 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
             X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], order="C", reset=True)
             _check_targets(y)
             classes = np.unique(y)
-            if self.warm_start and getattr(self, "coef_", None) is not None:
-                if coef_init is None:
-                    coef_init = self.coef_
-                if intercept_init is None:
-                    intercept_init = self.intercept_
-            for attr in ("classes_", "_problems", "coef_", "intercept_", "loss_curve_"):
-                self.__dict__.pop(attr, None)
-            self.t_ = 1.0
+            coef_init, intercept_init = _base.start_fit(
+                self, coef_init, intercept_init,
+                ("classes_", "_problems", "coef_", "intercept_", "loss_curve_"))
             self._fit_epochs(X, y, classes, sample_weight, coef_init, intercept_init, self.max_iter)
-            if self.tol is not None and self.n_iter_ == self.max_iter:
-                _base.convergence_warning()
+            _base.end_fit(self)
         return self
 
     def partial_fit(self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None) -> "SGDClassifier":
