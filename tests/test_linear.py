@@ -575,6 +575,15 @@ def test_shuffle_auto():
     assert not looks_ordered(np.array([1, 1]), classifier=True)
 
 
+def test_auto_batch_size():
+    from gdcore.linear._base import auto_batch_size
+
+    # n // 32 within [8, 128]; beyond 131 072 rows n // 1024, at most 1024
+    want = {0: 8, 100: 8, 300: 9, 4096: 128, 20_000: 128, 131_072: 128, 200_000: 195,
+            500_000: 488, 1 << 20: 1024, 10**7: 1024}
+    assert {n: auto_batch_size(n) for n in want} == want
+
+
 def test_early_stopping(small):
     X, y = small
     clf = SGDClassifier(early_stopping=True, validation_fraction=0.2, n_iter_no_change=3,

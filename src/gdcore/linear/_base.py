@@ -83,6 +83,9 @@ DEFAULT_BATCH_SIZE = "auto"
 AUTO_BATCH_MAX = 128
 AUTO_BATCH_MIN = 8
 AUTO_BATCH_DIVISOR = 32
+#: ...and on large data n_rows // AUTO_BATCH_UPDATES, up to AUTO_BATCH_CAP
+AUTO_BATCH_UPDATES = 1024
+AUTO_BATCH_CAP = 1024
 DEFAULT_LEARNING_RATE = "auto"
 DEFAULT_ETA0 = 0.01
 DEFAULT_SHUFFLE = "auto"
@@ -485,8 +488,11 @@ def auto_batch_size(n_rows: int) -> int:
     """batch_size="auto": n_rows // 32 clipped to [8, 128] -- at least 32
     updates per epoch on small data (where a few large batches per epoch
     make the per-epoch convergence test stop too early), 128 rows from 4096
-    rows on."""
-    return int(min(AUTO_BATCH_MAX, max(AUTO_BATCH_MIN, n_rows // AUTO_BATCH_DIVISOR)))
+    rows on -- and, beyond 131 072 rows, n_rows // 1024 up to 1024 rows:
+    1024 updates per epoch are plenty there, and larger batches both cost
+    less per row (fewer synchronisations) and average out more noise."""
+    cap = min(AUTO_BATCH_CAP, max(AUTO_BATCH_MAX, n_rows // AUTO_BATCH_UPDATES))
+    return int(min(cap, max(AUTO_BATCH_MIN, n_rows // AUTO_BATCH_DIVISOR)))
 
 
 def check_finite_model(p: _Problem, epoch: int) -> None:

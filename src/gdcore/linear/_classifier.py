@@ -84,7 +84,8 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
     (``gdcore.set_num_threads``).
 
     **Defaults are gdcore's own**: ``optimizer="adam", batch_size="auto"``
-    (n_samples // 32 rows, clipped to [8, 128]), ``learning_rate="auto",
+    (n_samples // 32 rows, clipped to [8, 128]; on more than 131 072 rows
+    n_samples // 1024, up to 1024), ``learning_rate="auto",
     eta0=0.01`` — Adam at a constant step until the training objective
     stops improving, then a short annealing phase (see ``learning_rate``) —
     and ``shuffle="auto"`` (4096-row blocks on large data, see ``shuffle``).
@@ -220,7 +221,8 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
         the weighted loss gradient, plus the penalty's.  "auto":
         n_rows // 32 clipped to [8, 128] (n_rows of the training rows of each
         fit / partial_fit call), so small data sets still get at least 32
-        updates per epoch.
+        updates per epoch; beyond 131 072 rows n_rows // 1024 (up to 1024),
+        so large ones get about 1024 (cheaper per row, less noisy).
     schedule : callable or None, default=None
         A step → learning-rate callable (e.g. ``gdcore.schedules.cosine(0.01,
         T_max=1000)``); called with the int64 array of 0-based batch counts of

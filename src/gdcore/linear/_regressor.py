@@ -52,7 +52,8 @@ class SGDRegressor(RegressorMixin, BaseEstimator):
 
     **Defaults are gdcore's own**: ``optimizer="adam", batch_size="auto",
     learning_rate="auto", eta0=0.01`` (Adam on mini-batches of n/32 rows
-    clipped to [8, 128], constant step until the objective plateaus, then
+    clipped to [8, 128], n/1024 up to 1024 on more than 131 072 rows,
+    constant step until the objective plateaus, then
     annealing; see :class:`~gdcore.linear.SGDClassifier`).  On diabetes
     (standardized features, raw target, 5 splits) the default fit's test R²
     is 0.427 (squared error), 0.421 (huber), 0.417 (epsilon_insensitive)
