@@ -909,6 +909,23 @@ def test_sparse_fit_equals_dense_fit(fmt, Est, kw):
     np.testing.assert_allclose(sparse.predict(sp.csr_matrix(X)), dense.predict(X))
 
 
+def test_sparse_int32_and_int64_indices_fit_the_same_model():
+    sp = pytest.importorskip("scipy.sparse")
+    rng = np.random.default_rng(8)
+    X = rng.standard_normal((400, 60))
+    X[rng.random(X.shape) < 0.8] = 0.0
+    y = (X @ rng.standard_normal(60) > 0).astype(int)
+    X32 = sp.csr_matrix(X)
+    X64 = sp.csr_matrix(X)
+    X64.indices, X64.indptr = X64.indices.astype(np.int64), X64.indptr.astype(np.int64)
+    assert X32.indices.dtype == np.int32 and X64.indices.dtype == np.int64
+    for kw in (dict(), dict(batch_size=32)):  # per-sample and mini-batch paths
+        a = SGDClassifier(random_state=0, max_iter=5, tol=None, **kw).fit(X32, y)
+        b = SGDClassifier(random_state=0, max_iter=5, tol=None, **kw).fit(X64, y)
+        np.testing.assert_array_equal(a.coef_, b.coef_)
+        np.testing.assert_array_equal(a.intercept_, b.intercept_)
+
+
 def test_sparse_sklearn_algorithm_equals_scikit_learn():
     sp = pytest.importorskip("scipy.sparse")
     X = sp.random(400, 200, density=0.05, format="csr", random_state=1)

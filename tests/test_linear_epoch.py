@@ -183,10 +183,11 @@ def test_bad_arguments_write_nothing(data, kwargs, exc, match):
     assert args["intercept"][0] == 0.25
 
 
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("loss_name, penalty", [("log_loss", "l2"), ("hinge", "elasticnet"),
                                                 ("squared_error", "none")])
-def test_csr_epoch_equals_dense(dtype, loss_name, penalty):
+def test_csr_epoch_equals_dense(dtype, loss_name, penalty, index_dtype):
     sp = pytest.importorskip("scipy.sparse")
     rng = np.random.default_rng(11)
     n, d = 400, 57
@@ -210,8 +211,8 @@ def test_csr_epoch_equals_dense(dtype, loss_name, penalty):
                 np.zeros(4, np.int64), np.ones(2))
         for _ in range(2):
             if sparse:
-                _core.minibatch_epoch_csr(C.data, C.indices.astype(np.int64),
-                                          C.indptr.astype(np.int64), d, *args)
+                _core.minibatch_epoch_csr(C.data, C.indices.astype(index_dtype),
+                                          C.indptr.astype(index_dtype), d, *args)
             else:
                 _core.minibatch_epoch(X, *args)
         return w, b

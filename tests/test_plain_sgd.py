@@ -20,7 +20,7 @@ LR = {"constant": 0, "optimal": 1, "invscaling": 2}
 
 
 def fit_plain(X, y, loss, penalty, alpha, l1_ratio, lr_name, eta0, average, epochs, sparse,
-              sw=None, power_t=0.5, intercept_decay=1.0):
+              sw=None, power_t=0.5, intercept_decay=1.0, index_dtype=np.int64):
     L = losses.get(loss)
     n, d = X.shape
     dt = X.dtype
@@ -36,8 +36,8 @@ def fit_plain(X, y, loss, penalty, alpha, l1_ratio, lr_name, eta0, average, epoc
         args = (y, sw, order, L.kind, L.param, PEN[penalty], alpha, l1_ratio, LR[lr_name], eta0,
                 power_t, optimal_init, True, intercept_decay, int(average), w, aw, q, state)
         if sparse:
-            _core.plain_sgd_epoch_csr(C.data, C.indices.astype(np.int64), C.indptr.astype(np.int64),
-                                      d, *args)
+            _core.plain_sgd_epoch_csr(C.data, C.indices.astype(index_dtype),
+                                      C.indptr.astype(index_dtype), d, *args)
         else:
             _core.plain_sgd_epoch_dense(X, *args)
     _core.plain_sgd_finalize(w, aw, state)
@@ -84,6 +84,18 @@ def test_equals_scikit_learn(data, sparse, loss, penalty, lr_name, average):
     scale = max(1.0, np.abs(clf.coef_).max())
     np.testing.assert_allclose(w, clf.coef_[0], rtol=1e-7, atol=1e-9 * scale)
     np.testing.assert_allclose(b, clf.intercept_[0], rtol=1e-7, atol=1e-9 * scale)
+
+
+@pytest.mark.parametrize("penalty", ["l2", "elasticnet"])
+def test_csr_int32_indices_equal_int64(data, penalty):
+    X, y01 = data
+    y = np.where(y01 > 0, 1.0, -1.0)
+    a = fit_plain(X, y, "log_loss", penalty, 1e-3, 0.15, "optimal", 0.0, 0, 3, True,
+                  index_dtype=np.int64)
+    b = fit_plain(X, y, "log_loss", penalty, 1e-3, 0.15, "optimal", 0.0, 0, 3, True,
+                  index_dtype=np.int32)
+    np.testing.assert_array_equal(a[0], b[0])
+    assert a[1] == b[1]
 
 
 # (The L1 penalty is applied to a sample's non-zero features only, as in
@@ -166,7 +178,22 @@ def test_bad_arguments(data):
     C = sp.csr_matrix(X)
     bad_idx = C.indices.astype(np.int64)
     bad_idx[0] = 10**6
+    tail = (X.shape[1], y, None, base["order"], 5, 1.0, 1, 1e-3, 0.15, 1, 0.0, 0.5, 1.0, True,
+            1.0, 0, w, None, None, st)
+    before = w.copy()
     with pytest.raises(ValueError, match="column index"):
-        _core.plain_sgd_epoch_csr(C.data, bad_idx, C.indptr.astype(np.int64), X.shape[1], y, None,
-                                  base["order"], 5, 1.0, 1, 1e-3, 0.15, 1, 0.0, 0.5, 1.0, True,
-                                  1.0, 0, w, None, None, st)
+        _core.plain_sgd_epoch_csr(C.data, bad_idx, C.indptr.astype(np.int64), *tail)
+    bad32 = C.indices.astype(np.int32)
+    bad32[3] = -1
+    with pytest.raises(ValueError, match="column index"):
+        _core.plain_sgd_epoch_csr(C.data, bad32, C.indptr.astype(np.int32), *tail)
+    with pytest.raises(TypeError, match="same dtype"):
+        _core.plain_sgd_epoch_csr(C.data, C.indices.astype(np.int32), C.indptr.astype(np.int64),
+                                  *tail)
+    with pytest.raises(TypeError, match="int32 or int64"):
+        _core.plain_sgd_epoch_csr(C.data, C.indices.astype(np.uint32), C.indptr.astype(np.uint32),
+                                  *tail)
+    with pytest.raises(ValueError, match="contiguous"):
+        _core.plain_sgd_epoch_csr(C.data, np.repeat(C.indices.astype(np.int64), 2)[::2],
+                                  C.indptr.astype(np.int64), *tail)
+    np.testing.assert_array_equal(w, before)

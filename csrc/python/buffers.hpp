@@ -118,20 +118,54 @@ inline ArrayView view_vector(const py::handle& a, const char* what, std::int64_t
 /// The arrays of a CSR matrix: contiguous float values, int64 indices of the
 /// same length and n + 1 row pointers ending at nnz.  Returns the values;
 /// `rows` receives n.  (Index ranges are checked by the C++ API.)
-inline ArrayView view_csr(const py::handle& values,
-                          const py::array_t<std::int64_t, py::array::c_style>& indices,
-                          const py::array_t<std::int64_t, py::array::c_style>& indptr,
-                          std::int64_t n_features, std::int64_t& rows) {
-  ArrayView dv = view_float_array(values.ptr(), Name{"data"});
-  if (dv.ndim != 1 || !dv.c_contiguous || !dv.aligned)
+/// A CSR matrix's arrays: float values, and column indices and row pointers
+/// of one integer type, int32 (scipy's usual) or int64.
+struct CsrView {
+  ArrayView values;
+  const void* indices = nullptr;
+  const void* indptr = nullptr;
+  bool int32 = false;
+  std::int64_t rows = 0;
+};
+
+inline CsrView view_csr(const py::handle& values, const py::handle& indices,
+                        const py::handle& indptr, std::int64_t n_features) {
+  CsrView v;
+  v.values = view_float_array(values.ptr(), Name{"data"});
+  if (v.values.ndim != 1 || !v.values.c_contiguous || !v.values.aligned)
     throw py::value_error("CSR data must be a contiguous 1-D array");
-  if (indptr.ndim() != 1 || indptr.shape(0) < 1) throw py::value_error("bad indptr");
-  if (indices.ndim() != 1 || indices.shape(0) != dv.size)
-    throw py::value_error("CSR indices and data differ in length");
-  rows = indptr.shape(0) - 1;
-  if (indptr.data()[rows] != dv.size) throw py::value_error("indptr[-1] must equal nnz");
+  auto int_kind = [](const py::handle& h, const char* what) {
+    if (!is_ndarray(h.ptr()))
+      throw py::type_error(std::string("CSR ") + what + " must be a numpy.ndarray, got " +
+                           describe(h.ptr()));
+    auto* a = py::detail::array_proxy(h.ptr());
+    const auto* descr = py::detail::array_descriptor_proxy(a->descr);
+    const bool contiguous = (a->flags & py::detail::npy_api::NPY_ARRAY_C_CONTIGUOUS_) != 0;
+    const bool aligned = (a->flags & py::detail::npy_api::NPY_ARRAY_ALIGNED_) != 0;
+    if (a->nd != 1 || !contiguous || !aligned)
+      throw py::value_error(std::string("CSR ") + what + " must be a contiguous 1-D array");
+    if (descr->byteorder == '>')
+      throw py::type_error(std::string("CSR ") + what + " must be in native byte order");
+    if (descr->type_num == py::detail::npy_format_descriptor<std::int32_t>::value) return 32;
+    if (descr->type_num == py::detail::npy_format_descriptor<std::int64_t>::value) return 64;
+    throw py::type_error(std::string("CSR ") + what + " must have dtype int32 or int64");
+  };
+  const int ki = int_kind(indices, "indices"), kp = int_kind(indptr, "indptr");
+  if (ki != kp) throw py::type_error("CSR indices and indptr must have the same dtype");
+  v.int32 = ki == 32;
+  auto* ia = py::detail::array_proxy(indices.ptr());
+  auto* pa = py::detail::array_proxy(indptr.ptr());
+  v.indices = ia->data;
+  v.indptr = pa->data;
+  const std::int64_t n_idx = ia->dimensions[0], n_ptr = pa->dimensions[0];
+  if (n_ptr < 1) throw py::value_error("bad indptr");
+  if (n_idx != v.values.size) throw py::value_error("CSR indices and data differ in length");
+  v.rows = n_ptr - 1;
+  const std::int64_t last = v.int32 ? std::int64_t(static_cast<const std::int32_t*>(v.indptr)[v.rows])
+                                    : static_cast<const std::int64_t*>(v.indptr)[v.rows];
+  if (last != v.values.size) throw py::value_error("indptr[-1] must equal nnz");
   if (n_features < 0) throw py::value_error("n_features must be >= 0");
-  return dv;
+  return v;
 }
 
 }  // namespace gd::python

@@ -170,9 +170,8 @@ void register_linear(py::module_& m) {
       "One fused pass of mini-batch training; returns the summed weighted loss.");
   m.def(
       "minibatch_epoch_csr",
-      [](const py::object& values, const py::array_t<std::int64_t, py::array::c_style>& indices,
-         const py::array_t<std::int64_t, py::array::c_style>& indptr, std::int64_t n_features,
-         const py::object& y, const py::object& sample_weight,
+      [](const py::object& values, const py::object& indices, const py::object& indptr,
+         std::int64_t n_features, const py::object& y, const py::object& sample_weight,
          const py::array_t<std::int64_t, py::array::c_style>& order, int loss_kind,
          double loss_param, int penalty, double alpha, double l1_ratio, bool fit_intercept,
          std::int64_t batch_size, const std::string& optimizer, const py::tuple& hyper,
@@ -180,18 +179,19 @@ void register_linear(py::module_& m) {
          const py::object& intercept, const py::list& coef_states,
          const py::list& intercept_states, py::array_t<std::int64_t, py::array::c_style>& counters,
          py::array_t<double, py::array::c_style>& scalars) {
-        std::int64_t n = 0;
-        const ArrayView dv = view_csr(values, indices, indptr, n_features, n);
+        const CsrView cv = view_csr(values, indices, indptr, n_features);
+        const std::int64_t n = cv.rows;
         const MinibatchOptions mo = minibatch_options(loss_kind, loss_param, penalty, alpha,
                                                       l1_ratio, fit_intercept, batch_size);
         const OptimizerOptions opt = optimizer_options(optimizer, hyper);
-        const DType dt = dv.dtype;
-        auto build = [&](auto tag) {
+        const DType dt = cv.values.dtype;
+        auto build = [&](auto tag, auto index_tag) {
           using T = decltype(tag);
-          CsrData<T> data;
-          data.data = static_cast<const T*>(dv.data);
-          data.indices = indices.data();
-          data.indptr = indptr.data();
+          using I = decltype(index_tag);
+          CsrData<T, I> data;
+          data.data = static_cast<const T*>(cv.values.data);
+          data.indices = static_cast<const I*>(cv.indices);
+          data.indptr = static_cast<const I*>(cv.indptr);
           data.n = n;
           data.d = n_features;
           data.y = static_cast<const T*>(view_vector(y, "y", n, dt, false).data);
@@ -204,7 +204,9 @@ void register_linear(py::module_& m) {
                                                            lr.data(), model);
                               });
         };
-        return dt == DType::f32 ? build(float{}) : build(double{});
+        if (cv.int32)
+          return dt == DType::f32 ? build(float{}, std::int32_t{}) : build(double{}, std::int32_t{});
+        return dt == DType::f32 ? build(float{}, std::int64_t{}) : build(double{}, std::int64_t{});
       },
       py::arg("data"), py::arg("indices"), py::arg("indptr"), py::arg("n_features"), py::arg("y"),
       py::arg("sample_weight"), py::arg("order"), py::arg("loss_kind"), py::arg("loss_param"),

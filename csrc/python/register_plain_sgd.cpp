@@ -126,29 +126,31 @@ void register_plain_sgd(py::module_& m) {
       "One pass of scikit-learn's per-sample SGD over dense rows; returns the summed loss.");
   m.def(
       "plain_sgd_epoch_csr",
-      [](const py::object& data, const I64& indices, const I64& indptr, std::int64_t n_features,
-         const py::object& y, const py::object& sw, const I64& order, int loss_kind,
-         double loss_param, int penalty, double alpha, double l1_ratio, int learning_rate,
-         double eta0, double power_t, double optimal_init, bool fit_intercept,
+      [](const py::object& data, const py::object& indices, const py::object& indptr,
+         std::int64_t n_features, const py::object& y, const py::object& sw, const I64& order,
+         int loss_kind, double loss_param, int penalty, double alpha, double l1_ratio,
+         int learning_rate, double eta0, double power_t, double optimal_init, bool fit_intercept,
          double intercept_decay, std::int64_t average, const py::object& w, const py::object& aw,
          const py::object& q, F64& state) {
-        std::int64_t n = 0;
-        const ArrayView dv = view_csr(data, indices, indptr, n_features, n);
+        const CsrView cv = view_csr(data, indices, indptr, n_features);
+        const std::int64_t n = cv.rows;
+        const DType dt = cv.values.dtype;
         const PlainSGDOptions o = options(loss_kind, loss_param, penalty, alpha, l1_ratio,
                                           learning_rate, eta0, power_t, optimal_init,
                                           fit_intercept, intercept_decay, average);
-        if (dv.dtype == DType::f32) {
-          CsrData<float> c{static_cast<const float*>(dv.data), indices.data(), indptr.data(),
-                           static_cast<const float*>(view_vector(y, "y", n, dv.dtype, false).data),
-                           sw.is_none() ? nullptr : static_cast<const float*>(view_vector(sw, "sample_weight", n, dv.dtype, false).data),
-                           n, n_features};
-          return run<float>(c, order, o, w, aw, q, state, dv.dtype);
-        }
-        CsrData<double> c{static_cast<const double*>(dv.data), indices.data(), indptr.data(),
-                          static_cast<const double*>(view_vector(y, "y", n, dv.dtype, false).data),
-                          sw.is_none() ? nullptr : static_cast<const double*>(view_vector(sw, "sample_weight", n, dv.dtype, false).data),
+        auto build = [&](auto tag, auto index_tag) {
+          using T = decltype(tag);
+          using I = decltype(index_tag);
+          CsrData<T, I> c{static_cast<const T*>(cv.values.data), static_cast<const I*>(cv.indices),
+                          static_cast<const I*>(cv.indptr),
+                          static_cast<const T*>(view_vector(y, "y", n, dt, false).data),
+                          sw.is_none() ? nullptr : static_cast<const T*>(view_vector(sw, "sample_weight", n, dt, false).data),
                           n, n_features};
-        return run<double>(c, order, o, w, aw, q, state, dv.dtype);
+          return run<T>(c, order, o, w, aw, q, state, dt);
+        };
+        if (cv.int32)
+          return dt == DType::f32 ? build(float{}, std::int32_t{}) : build(double{}, std::int32_t{});
+        return dt == DType::f32 ? build(float{}, std::int64_t{}) : build(double{}, std::int64_t{});
       },
       py::arg("data"), py::arg("indices"), py::arg("indptr"), py::arg("n_features"),
       py::arg("y"), py::arg("sample_weight"), py::arg("order"), py::arg("loss_kind"),

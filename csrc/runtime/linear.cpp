@@ -132,7 +132,7 @@ double epoch_impl(std::int64_t n, std::int64_t d_, const T* yv, const T* swv,
     const std::int64_t i0 = blk * kRowBlock, i1 = std::min(B, i0 + kRowBlock);
     for (std::int64_t i = i0; i < i1; ++i) {
       const std::int64_t r = rows[i];
-      const detail::Row<T> x = row(r);
+      const auto x = row(r);
       // The rows this block will need soon: further down this block, then
       // the same block of the next batch (the same thread computes it).
       std::int64_t q = i + ahead;
@@ -225,15 +225,15 @@ double dense_minibatch(const DenseData<T>& data, const std::int64_t* order, std:
                        });
 }
 
-template <class T>
-double csr_minibatch(const CsrData<T>& data, const std::int64_t* order, std::int64_t count,
+template <class T, class I>
+double csr_minibatch(const CsrData<T, I>& data, const std::int64_t* order, std::int64_t count,
                      const MinibatchOptions& o, const OptimizerOptions& opt, const double* lr,
                      LinearModel<T>& model) {
   detail::check_csr(data);
   return epoch_impl<T, true>(data.n, data.d, data.y, data.sample_weight, order, count, o, opt,
                              lr, model, detail::csr_row_bytes(data), [&](std::int64_t i) {
                          const std::int64_t a = data.indptr[i], b = data.indptr[i + 1];
-                         return detail::Row<T>{data.data + a, data.indices + a, b - a};
+                         return detail::Row<T, I>{data.data + a, data.indices + a, b - a};
                        });
 }
 
@@ -393,6 +393,18 @@ double minibatch_epoch(const CsrData<float>& data, const std::int64_t* order, st
   return csr_minibatch(data, order, count, o, opt, lr, model);
 }
 double minibatch_epoch(const CsrData<double>& data, const std::int64_t* order,
+                       std::int64_t count, const MinibatchOptions& o,
+                       const OptimizerOptions& opt, const double* lr,
+                       LinearModel<double>& model) {
+  return csr_minibatch(data, order, count, o, opt, lr, model);
+}
+double minibatch_epoch(const CsrData<float, std::int32_t>& data, const std::int64_t* order,
+                       std::int64_t count, const MinibatchOptions& o,
+                       const OptimizerOptions& opt, const double* lr,
+                       LinearModel<float>& model) {
+  return csr_minibatch(data, order, count, o, opt, lr, model);
+}
+double minibatch_epoch(const CsrData<double, std::int32_t>& data, const std::int64_t* order,
                        std::int64_t count, const MinibatchOptions& o,
                        const OptimizerOptions& opt, const double* lr,
                        LinearModel<double>& model) {

@@ -18,8 +18,8 @@ namespace {
 
 constexpr double kMaxDloss = 1e12;
 
-template <class T>
-using Row = detail::Row<T>;
+template <class T, class I = std::int64_t>
+using Row = detail::Row<T, I>;
 template <class T>
 using Kernels = detail::RowKernels<T>;
 
@@ -77,7 +77,7 @@ double epoch(std::int64_t n, std::int64_t d, const T* yv, const T* swv, const st
   bool have_next = false;
   for (std::int64_t k = 0; k < count; ++k) {
     const std::int64_t i = order[k];
-    const Row<T> x = row(i);
+    const auto x = row(i);
     if (k + ahead < count) {
       detail::prefetch_row(row(order[k + ahead]));
       detail::prefetch_targets(yv, swv, order[k + ahead]);
@@ -154,15 +154,15 @@ double dense_epoch(const DenseData<T>& data, const std::int64_t* order, std::int
                   [&](std::int64_t i) { return Row<T>{data.X + i * data.d, nullptr, data.d}; });
 }
 
-template <class T>
-double csr_epoch(const CsrData<T>& data, const std::int64_t* order, std::int64_t count,
+template <class T, class I>
+double csr_epoch(const CsrData<T, I>& data, const std::int64_t* order, std::int64_t count,
                  const PlainSGDOptions& o, PlainSGDState<T>& s) {
   detail::check_csr(data);
   return epoch<T>(data.n, data.d, data.y, data.sample_weight, order, count, o, s,
                   detail::csr_row_bytes(data),
                   [&](std::int64_t i) {
                     const std::int64_t a = data.indptr[i], b = data.indptr[i + 1];
-                    return Row<T>{data.data + a, data.indices + a, b - a};
+                    return Row<T, I>{data.data + a, data.indices + a, b - a};
                   });
 }
 
@@ -182,6 +182,14 @@ double plain_sgd_epoch(const CsrData<float>& d, const std::int64_t* o, std::int6
 }
 double plain_sgd_epoch(const CsrData<double>& d, const std::int64_t* o, std::int64_t c,
                        const PlainSGDOptions& op, PlainSGDState<double>& s) {
+  return csr_epoch(d, o, c, op, s);
+}
+double plain_sgd_epoch(const CsrData<float, std::int32_t>& d, const std::int64_t* o,
+                       std::int64_t c, const PlainSGDOptions& op, PlainSGDState<float>& s) {
+  return csr_epoch(d, o, c, op, s);
+}
+double plain_sgd_epoch(const CsrData<double, std::int32_t>& d, const std::int64_t* o,
+                       std::int64_t c, const PlainSGDOptions& op, PlainSGDState<double>& s) {
   return csr_epoch(d, o, c, op, s);
 }
 void plain_sgd_finalize(PlainSGDState<float>& s, std::int64_t d) { reset_wscale(s, d); }

@@ -13,17 +13,18 @@
 
 namespace gd::detail {
 
-template <class T>
+template <class T, class I = std::int64_t>
 struct Row {
   const T* data;
-  const std::int64_t* index;  // null: dense
+  const I* index;  // null: dense
   std::int64_t nnz;
 };
 
 template <class T>
 struct RowKernels {
   const KernelTable& k;
-  T dot(const Row<T>& x, const T* w) const {
+  template <class I>
+  T dot(const Row<T, I>& x, const T* w) const {
     if (x.index == nullptr) {
       if constexpr (std::is_same_v<T, float>) return k.dot_f32(x.data, w, x.nnz);
       else return k.dot_f64(x.data, w, x.nnz);
@@ -44,7 +45,8 @@ struct RowKernels {
     return (s0 + s2) + (s1 + s3);
   }
   // y += a·x
-  void axpy(T* y, const Row<T>& x, T a) const {
+  template <class I>
+  void axpy(T* y, const Row<T, I>& x, T a) const {
     if (x.index == nullptr) {
       if constexpr (std::is_same_v<T, float>) k.axpy_f32(y, x.data, x.nnz, a);
       else k.axpy_f64(y, x.data, x.nnz, a);
@@ -54,7 +56,8 @@ struct RowKernels {
   }
   // w += a·x, then dot(next, w): one pass for dense rows, the same bits as
   // axpy followed by dot.
-  T axpy_dot(T* w, const Row<T>& x, T a, const Row<T>& next) const {
+  template <class I>
+  T axpy_dot(T* w, const Row<T, I>& x, T a, const Row<T, I>& next) const {
     if (x.index == nullptr && next.index == nullptr) {
       if constexpr (std::is_same_v<T, float>) return k.axpy_dot_f32(w, x.data, a, next.data, x.nnz);
       else return k.axpy_dot_f64(w, x.data, a, next.data, x.nnz);
@@ -88,11 +91,11 @@ inline void prefetch_bytes(const void* p, std::size_t bytes) {
 #endif
 }
 
-template <class T>
-void prefetch_row(const Row<T>& x) {
+template <class T, class I>
+void prefetch_row(const Row<T, I>& x) {
   if (x.nnz <= 0) return;
   prefetch_bytes(x.data, std::size_t(x.nnz) * sizeof(T));
-  if (x.index != nullptr) prefetch_bytes(x.index, std::size_t(x.nnz) * sizeof(std::int64_t));
+  if (x.index != nullptr) prefetch_bytes(x.index, std::size_t(x.nnz) * sizeof(I));
 }
 
 // A row's target and sample weight (per-row arrays, read in the same order).
@@ -109,8 +112,8 @@ void prefetch_targets(const T* y, const T* sw, std::int64_t i) {
 }
 
 // The weights a sparse row will touch (its indices must be loaded already).
-template <class T>
-void prefetch_weights(const Row<T>& x, const T* w) {
+template <class T, class I>
+void prefetch_weights(const Row<T, I>& x, const T* w) {
 #if defined(__GNUC__) || defined(__clang__)
   if (x.index == nullptr) return;
   for (std::int64_t j = 0; j < x.nnz; ++j) {
@@ -133,7 +136,8 @@ template <class Csr>
 std::int64_t csr_row_bytes(const Csr& data) {
   if (data.n <= 0) return 0;
   using T = std::remove_const_t<std::remove_pointer_t<decltype(data.data)>>;
-  return data.indptr[data.n] * std::int64_t(sizeof(T) + sizeof(std::int64_t)) / data.n;
+  using I = std::remove_const_t<std::remove_pointer_t<decltype(data.indices)>>;
+  return std::int64_t(data.indptr[data.n]) * std::int64_t(sizeof(T) + sizeof(I)) / data.n;
 }
 
 /// CSR structure: non-negative shape, targets present, monotone indptr

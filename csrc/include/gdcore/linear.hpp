@@ -76,11 +76,12 @@ double minibatch_epoch(const DenseData<double>& data, const std::int64_t* order,
 // the weights.
 
 /// CSR data: row i holds data[indptr[i] .. indptr[i+1]) at columns indices[..].
-template <class T>
+/// Index type I: std::int64_t, or std::int32_t (scipy.sparse's usual one).
+template <class T, class I = std::int64_t>
 struct CsrData {
   const T* data = nullptr;
-  const std::int64_t* indices = nullptr;
-  const std::int64_t* indptr = nullptr;
+  const I* indices = nullptr;
+  const I* indptr = nullptr;
   const T* y = nullptr;
   const T* sample_weight = nullptr;  // class weight folded in; null: all ones
   std::int64_t n = 0, d = 0;
@@ -93,6 +94,14 @@ double minibatch_epoch(const CsrData<float>& data, const std::int64_t* order,
                        const OptimizerOptions& optimizer, const double* lr,
                        LinearModel<float>& model);
 double minibatch_epoch(const CsrData<double>& data, const std::int64_t* order,
+                       std::int64_t count, const MinibatchOptions& options,
+                       const OptimizerOptions& optimizer, const double* lr,
+                       LinearModel<double>& model);
+double minibatch_epoch(const CsrData<float, std::int32_t>& data, const std::int64_t* order,
+                       std::int64_t count, const MinibatchOptions& options,
+                       const OptimizerOptions& optimizer, const double* lr,
+                       LinearModel<float>& model);
+double minibatch_epoch(const CsrData<double, std::int32_t>& data, const std::int64_t* order,
                        std::int64_t count, const MinibatchOptions& options,
                        const OptimizerOptions& optimizer, const double* lr,
                        LinearModel<double>& model);
@@ -137,6 +146,12 @@ double plain_sgd_epoch(const CsrData<float>& data, const std::int64_t* order, st
                        const PlainSGDOptions& options, PlainSGDState<float>& state);
 double plain_sgd_epoch(const CsrData<double>& data, const std::int64_t* order, std::int64_t count,
                        const PlainSGDOptions& options, PlainSGDState<double>& state);
+double plain_sgd_epoch(const CsrData<float, std::int32_t>& data, const std::int64_t* order,
+                       std::int64_t count, const PlainSGDOptions& options,
+                       PlainSGDState<float>& state);
+double plain_sgd_epoch(const CsrData<double, std::int32_t>& data, const std::int64_t* order,
+                       std::int64_t count, const PlainSGDOptions& options,
+                       PlainSGDState<double>& state);
 
 /// Fold wscale (and the averaging representation) into w and aw, d weights.
 void plain_sgd_finalize(PlainSGDState<float>& state, std::int64_t d);

@@ -46,12 +46,18 @@ def canonical_csr(X: Any) -> Any:
 
 
 def csr_arrays(X: Any):
-    """(data, indices, indptr) of a CSR matrix with int64 indices, cached on
-    the matrix so that every epoch does not convert them again."""
+    """(data, indices, indptr) of a CSR matrix as the compiled loops take
+    them: indices and indptr contiguous and of one dtype, int32 (scipy's
+    usual, kept as is) or int64.  A conversion is cached on the matrix so
+    that every epoch does not repeat it."""
+    ind, ptr = X.indices, X.indptr
+    if (ind.dtype == ptr.dtype and ind.dtype in (np.int32, np.int64)
+            and ind.flags.c_contiguous and ptr.flags.c_contiguous):
+        return X.data, ind, ptr
     cached = getattr(X, "_gdcore_int64", None)
     if cached is None or cached[0] is not X.data:
-        cached = (X.data, np.ascontiguousarray(X.indices, dtype=np.int64),
-                  np.ascontiguousarray(X.indptr, dtype=np.int64))
+        cached = (X.data, np.ascontiguousarray(ind, dtype=np.int64),
+                  np.ascontiguousarray(ptr, dtype=np.int64))
         try:
             X._gdcore_int64 = cached
         except AttributeError:  # pragma: no cover
