@@ -3,7 +3,8 @@
 :class:`SGDClassifier` and :class:`SGDRegressor` follow scikit-learn's API
 (parameter names, attributes, methods; they pass scikit-learn's
 ``check_estimator``) and add ``optimizer=``, ``optimizer_params=``,
-``batch_size=``, ``schedule=``, ``shuffle="block"``, ``progress=`` and a
+``batch_size=``, ``schedule=``, ``shuffle="block"`` (and the default
+``shuffle="auto"``), ``progress=`` and a
 ``loss_curve_``.  scikit-learn is optional: without it the estimators still
 fit and predict dense numpy data.
 
