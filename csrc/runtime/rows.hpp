@@ -153,9 +153,14 @@ void check_csr(const Csr& data) {
   for (std::int64_t i = 0; i < data.n; ++i) decreasing |= data.indptr[i + 1] < data.indptr[i];
   if (decreasing) throw std::invalid_argument("indptr must not decrease");
   const std::int64_t nnz = data.n > 0 ? data.indptr[data.n] : 0;
-  bool outside = false;
+  int outside = 0;
+  const auto d = static_cast<std::uint64_t>(data.d);
+  const int nt = threads_for(nnz / 4);
+#ifdef GDCORE_OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static) reduction(| : outside) if (nt > 1)
+#endif
   for (std::int64_t j = 0; j < nnz; ++j)
-    outside |= static_cast<std::uint64_t>(data.indices[j]) >= static_cast<std::uint64_t>(data.d);
+    outside |= static_cast<std::uint64_t>(data.indices[j]) >= d;
   if (outside) throw std::invalid_argument("column index outside [0, n_features)");
 }
 
