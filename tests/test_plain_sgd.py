@@ -29,7 +29,7 @@ def fit_plain(X, y, loss, penalty, alpha, l1_ratio, lr_name, eta0, average, epoc
     w = np.zeros(d, dt)
     aw = np.zeros(d, dt) if average else None
     q = np.zeros(d, dt) if penalty in ("l1", "elasticnet") else None
-    state = np.array([0, 0, 1, 0, 1, 0, 1.0])
+    state = np.array([0, 0, 1, 0, 1, 0, 1.0, 0, 0, 0])
     order = np.arange(n, dtype=np.int64)
     C = sp.csr_matrix(X) if sparse else None
     for _ in range(epochs):
@@ -141,7 +141,7 @@ def test_regression_loss_with_sample_weights(data):
         reg.fit(X, y, sample_weight=sw)
     L = losses.get("huber", epsilon=0.5)
     w = np.zeros(X.shape[1])
-    state = np.array([0, 0, 1, 0, 1, 0, 1.0])
+    state = np.array([0, 0, 1, 0, 1, 0, 1.0, 0, 0, 0])
     for _ in range(3):
         _core.plain_sgd_epoch_dense(X, y, sw, np.arange(len(y), dtype=np.int64), L.kind, L.param,
                                     1, 1e-4, 0.0, 2, 0.01, 0.25, 0.0, True, 1.0, 0, w, None, None,
@@ -155,7 +155,7 @@ def test_bad_arguments(data):
     X, y01 = data
     y = np.where(y01 > 0, 1.0, -1.0)
     w = np.zeros(X.shape[1])
-    st = np.array([0, 0, 1, 0, 1, 0, 1.0])
+    st = np.array([0, 0, 1, 0, 1, 0, 1.0, 0, 0, 0])
     base = dict(X=X, y=y, sample_weight=None, order=np.arange(len(y), dtype=np.int64),
                 loss_kind=5, loss_param=1.0, penalty=2, alpha=1e-3, l1_ratio=0.15,
                 learning_rate=1, eta0=0.0, power_t=0.5, optimal_init=1.0, fit_intercept=True,
@@ -166,7 +166,7 @@ def test_bad_arguments(data):
         (dict(order=np.array([0, 10**6], np.int64)), "outside"),
         (dict(alpha=0.0), "alpha must be > 0"),
         (dict(l1_ratio=2.0), "l1_ratio"),
-        (dict(state=np.ones(3)), "7 entries"),
+        (dict(state=np.ones(3)), "10 entries"),
         (dict(w=np.zeros(3)), "w must be 1-D"),
     ]
     for change, match in cases:

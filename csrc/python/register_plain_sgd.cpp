@@ -17,13 +17,14 @@ namespace {
 using I64 = py::array_t<std::int64_t, py::array::c_style>;
 using F64 = py::array_t<double, py::array::c_style>;
 
-constexpr int kStateLen = 7;  // intercept, average_intercept, wscale, average_a, average_b, u, t
+// intercept, average_intercept, wscale, average_a, average_b, u, t, sq_norm, l1_norm, objective
+constexpr int kStateLen = 10;
 
 
 PlainSGDOptions options(int loss_kind, double loss_param, int penalty, double alpha,
                         double l1_ratio, int learning_rate, double eta0, double power_t,
                         double optimal_init, bool fit_intercept, double intercept_decay,
-                        std::int64_t average) {
+                        std::int64_t average, bool objective) {
   if (loss_kind < 0 || loss_kind > 7) throw py::value_error("unknown loss");
   if (penalty < 0 || penalty > 3) throw py::value_error("unknown penalty");
   if (learning_rate < 0 || learning_rate > 2) throw py::value_error("unknown learning rate");
@@ -39,6 +40,7 @@ PlainSGDOptions options(int loss_kind, double loss_param, int penalty, double al
   o.fit_intercept = fit_intercept;
   o.intercept_decay = intercept_decay;
   o.average = average;
+  o.objective = objective;
   return o;
 }
 
@@ -46,7 +48,7 @@ template <class T>
 PlainSGDState<T> state_of(const py::handle& w, const py::handle& aw, const py::handle& q,
                           const F64& st, std::int64_t d, DType dt) {
   if (st.ndim() != 1 || st.shape(0) != kStateLen)
-    throw py::value_error("state must be a float64 array of 7 entries");
+    throw py::value_error("state must be a float64 array of 10 entries");
   PlainSGDState<T> s;
   s.w = static_cast<T*>(view_vector(w, "w", d, dt, true).data);
   if (!aw.is_none()) s.aw = static_cast<T*>(view_vector(aw, "aw", d, dt, true).data);
@@ -59,6 +61,9 @@ PlainSGDState<T> state_of(const py::handle& w, const py::handle& aw, const py::h
   s.average_b = v[4];
   s.u = v[5];
   s.t = v[6];
+  s.sq_norm = v[7];
+  s.l1_norm = v[8];
+  s.objective = v[9];
   return s;
 }
 
@@ -72,6 +77,9 @@ void store(const PlainSGDState<T>& s, F64& st) {
   v[4] = s.average_b;
   v[5] = s.u;
   v[6] = s.t;
+  v[7] = s.sq_norm;
+  v[8] = s.l1_norm;
+  v[9] = s.objective;
 }
 
 template <class T, class Data>
@@ -97,14 +105,14 @@ void register_plain_sgd(py::module_& m) {
          int loss_kind, double loss_param, int penalty, double alpha, double l1_ratio,
          int learning_rate, double eta0, double power_t, double optimal_init, bool fit_intercept,
          double intercept_decay, std::int64_t average, const py::object& w, const py::object& aw,
-         const py::object& q, F64& state) {
+         const py::object& q, F64& state, bool objective) {
         ArrayView xv = view_float_array(X.ptr(), Name{"X"});
         if (xv.ndim != 2 || !xv.c_contiguous || !xv.aligned)
           throw py::value_error("X must be a C-contiguous 2-D array");
         const std::int64_t n = xv.shape[0], d = xv.shape[1];
         const PlainSGDOptions o = options(loss_kind, loss_param, penalty, alpha, l1_ratio,
                                           learning_rate, eta0, power_t, optimal_init,
-                                          fit_intercept, intercept_decay, average);
+                                          fit_intercept, intercept_decay, average, objective);
         if (xv.dtype == DType::f32) {
           DenseData<float> data{static_cast<const float*>(xv.data),
                                 static_cast<const float*>(view_vector(y, "y", n, xv.dtype, false).data),
@@ -123,6 +131,7 @@ void register_plain_sgd(py::module_& m) {
       py::arg("l1_ratio"), py::arg("learning_rate"), py::arg("eta0"), py::arg("power_t"),
       py::arg("optimal_init"), py::arg("fit_intercept"), py::arg("intercept_decay"),
       py::arg("average"), py::arg("w"), py::arg("aw"), py::arg("q"), py::arg("state"),
+      py::arg("objective") = false,
       "One pass of scikit-learn's per-sample SGD over dense rows; returns the summed loss.");
   m.def(
       "plain_sgd_epoch_csr",
@@ -131,13 +140,13 @@ void register_plain_sgd(py::module_& m) {
          int loss_kind, double loss_param, int penalty, double alpha, double l1_ratio,
          int learning_rate, double eta0, double power_t, double optimal_init, bool fit_intercept,
          double intercept_decay, std::int64_t average, const py::object& w, const py::object& aw,
-         const py::object& q, F64& state) {
+         const py::object& q, F64& state, bool objective) {
         const CsrView cv = view_csr(data, indices, indptr, n_features);
         const std::int64_t n = cv.rows;
         const DType dt = cv.values.dtype;
         const PlainSGDOptions o = options(loss_kind, loss_param, penalty, alpha, l1_ratio,
                                           learning_rate, eta0, power_t, optimal_init,
-                                          fit_intercept, intercept_decay, average);
+                                          fit_intercept, intercept_decay, average, objective);
         auto build = [&](auto tag, auto index_tag) {
           using T = decltype(tag);
           using I = decltype(index_tag);
@@ -157,7 +166,7 @@ void register_plain_sgd(py::module_& m) {
       py::arg("loss_param"), py::arg("penalty"), py::arg("alpha"), py::arg("l1_ratio"),
       py::arg("learning_rate"), py::arg("eta0"), py::arg("power_t"), py::arg("optimal_init"),
       py::arg("fit_intercept"), py::arg("intercept_decay"), py::arg("average"), py::arg("w"),
-      py::arg("aw"), py::arg("q"), py::arg("state"),
+      py::arg("aw"), py::arg("q"), py::arg("state"), py::arg("objective") = false,
       "One pass of scikit-learn's per-sample SGD over CSR rows (O(nnz) per sample).");
   m.def(
       "plain_sgd_finalize",

@@ -95,20 +95,49 @@ double epoch(std::int64_t n, std::int64_t d, const T* yv, const T* swv, const st
     T lv, dl;
     loss_value_derivative_elem<T>(kind, param, yi, p, lv, dl);
     sumloss += double(lv);
+    if (o.objective) {
+      // scikit-learn's objective_sum, with the norms before this step
+      s.objective += double(lv);
+      if (o.penalty != Penalty::none) {
+        const double norm = std::sqrt(s.sq_norm);
+        s.objective += alpha * ((1.0 - l1_ratio) * 0.5 * (norm * norm) + l1_ratio * s.l1_norm);
+      }
+    }
     double dloss = double(dl);
     dloss = std::min(kMaxDloss, std::max(-kMaxDloss, dloss));
     double update = -eta * dloss;
     update *= swv != nullptr ? double(swv[i]) : 1.0;
     if (o.penalty != Penalty::none) {
-      s.wscale *= std::max(0.0, 1.0 - ((1.0 - l1_ratio) * eta * alpha));
+      const double c = std::max(0.0, 1.0 - ((1.0 - l1_ratio) * eta * alpha));
+      s.wscale *= c;
+      s.sq_norm *= c * c;
+      s.l1_norm *= c;
       if (s.wscale < 1e-9) reset_wscale(s, d);
     }
     if (update != 0.0) {
+      const T a = T(update / s.wscale);
       if (fuse && k + 1 < count) {
-        next_dot = K.axpy_dot(s.w, x, T(update / s.wscale), row(order[k + 1]));
+        next_dot = K.axpy_dot(s.w, x, a, row(order[k + 1]));
         have_next = true;
       } else {
-        K.axpy(s.w, x, T(update / s.wscale));
+        K.axpy(s.w, x, a);
+      }
+      if (o.objective) {
+        // the norms over this sample's features after the step, as
+        // scikit-learn's WeightVector.add keeps them
+        double l2 = 0.0, l1 = 0.0;
+        auto acc = [&](std::int64_t j) {
+          const double v = double(s.w[j]);
+          l2 += v * v;
+          l1 += std::fabs(v);
+        };
+        if (x.index == nullptr)
+          for (std::int64_t j = 0; j < d; ++j) acc(j);
+        else
+          for (std::int64_t j = 0; j < x.nnz; ++j) acc(x.index[j]);
+        const T ws = T(s.wscale);
+        s.sq_norm = l2 * double(ws * ws);
+        s.l1_norm = l1 * double(ws);
       }
     }
     if (o.fit_intercept && update != 0.0) s.intercept += update * o.intercept_decay;

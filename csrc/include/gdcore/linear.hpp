@@ -118,6 +118,11 @@ struct PlainSGDOptions {
   bool fit_intercept = true;
   double intercept_decay = 1.0;  // scikit-learn uses 0.01 for sparse data
   std::int64_t average = 0;      // > 0: average from sample t = average on
+  // Accumulate scikit-learn's objective_sum into state.objective: for every
+  // sample its loss plus alpha((1 − ρ)/2·‖w‖² + ρ‖w‖₁) with scikit-learn's
+  // running norms (state.sq_norm, state.l1_norm: scaled with w, recomputed
+  // over a sample's non-zero features after its step; an O(nnz) pass).
+  bool objective = false;
 };
 
 /// Model state of the per-sample algorithm.  w holds v (the weights are
@@ -133,6 +138,8 @@ struct PlainSGDState {
   double wscale = 1.0, average_a = 0.0, average_b = 1.0;
   double u = 0.0;  // cumulative L1 penalty
   double t = 1.0;  // scikit-learn's t: 1 + samples seen
+  double sq_norm = 0.0, l1_norm = 0.0;  // options.objective: the running norms
+  double objective = 0.0;               // options.objective: added to
 };
 
 /// One pass over rows order[0..count).  Returns Σ loss (unweighted, as

@@ -545,26 +545,39 @@ class _PlainRun:
         dtype = p.coef.dtype
         if cfg.penalty in (2, 3) and (p.q is None or p.q.shape != p.coef.shape):
             p.q = np.zeros_like(p.coef)
+        # intercept, average intercept, wscale, average_a, average_b, u, t, and
+        # scikit-learn's running norms and objective_sum (its WeightVector
+        # starts from the full norms of the weights at every fit)
+        coef64 = p.coef.astype(np.float64)
         self.state = np.array(
             [float(p.intercept[0]),
              float(p.avg_intercept[0]) if p.avg_intercept is not None else 0.0,
-             1.0, 0.0, 1.0, 0.0, float(t)], dtype=np.float64)
+             1.0, 0.0, 1.0, 0.0, float(t), float(coef64 @ coef64),
+             float(np.abs(coef64).sum()), 0.0], dtype=np.float64)
         if cfg.average > 0:
             # the running average restarts from the current average
             self.state[3], self.state[4] = 0.0, 1.0
         self.dtype = dtype
 
-    def epoch(self, X, y, sw, order, eta: float) -> float:
+    def epoch(self, X, y, sw, order, eta: float) -> Tuple[float, Optional[float]]:
+        """One pass: (scikit-learn's sumloss, and its objective_sum when
+        tracked, else None)."""
         cfg, p = self.cfg, self.p
+        # (as scikit-learn: unless early stopping scores a validation set;
+        # and only when something reads it: the tol test or verbose output)
+        track = bool(cfg.verbose) or (not cfg.early_stopping and cfg.tol > -np.inf)
+        self.state[9] = 0.0
         args = (y, sw, order, cfg.loss.kind, cfg.loss.param, cfg.penalty, cfg.alpha, cfg.l1_ratio,
                 LEARNING_RATE_IDS[cfg.learning_rate], float(eta), cfg.power_t, cfg.optimal_init,
                 cfg.fit_intercept, cfg.intercept_decay, int(cfg.average), p.coef,
                 p.avg_coef if cfg.average > 0 else None, p.q if cfg.penalty in (2, 3) else None,
-                self.state)
+                self.state, track)
         if is_sparse(X):
             data, indices, indptr = csr_arrays(X)
-            return _core.plain_sgd_epoch_csr(data, indices, indptr, X.shape[1], *args)
-        return _core.plain_sgd_epoch_dense(X, *args)
+            total = _core.plain_sgd_epoch_csr(data, indices, indptr, X.shape[1], *args)
+        else:
+            total = _core.plain_sgd_epoch_dense(X, *args)
+        return total, (float(self.state[9]) if track else None)
 
     def current(self) -> Tuple[np.ndarray, np.ndarray, Optional[np.ndarray], Optional[np.ndarray]]:
         """The true weights now (copies): coef, intercept, averaged coef and intercept."""
@@ -654,8 +667,9 @@ def _train_epochs(cfg, X, y, sw, p, score_fn, max_iter, t, bs, wsum, progress, p
             print(f"-- Epoch {epoch}")
         order = orders.next(epoch < max_iter)
         nb = -(-n_train // bs)
+        objective_sum = None
         if plain is not None:
-            total = plain.epoch(X, y, sw, order, eta)
+            total, objective_sum = plain.epoch(X, y, sw, order, eta)
         elif not averaging:
             lr = cfg.rates(t, nb, eta)
             total = _minibatch(
@@ -704,7 +718,12 @@ def _train_epochs(cfg, X, y, sw, p, score_fn, max_iter, t, bs, wsum, progress, p
             w_now, b_now = p.coef, p.intercept
             if averaging and cfg.average <= t - 1:
                 w_now, b_now = p.avg_coef, p.avg_intercept
-        obj = avg_loss + penalty_value(cfg.penalty, cfg.alpha, cfg.l1_ratio_eff, w_now)
+        if objective_sum is not None:
+            # scikit-learn's per-sample algorithm stops on its objective_sum
+            with np.errstate(over="ignore", invalid="ignore"):
+                obj = objective_sum / n_train
+        else:
+            obj = avg_loss + penalty_value(cfg.penalty, cfg.alpha, cfg.l1_ratio_eff, w_now)
         curve.append(obj)
         progress.update(1, obj)
         with np.errstate(over="ignore", invalid="ignore"):

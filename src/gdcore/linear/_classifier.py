@@ -142,7 +142,10 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
         training objective — mean weighted loss plus penalty — has not fallen
         below the best so far minus ``tol`` for ``n_iter_no_change``
         consecutive epochs (the validation score with ``early_stopping``).
-        None disables the check.
+        None disables the check.  scikit-learn's algorithm (``optimizer="sgd",
+        batch_size=1``) tests scikit-learn's own objective instead: the mean
+        over the epoch's samples of the (unweighted) loss plus the penalty at
+        its running norms, so that it stops at the same epoch.
     shuffle : bool, "block" or "auto", default="auto"
         True: a fresh permutation of the rows every epoch; "block": the rows
         in contiguous blocks of 4096, blocks in random order and rows shuffled
@@ -245,8 +248,10 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Only when X has string column names.
     loss_curve_ : list of float
-        Training objective (mean weighted loss + penalty) after each epoch;
-        for one-vs-rest models the sum over the binary problems.
+        Training objective (mean weighted loss + penalty) after each epoch
+        -- the objective the ``tol`` test reads, so scikit-learn's own for its
+        algorithm when ``tol`` is set; for one-vs-rest models the sum over the
+        binary problems.
 
     Notes
     -----
