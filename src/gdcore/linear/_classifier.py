@@ -441,6 +441,9 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
         seeds = _base.problem_seeds(self.random_state, k)
         progress = _Progress(bool(self.progress), k * max_iter, type(self).__name__)
         n_iter, updates, curves = 0, 0, []
+        # the held-out rows, copied once for all one-vs-rest problems
+        X_val = X[idx_val] if idx_val is not None else None
+
         def run(i):
             pos = classes[1] if k == 1 else classes[i]
             is_pos = y == pos
@@ -450,7 +453,7 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
             s = None if np.all(s == 1) else np.ascontiguousarray(s, dtype=dtype)
             score_fn = None
             if idx_val is not None:
-                Xv, yv, swv = X[idx_val], y_i[idx_val], sw[idx_val].astype(np.float64)
+                Xv, yv, swv = X_val, y_i[idx_val], sw[idx_val].astype(np.float64)
 
                 def score_fn(w, b, Xv=Xv, yv=yv, swv=swv):
                     m = _base.decision(Xv, w[None, :], np.array([b]))[:, 0]
