@@ -288,19 +288,20 @@ def test_multinomial_epoch_matches_numpy(penalty):
     np.testing.assert_allclose(totals[0], tr, rtol=1e-10)
 
 
-def test_multinomial_learns_and_is_thread_and_isa_invariant():
+@pytest.mark.parametrize("bs", [64, 256])  # 256: four row blocks per batch, shared by threads
+def test_multinomial_learns_and_is_thread_and_isa_invariant(bs):
     rng = np.random.default_rng(10)
     n, d, k = 3000, 20, 3
     centers = rng.standard_normal((k, d)) * 2
     y = rng.integers(0, k, n)
     X = centers[y] + rng.standard_normal((n, d))
     order = np.arange(n, dtype=np.int64)
-    lr = np.full(-(-n // 64), 0.05)
+    lr = np.full(-(-n // bs), 0.05)
     ref = None
     for isa in ISAS:
         for nt in THREADS:
             W, b, totals = run_on(isa, nt, lambda: run_softmax(
-                X, y.astype(np.float64), None, order, k, "l2", 1e-4, 0.0, 64, lr, opt="adam",
+                X, y.astype(np.float64), None, order, k, "l2", 1e-4, 0.0, bs, lr, opt="adam",
                 hyper=(0.0, 0.9, 0.999, 1e-8, 0.0, False, False, False), epochs=3))
             if ref is None:
                 ref = (W, b)

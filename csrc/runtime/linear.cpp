@@ -83,6 +83,36 @@ void keep_counters(LinearModel<T>& model, const ParamSlot<T>* slots) {
   model.intercept.initialized = slots[1].initialized;
 }
 
+// The batches of one pass: block(k, blk) for every row block of batch k,
+// then finish(k) (reductions and the optimizer step), batch after batch.
+// On nt > 1 threads: one parallel region for the pass, the blocks of a batch
+// shared out statically, two barriers per batch.
+template <class Blocks, class Block, class Finish>
+void run_batches(std::int64_t nbatches, int nt, Blocks&& blocks_of, Block&& block,
+                 Finish&& finish) {
+  if (nt <= 1 || nbatches == 0) {
+    for (std::int64_t k = 0; k < nbatches; ++k) {
+      for (std::int64_t blk = 0, nb = blocks_of(k); blk < nb; ++blk) block(k, blk);
+      finish(k);
+    }
+    return;
+  }
+#ifdef GDCORE_OPENMP
+#pragma omp parallel num_threads(nt)
+#endif
+  for (std::int64_t k = 0; k < nbatches; ++k) {
+    const std::int64_t nb = blocks_of(k);
+#ifdef GDCORE_OPENMP
+#pragma omp for schedule(static)
+#endif
+    for (std::int64_t blk = 0; blk < nb; ++blk) block(k, blk);
+#ifdef GDCORE_OPENMP
+#pragma omp single
+#endif
+    finish(k);
+  }
+}
+
 template <class T, bool Sparse, class GetRow>
 double epoch_impl(std::int64_t n, std::int64_t d_, const T* yv, const T* swv,
                   const std::int64_t* order, std::int64_t count, const MinibatchOptions& o,
@@ -186,30 +216,9 @@ double epoch_impl(std::int64_t n, std::int64_t d_, const T* yv, const T* swv,
   auto blocks_of = [&](std::int64_t k) {
     return (std::min(bs, count - k * bs) + kRowBlock - 1) / kRowBlock;
   };
-  // Threads pay when a batch has several blocks of real work: one parallel
-  // region per epoch, two barriers per batch.
+  // Threads pay when a batch has several blocks of real work.
   const int nt = max_blocks > 1 ? detail::threads_for(std::min(bs, count) * d * 4) : 1;
-  if (nt <= 1 || nbatches == 0) {
-    for (std::int64_t k = 0; k < nbatches; ++k) {
-      for (std::int64_t blk = 0, nb = blocks_of(k); blk < nb; ++blk) block(k, blk);
-      finish(k);
-    }
-  } else {
-#ifdef GDCORE_OPENMP
-#pragma omp parallel num_threads(nt)
-#endif
-    for (std::int64_t k = 0; k < nbatches; ++k) {
-      const std::int64_t nb = blocks_of(k);
-#ifdef GDCORE_OPENMP
-#pragma omp for schedule(static)
-#endif
-      for (std::int64_t blk = 0; blk < nb; ++blk) block(k, blk);
-#ifdef GDCORE_OPENMP
-#pragma omp single
-#endif
-      finish(k);
-    }
-  }
+  run_batches(nbatches, nt, blocks_of, block, finish);
   keep_counters(model, slots);
   return total;
 }
@@ -275,50 +284,45 @@ double multinomial_impl(const DenseData<T>& data, std::int64_t k, const std::int
   slots[1].grad = gb.data();
   double total = 0.0;
   const std::int64_t ahead = detail::prefetch_distance(d * std::int64_t(sizeof(T)));
-  for (std::int64_t bt = 0; bt < nbatches; ++bt) {
+  auto block = [&](std::int64_t bt, std::int64_t blk) {
     const std::int64_t start = bt * bs, B = std::min(bs, count - start);
     const std::int64_t* rows = order + start;
-    const std::int64_t nb = (B + kRowBlock - 1) / kRowBlock;
-    const int nt = detail::threads_for(B * kd / 8);
-    auto block = [&](std::int64_t blk) {
-      T* part = partial.data() + blk * kd;
-      std::fill(part, part + kd, T(0));
-      std::vector<T> z(static_cast<std::size_t>(k));
-      const std::int64_t i1 = std::min(B, (blk + 1) * kRowBlock);
-      for (std::int64_t i = blk * kRowBlock; i < i1; ++i) {
-        const std::int64_t r = rows[i];
-        const detail::Row<T> x{data.X + r * d, nullptr, d};
-        if (start + i + ahead < count) {
-          detail::prefetch_row(detail::Row<T>{data.X + order[start + i + ahead] * d, nullptr, d});
-          detail::prefetch_targets(data.y, data.sample_weight, order[start + i + ahead]);
-        }
-        T m = T(0);
-        for (std::int64_t c = 0; c < k; ++c) {
-          z[std::size_t(c)] = K.dot(x, W + c * d) + bias[c];
-          m = (c == 0 || z[std::size_t(c)] > m) ? z[std::size_t(c)] : m;
-        }
-        T sum = T(0);
-        for (std::int64_t c = 0; c < k; ++c) sum = sum + gd_exp(z[std::size_t(c)] - m);
-        const T lse = m + gd_log(sum);
-        const std::int64_t yc = std::int64_t(data.y[r]);
-        const T sw = data.sample_weight ? data.sample_weight[r] : T(1);
-        losses[std::size_t(i)] = sw * (lse - z[std::size_t(yc)]);
-        for (std::int64_t c = 0; c < k; ++c) {
-          T rc = gd_exp(z[std::size_t(c)] - lse) - (c == yc ? T(1) : T(0));
-          rc = sw * rc;
-          resid[std::size_t(i * k + c)] = rc;
-          if (rc != T(0)) K.axpy(part + c * d, x, rc);
-        }
+    T* part = partial.data() + blk * kd;
+    std::fill(part, part + kd, T(0));
+    std::vector<T> z(static_cast<std::size_t>(k));
+    const std::int64_t i0 = blk * kRowBlock, i1 = std::min(B, i0 + kRowBlock);
+    for (std::int64_t i = i0; i < i1; ++i) {
+      const std::int64_t r = rows[i];
+      const detail::Row<T> x{data.X + r * d, nullptr, d};
+      // ahead in this block, then in the same block of the next batch
+      std::int64_t q = i + ahead;
+      q = q < i1 ? start + q : start + bs + i0 + (q - i1);
+      if (q < count) {
+        detail::prefetch_row(detail::Row<T>{data.X + order[q] * d, nullptr, d});
+        detail::prefetch_targets(data.y, data.sample_weight, order[q]);
       }
-    };
-    if (nt <= 1 || nb == 1) {
-      for (std::int64_t blk = 0; blk < nb; ++blk) block(blk);
-    } else {
-#ifdef GDCORE_OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static)
-#endif
-      for (std::int64_t blk = 0; blk < nb; ++blk) block(blk);
+      T m = T(0);
+      for (std::int64_t c = 0; c < k; ++c) {
+        z[std::size_t(c)] = K.dot(x, W + c * d) + bias[c];
+        m = (c == 0 || z[std::size_t(c)] > m) ? z[std::size_t(c)] : m;
+      }
+      T sum = T(0);
+      for (std::int64_t c = 0; c < k; ++c) sum = sum + gd_exp(z[std::size_t(c)] - m);
+      const T lse = m + gd_log(sum);
+      const std::int64_t yc = std::int64_t(data.y[r]);
+      const T sw = data.sample_weight ? data.sample_weight[r] : T(1);
+      losses[std::size_t(i)] = sw * (lse - z[std::size_t(yc)]);
+      for (std::int64_t c = 0; c < k; ++c) {
+        T rc = gd_exp(z[std::size_t(c)] - lse) - (c == yc ? T(1) : T(0));
+        rc = sw * rc;
+        resid[std::size_t(i * k + c)] = rc;
+        if (rc != T(0)) K.axpy(part + c * d, x, rc);
+      }
     }
+  };
+  auto finish = [&](std::int64_t bt) {
+    const std::int64_t B = std::min(bs, count - bt * bs);
+    const std::int64_t nb = (B + kRowBlock - 1) / kRowBlock;
     std::copy(partial.begin(), partial.begin() + kd, gw.begin());
     for (std::int64_t blk = 1; blk < nb; ++blk) {
       const T* part = partial.data() + blk * kd;
@@ -334,7 +338,12 @@ double multinomial_impl(const DenseData<T>& data, std::int64_t k, const std::int
     average_and_penalise(gw.data(), W, kd, inv, o.penalty, alpha, l1, l2);
     for (std::int64_t c = 0; c < k; ++c) gb[std::size_t(c)] = gb[std::size_t(c)] * inv;
     apply_step(opt, lr[bt], slots, o.fit_intercept ? 2 : 1);
-  }
+  };
+  auto blocks_of = [&](std::int64_t bt) {
+    return (std::min(bs, count - bt * bs) + kRowBlock - 1) / kRowBlock;
+  };
+  const int nt = max_blocks > 1 ? detail::threads_for(std::min(bs, count) * kd * 4) : 1;
+  run_batches(nbatches, nt, blocks_of, block, finish);
   keep_counters(model, slots);
   return total;
 }
