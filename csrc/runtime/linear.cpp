@@ -47,11 +47,25 @@ void check_data(const DenseData<T>& data, bool need_y) {
   if (need_y && data.n > 0 && data.y == nullptr) throw std::invalid_argument("null y");
 }
 
-void check_minibatch_options(const MinibatchOptions& o) {
+// The options, and one learning rate per batch of a pass over `count` rows.
+void check_minibatch_options(const MinibatchOptions& o, std::int64_t count,
+                             const double* lr) {
   if (o.batch_size < 1) throw std::invalid_argument("batch_size must be >= 1");
   if (!(o.alpha >= 0.0)) throw std::invalid_argument("alpha must be >= 0");
   if (!(o.l1_ratio >= 0.0 && o.l1_ratio <= 1.0))
     throw std::invalid_argument("l1_ratio must be in [0, 1]");
+  const std::int64_t nbatches = (count + o.batch_size - 1) / o.batch_size;
+  for (std::int64_t k = 0; k < nbatches; ++k)
+    if (!(lr[k] >= 0.0)) throw std::invalid_argument("learning rates must be >= 0");
+}
+
+// Where a row-block loop prefetches from, `ahead` rows on from row i of the
+// block [i0, i1) of the batch starting at `start`: further down the block,
+// then in the same block of the next batch (the same thread computes it).
+inline std::int64_t prefetch_position(std::int64_t start, std::int64_t bs, std::int64_t i0,
+                                      std::int64_t i1, std::int64_t i, std::int64_t ahead) {
+  const std::int64_t q = i + ahead;
+  return q < i1 ? start + q : start + bs + i0 + (q - i1);
 }
 
 // g = g·inv + penalty'(w): l2 α·w, l1 α·sign(w), elastic net α(ρ sign(w) + (1−ρ) w).
@@ -83,13 +97,20 @@ void keep_counters(LinearModel<T>& model, const ParamSlot<T>* slots) {
   model.intercept.initialized = slots[1].initialized;
 }
 
-// The batches of one pass: block(k, blk) for every row block of batch k,
-// then finish(k) (reductions and the optimizer step), batch after batch.
-// On nt > 1 threads: one parallel region for the pass, the blocks of a batch
-// shared out statically, two barriers per batch.
-template <class Blocks, class Block, class Finish>
-void run_batches(std::int64_t nbatches, int nt, Blocks&& blocks_of, Block&& block,
+// The batches of one pass over `count` rows, `bs` rows each: block(k, blk)
+// for every kRowBlock-row block of batch k, then finish(k) (reductions and
+// the optimizer step), batch after batch.  Threads pay when a batch has
+// several blocks of real work (`width` elements per row): then one parallel
+// region for the pass, the blocks of a batch shared out statically, two
+// barriers per batch.
+template <class Block, class Finish>
+void run_batches(std::int64_t count, std::int64_t bs, std::int64_t width, Block&& block,
                  Finish&& finish) {
+  const std::int64_t nbatches = (count + bs - 1) / bs;
+  auto blocks_of = [&](std::int64_t k) {
+    return (std::min(bs, count - k * bs) + kRowBlock - 1) / kRowBlock;
+  };
+  const int nt = bs > kRowBlock ? detail::threads_for(std::min(bs, count) * width * 4) : 1;
   if (nt <= 1 || nbatches == 0) {
     for (std::int64_t k = 0; k < nbatches; ++k) {
       for (std::int64_t blk = 0, nb = blocks_of(k); blk < nb; ++blk) block(k, blk);
@@ -118,16 +139,13 @@ double epoch_impl(std::int64_t n, std::int64_t d_, const T* yv, const T* swv,
                   const std::int64_t* order, std::int64_t count, const MinibatchOptions& o,
                   const OptimizerOptions& opt, const double* lr, LinearModel<T>& model,
                   std::int64_t row_bytes, GetRow&& row) {
-  check_minibatch_options(o);
+  check_minibatch_options(o, count, lr);
   if (int(o.loss.kind) < 0 || int(o.loss.kind) > 7) throw std::invalid_argument("unknown loss");
   detail::check_order(order, count, n);
   if (model.coef.size != d_ || (d_ > 0 && model.coef.param == nullptr))
     throw std::invalid_argument("coef must have one weight per feature");
   if (model.intercept.size != 1 || model.intercept.param == nullptr)
     throw std::invalid_argument("intercept must hold one value");
-  const std::int64_t nbatches = (count + o.batch_size - 1) / o.batch_size;
-  for (std::int64_t k = 0; k < nbatches; ++k)
-    if (!(lr[k] >= 0.0)) throw std::invalid_argument("learning rates must be >= 0");
   std::visit([](const auto& oo) { gd::validate(oo); }, opt);
 
   const detail::RowKernels<T> K{detail::active_table()};
@@ -163,10 +181,7 @@ double epoch_impl(std::int64_t n, std::int64_t d_, const T* yv, const T* swv,
     for (std::int64_t i = i0; i < i1; ++i) {
       const std::int64_t r = rows[i];
       const auto x = row(r);
-      // The rows this block will need soon: further down this block, then
-      // the same block of the next batch (the same thread computes it).
-      std::int64_t q = i + ahead;
-      q = q < i1 ? start + q : start + bs + i0 + (q - i1);
+      const std::int64_t q = prefetch_position(start, bs, i0, i1, i, ahead);
       if (q < count) {
         detail::prefetch_row(row(order[q]));
         detail::prefetch_targets(yv, swv, order[q]);
@@ -213,12 +228,7 @@ double epoch_impl(std::int64_t n, std::int64_t d_, const T* yv, const T* swv,
     gb = rsum * inv;
     apply_step(opt, lr[k], slots, o.fit_intercept ? 2 : 1);
   };
-  auto blocks_of = [&](std::int64_t k) {
-    return (std::min(bs, count - k * bs) + kRowBlock - 1) / kRowBlock;
-  };
-  // Threads pay when a batch has several blocks of real work.
-  const int nt = max_blocks > 1 ? detail::threads_for(std::min(bs, count) * d * 4) : 1;
-  run_batches(nbatches, nt, blocks_of, block, finish);
+  run_batches(count, bs, d, block, finish);
   keep_counters(model, slots);
   return total;
 }
@@ -253,7 +263,7 @@ double multinomial_impl(const DenseData<T>& data, std::int64_t k, const std::int
   check_data(data, true);
   const std::int64_t n = data.n, d = data.d;
   if (k < 2) throw std::invalid_argument("n_classes must be >= 2");
-  check_minibatch_options(o);
+  check_minibatch_options(o, count, lr);
   detail::check_order(order, count, n);
   for (std::int64_t i = 0; i < n; ++i) {
     const T yi = data.y[i];
@@ -264,9 +274,6 @@ double multinomial_impl(const DenseData<T>& data, std::int64_t k, const std::int
     throw std::invalid_argument("coef must hold n_classes × n_features weights");
   if (model.intercept.size != k || model.intercept.param == nullptr)
     throw std::invalid_argument("intercept must hold n_classes values");
-  const std::int64_t nbatches = (count + o.batch_size - 1) / o.batch_size;
-  for (std::int64_t b = 0; b < nbatches; ++b)
-    if (!(lr[b] >= 0.0)) throw std::invalid_argument("learning rates must be >= 0");
   std::visit([](const auto& oo) { gd::validate(oo); }, opt);
 
   const detail::RowKernels<T> K{detail::active_table()};
@@ -294,9 +301,7 @@ double multinomial_impl(const DenseData<T>& data, std::int64_t k, const std::int
     for (std::int64_t i = i0; i < i1; ++i) {
       const std::int64_t r = rows[i];
       const detail::Row<T> x{data.X + r * d, nullptr, d};
-      // ahead in this block, then in the same block of the next batch
-      std::int64_t q = i + ahead;
-      q = q < i1 ? start + q : start + bs + i0 + (q - i1);
+      const std::int64_t q = prefetch_position(start, bs, i0, i1, i, ahead);
       if (q < count) {
         detail::prefetch_row(detail::Row<T>{data.X + order[q] * d, nullptr, d});
         detail::prefetch_targets(data.y, data.sample_weight, order[q]);
@@ -339,11 +344,7 @@ double multinomial_impl(const DenseData<T>& data, std::int64_t k, const std::int
     for (std::int64_t c = 0; c < k; ++c) gb[std::size_t(c)] = gb[std::size_t(c)] * inv;
     apply_step(opt, lr[bt], slots, o.fit_intercept ? 2 : 1);
   };
-  auto blocks_of = [&](std::int64_t bt) {
-    return (std::min(bs, count - bt * bs) + kRowBlock - 1) / kRowBlock;
-  };
-  const int nt = max_blocks > 1 ? detail::threads_for(std::min(bs, count) * kd * 4) : 1;
-  run_batches(nbatches, nt, blocks_of, block, finish);
+  run_batches(count, bs, kd, block, finish);
   keep_counters(model, slots);
   return total;
 }
