@@ -10,19 +10,13 @@
 
 #include "buffers.hpp"
 #include "gdcore/linear.hpp"
+#include "linear_data.hpp"
 #include "optim_options.hpp"
 
 namespace gd::python {
 namespace py = pybind11;
 
 namespace {
-
-ArrayView matrix(const py::handle& X) {
-  ArrayView v = view_float_array(X.ptr(), Name{"X"});
-  if (v.ndim != 2) throw py::value_error("X must be 2-D");
-  if (!v.c_contiguous || !v.aligned) throw py::value_error("X must be C-contiguous");
-  return v;
-}
 
 
 template <class T>
@@ -142,17 +136,10 @@ void register_linear(py::module_& m) {
         const MinibatchOptions mo = minibatch_options(loss_kind, loss_param, penalty, alpha,
                                                       l1_ratio, fit_intercept, batch_size);
         const OptimizerOptions opt = optimizer_options(optimizer, hyper);
-        const std::int64_t n = xv.shape[0], d = xv.shape[1];
         const DType dt = xv.dtype;
         auto build = [&](auto tag) {
           using T = decltype(tag);
-          DenseData<T> data;
-          data.X = static_cast<const T*>(xv.data);
-          data.n = n;
-          data.d = d;
-          data.y = static_cast<const T*>(view_vector(y, "y", n, dt, false).data);
-          if (!sample_weight.is_none())
-            data.sample_weight = static_cast<const T*>(view_vector(sample_weight, "sample_weight", n, dt, false).data);
+          const DenseData<T> data = dense_data<T>(xv, y, sample_weight);
           return run_model<T>(data.d, 1, dt, order, mo, lr, coef, intercept, coef_states,
                               intercept_states, counters, scalars,
                               [&](LinearModel<T>& model, std::int64_t count) {
@@ -180,7 +167,6 @@ void register_linear(py::module_& m) {
          const py::list& intercept_states, py::array_t<std::int64_t, py::array::c_style>& counters,
          py::array_t<double, py::array::c_style>& scalars) {
         const CsrView cv = view_csr(values, indices, indptr, n_features);
-        const std::int64_t n = cv.rows;
         const MinibatchOptions mo = minibatch_options(loss_kind, loss_param, penalty, alpha,
                                                       l1_ratio, fit_intercept, batch_size);
         const OptimizerOptions opt = optimizer_options(optimizer, hyper);
@@ -188,15 +174,7 @@ void register_linear(py::module_& m) {
         auto build = [&](auto tag, auto index_tag) {
           using T = decltype(tag);
           using I = decltype(index_tag);
-          CsrData<T, I> data;
-          data.data = static_cast<const T*>(cv.values.data);
-          data.indices = static_cast<const I*>(cv.indices);
-          data.indptr = static_cast<const I*>(cv.indptr);
-          data.n = n;
-          data.d = n_features;
-          data.y = static_cast<const T*>(view_vector(y, "y", n, dt, false).data);
-          if (!sample_weight.is_none())
-            data.sample_weight = static_cast<const T*>(view_vector(sample_weight, "sample_weight", n, dt, false).data);
+          const CsrData<T, I> data = csr_data<T, I>(cv, n_features, y, sample_weight);
           return run_model<T>(data.d, 1, dt, order, mo, lr, coef, intercept, coef_states,
                               intercept_states, counters, scalars,
                               [&](LinearModel<T>& model, std::int64_t count) {
@@ -229,19 +207,12 @@ void register_linear(py::module_& m) {
         const MinibatchOptions mo =
             minibatch_options(4, 0.0, penalty, alpha, l1_ratio, fit_intercept, batch_size);
         const OptimizerOptions opt = optimizer_options(optimizer, hyper);
-        const std::int64_t n = xv.shape[0], d = xv.shape[1];
         const DType dt = xv.dtype;
         auto build = [&](auto tag) {
           using T = decltype(tag);
-          DenseData<T> data;
-          data.X = static_cast<const T*>(xv.data);
-          data.n = n;
-          data.d = d;
-          data.y = static_cast<const T*>(view_vector(y, "y", n, dt, false).data);
-          if (!sample_weight.is_none())
-            data.sample_weight = static_cast<const T*>(view_vector(sample_weight, "sample_weight", n, dt, false).data);
+          const DenseData<T> data = dense_data<T>(xv, y, sample_weight);
           if (n_classes < 2) throw py::value_error("n_classes must be >= 2");
-          return run_model<T>(n_classes * d, n_classes, dt, order, mo, lr, coef, intercept,
+          return run_model<T>(n_classes * data.d, n_classes, dt, order, mo, lr, coef, intercept,
                               coef_states, intercept_states, counters, scalars,
                               [&](LinearModel<T>& model, std::int64_t count) {
                                 return gd::multinomial_epoch(data, n_classes, order.data(), count,

@@ -8,6 +8,7 @@
 
 #include "buffers.hpp"
 #include "gdcore/linear.hpp"
+#include "linear_data.hpp"
 
 namespace gd::python {
 namespace py = pybind11;
@@ -106,25 +107,13 @@ void register_plain_sgd(py::module_& m) {
          int learning_rate, double eta0, double power_t, double optimal_init, bool fit_intercept,
          double intercept_decay, std::int64_t average, const py::object& w, const py::object& aw,
          const py::object& q, F64& state, bool objective) {
-        ArrayView xv = view_float_array(X.ptr(), Name{"X"});
-        if (xv.ndim != 2 || !xv.c_contiguous || !xv.aligned)
-          throw py::value_error("X must be a C-contiguous 2-D array");
-        const std::int64_t n = xv.shape[0], d = xv.shape[1];
+        const ArrayView xv = matrix(X);
         const PlainSGDOptions o = options(loss_kind, loss_param, penalty, alpha, l1_ratio,
                                           learning_rate, eta0, power_t, optimal_init,
                                           fit_intercept, intercept_decay, average, objective);
-        if (xv.dtype == DType::f32) {
-          DenseData<float> data{static_cast<const float*>(xv.data),
-                                static_cast<const float*>(view_vector(y, "y", n, xv.dtype, false).data),
-                                sw.is_none() ? nullptr : static_cast<const float*>(view_vector(sw, "sample_weight", n, xv.dtype, false).data),
-                                n, d};
-          return run<float>(data, order, o, w, aw, q, state, xv.dtype);
-        }
-        DenseData<double> data{static_cast<const double*>(xv.data),
-                               static_cast<const double*>(view_vector(y, "y", n, xv.dtype, false).data),
-                               sw.is_none() ? nullptr : static_cast<const double*>(view_vector(sw, "sample_weight", n, xv.dtype, false).data),
-                               n, d};
-        return run<double>(data, order, o, w, aw, q, state, xv.dtype);
+        if (xv.dtype == DType::f32)
+          return run<float>(dense_data<float>(xv, y, sw), order, o, w, aw, q, state, xv.dtype);
+        return run<double>(dense_data<double>(xv, y, sw), order, o, w, aw, q, state, xv.dtype);
       },
       py::arg("X"), py::arg("y"), py::arg("sample_weight"), py::arg("order"),
       py::arg("loss_kind"), py::arg("loss_param"), py::arg("penalty"), py::arg("alpha"),
@@ -142,7 +131,6 @@ void register_plain_sgd(py::module_& m) {
          double intercept_decay, std::int64_t average, const py::object& w, const py::object& aw,
          const py::object& q, F64& state, bool objective) {
         const CsrView cv = view_csr(data, indices, indptr, n_features);
-        const std::int64_t n = cv.rows;
         const DType dt = cv.values.dtype;
         const PlainSGDOptions o = options(loss_kind, loss_param, penalty, alpha, l1_ratio,
                                           learning_rate, eta0, power_t, optimal_init,
@@ -150,12 +138,7 @@ void register_plain_sgd(py::module_& m) {
         auto build = [&](auto tag, auto index_tag) {
           using T = decltype(tag);
           using I = decltype(index_tag);
-          CsrData<T, I> c{static_cast<const T*>(cv.values.data), static_cast<const I*>(cv.indices),
-                          static_cast<const I*>(cv.indptr),
-                          static_cast<const T*>(view_vector(y, "y", n, dt, false).data),
-                          sw.is_none() ? nullptr : static_cast<const T*>(view_vector(sw, "sample_weight", n, dt, false).data),
-                          n, n_features};
-          return run<T>(c, order, o, w, aw, q, state, dt);
+          return run<T>(csr_data<T, I>(cv, n_features, y, sw), order, o, w, aw, q, state, dt);
         };
         if (cv.int32)
           return dt == DType::f32 ? build(float{}, std::int32_t{}) : build(double{}, std::int32_t{});
