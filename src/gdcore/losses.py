@@ -22,7 +22,7 @@ cross-entropy) for the multiclass models.
 from __future__ import annotations
 
 import numbers
-from typing import Any, Dict, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 import numpy as np
 
@@ -67,11 +67,15 @@ class Loss:
     name: str = ""
     kind: int = -1
     classification: bool = False
+    #: the public name of ``param`` ("epsilon", "threshold"), None if unused
+    param_name: Optional[str] = None
 
     def __init__(self, param: float = 0.0) -> None:
         if isinstance(param, bool) or not isinstance(param, numbers.Real) or not param >= 0:
             raise ValueError(f"{type(self).__name__}: parameter must be a number >= 0, got {param!r}")
         self.param = float(param)
+        if self.param_name is not None:
+            setattr(self, self.param_name, self.param)
 
     def value(self, y: Any, p: Any) -> np.ndarray:
         """ℓ(y, p), elementwise with broadcasting."""
@@ -86,7 +90,9 @@ class Loss:
     __call__ = value
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
+        if self.param_name is None:
+            return f"{type(self).__name__}()"
+        return f"{type(self).__name__}({self.param_name}={self.param})"
 
     def __eq__(self, other: object) -> bool:
         return type(self) is type(other) and self.param == other.param  # type: ignore[attr-defined]
@@ -107,40 +113,28 @@ class SquaredError(Loss):
 class Huber(Loss):
     r"""ℓ = ½ r² if |r| ≤ ε else ε|r| − ½ε², r = p − y ("huber")."""
 
-    name, kind = "huber", 1
+    name, kind, param_name = "huber", 1, "epsilon"
 
     def __init__(self, epsilon: float = 0.1) -> None:
         super().__init__(epsilon)
-        self.epsilon = self.param
-
-    def __repr__(self) -> str:
-        return f"Huber(epsilon={self.epsilon})"
 
 
 class EpsilonInsensitive(Loss):
     r"""ℓ = max(0, |y − p| − ε) ("epsilon_insensitive", linear SVR)."""
 
-    name, kind = "epsilon_insensitive", 2
+    name, kind, param_name = "epsilon_insensitive", 2, "epsilon"
 
     def __init__(self, epsilon: float = 0.1) -> None:
         super().__init__(epsilon)
-        self.epsilon = self.param
-
-    def __repr__(self) -> str:
-        return f"EpsilonInsensitive(epsilon={self.epsilon})"
 
 
 class SquaredEpsilonInsensitive(Loss):
     r"""ℓ = max(0, |y − p| − ε)² ("squared_epsilon_insensitive")."""
 
-    name, kind = "squared_epsilon_insensitive", 3
+    name, kind, param_name = "squared_epsilon_insensitive", 3, "epsilon"
 
     def __init__(self, epsilon: float = 0.1) -> None:
         super().__init__(epsilon)
-        self.epsilon = self.param
-
-    def __repr__(self) -> str:
-        return f"SquaredEpsilonInsensitive(epsilon={self.epsilon})"
 
 
 class LogLoss(Loss):
@@ -159,14 +153,10 @@ class LogLoss(Loss):
 class Hinge(Loss):
     r"""ℓ = max(0, t − y p), y ∈ {−1, +1} ("hinge", linear SVM; t = 1)."""
 
-    name, kind, classification = "hinge", 5, True
+    name, kind, classification, param_name = "hinge", 5, True, "threshold"
 
     def __init__(self, threshold: float = 1.0) -> None:
         super().__init__(threshold)
-        self.threshold = self.param
-
-    def __repr__(self) -> str:
-        return f"Hinge(threshold={self.threshold})"
 
 
 class Perceptron(Hinge):
@@ -184,14 +174,10 @@ class Perceptron(Hinge):
 class SquaredHinge(Loss):
     r"""ℓ = max(0, t − y p)² ("squared_hinge"; t = 1)."""
 
-    name, kind, classification = "squared_hinge", 6, True
+    name, kind, classification, param_name = "squared_hinge", 6, True, "threshold"
 
     def __init__(self, threshold: float = 1.0) -> None:
         super().__init__(threshold)
-        self.threshold = self.param
-
-    def __repr__(self) -> str:
-        return f"SquaredHinge(threshold={self.threshold})"
 
 
 class ModifiedHuber(Loss):
