@@ -52,8 +52,14 @@ class Schedule:
     __slots__ = ()
     # numpy scalars defer to __rmul__ instead of broadcasting over the object.
     __array_ufunc__ = None
-    #: constructor argument names, in order (repr, equality, hash).
+    #: constructor argument names, in order (repr, equality, hash): the
+    #: public names of a subclass's __slots__ (the private ones are derived).
     _fields: Tuple[str, ...] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "__slots__" in cls.__dict__:
+            cls._fields = tuple(n for n in cls.__dict__["__slots__"] if not n.startswith("_"))
 
     # ------------------------------------------------------------- calling
     def __call__(self, step: Any) -> Any:
@@ -230,7 +236,6 @@ class constant(Schedule):
     """
 
     __slots__ = ("lr",)
-    _fields = ("lr",)
 
     def __init__(self, lr: float) -> None:
         self._set(lr=_lr("constant", "lr", lr))
@@ -246,7 +251,6 @@ class _Scaled(Schedule):
     """``factor * schedule`` (what ``0.5 * s`` returns)."""
 
     __slots__ = ("factor", "schedule")
-    _fields = ("factor", "schedule")
 
     def __init__(self, factor: float, schedule: Schedule) -> None:
         if not isinstance(schedule, Schedule):
@@ -268,7 +272,6 @@ class _Callable(Schedule):
     on arrays: its vectorised form is unknown)."""
 
     __slots__ = ("fn",)
-    _fields = ("fn",)
 
     def __init__(self, fn: Callable[[int], float]) -> None:
         if not callable(fn):

@@ -52,7 +52,6 @@ class warmup(Schedule):
     """
 
     __slots__ = ("schedule", "warmup_steps", "start_factor", "_target")
-    _fields = ("schedule", "warmup_steps", "start_factor")
 
     def __init__(self, schedule_or_lr: ScheduleLike, warmup_steps: int, start_factor: float = 0.0) -> None:
         sched = _as_schedule("warmup", "schedule_or_lr", schedule_or_lr)
@@ -115,7 +114,6 @@ class join(Schedule):
     """
 
     __slots__ = ("schedules", "boundaries", "_b")
-    _fields = ("schedules", "boundaries")
 
     def __init__(self, schedules: Sequence[ScheduleLike], boundaries: Sequence[int]) -> None:
         if isinstance(schedules, (str, bytes, dict, Schedule)) or not hasattr(schedules, "__iter__"):

@@ -48,7 +48,6 @@ class cosine_restarts(Schedule):
     """
 
     __slots__ = ("lr", "T_0", "T_mult", "eta_min")
-    _fields = ("lr", "T_0", "T_mult", "eta_min")
 
     def __init__(self, lr: float, T_0: int, T_mult: int = 1, eta_min: float = 0.0) -> None:
         self._set(
@@ -135,7 +134,6 @@ class cyclic(Schedule):
     """
 
     __slots__ = ("base_lr", "max_lr", "step_size_up", "step_size_down", "mode", "gamma", "_total", "_ratio")
-    _fields = ("base_lr", "max_lr", "step_size_up", "step_size_down", "mode", "gamma")
 
     def __init__(
         self,
@@ -264,15 +262,6 @@ class one_cycle(Schedule):
         "final_div_factor",
         "three_phase",
         "_phases",
-    )
-    _fields = (
-        "max_lr",
-        "total_steps",
-        "pct_start",
-        "anneal_strategy",
-        "div_factor",
-        "final_div_factor",
-        "three_phase",
     )
 
     def __init__(

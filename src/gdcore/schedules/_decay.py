@@ -51,7 +51,6 @@ class step(Schedule):
     """
 
     __slots__ = ("lr", "step_size", "gamma")
-    _fields = ("lr", "step_size", "gamma")
 
     def __init__(self, lr: float, step_size: int, gamma: float = 0.1) -> None:
         self._set(
@@ -92,7 +91,6 @@ class multistep(Schedule):
     """
 
     __slots__ = ("lr", "milestones", "gamma", "_ms")
-    _fields = ("lr", "milestones", "gamma")
 
     def __init__(self, lr: float, milestones: Iterable[int], gamma: float = 0.1) -> None:
         ms = _increasing_ints("multistep", "milestones", milestones, low=0)
@@ -130,7 +128,6 @@ class exponential(Schedule):
     """
 
     __slots__ = ("lr", "gamma")
-    _fields = ("lr", "gamma")
 
     def __init__(self, lr: float, gamma: float) -> None:
         self._set(lr=_lr("exponential", "lr", lr), gamma=_real("exponential", "gamma", gamma, low=0.0))
@@ -166,7 +163,6 @@ class polynomial(Schedule):
     """
 
     __slots__ = ("lr", "total_iters", "power")
-    _fields = ("lr", "total_iters", "power")
 
     def __init__(self, lr: float, total_iters: int = 5, power: float = 1.0) -> None:
         self._set(
@@ -212,7 +208,6 @@ class linear(Schedule):
     """
 
     __slots__ = ("lr", "start_factor", "end_factor", "total_iters")
-    _fields = ("lr", "start_factor", "end_factor", "total_iters")
 
     def __init__(
         self,
@@ -270,7 +265,6 @@ class cosine(Schedule):
     """
 
     __slots__ = ("lr", "T_max", "eta_min")
-    _fields = ("lr", "T_max", "eta_min")
 
     def __init__(self, lr: float, T_max: int, eta_min: float = 0.0) -> None:
         self._set(
@@ -320,7 +314,6 @@ class inverse_sqrt(Schedule):
     """
 
     __slots__ = ("lr", "warmup_steps", "_lr_step", "_decay")
-    _fields = ("lr", "warmup_steps")
 
     def __init__(self, lr: float, warmup_steps: int) -> None:
         lr = _lr("inverse_sqrt", "lr", lr)
@@ -363,7 +356,6 @@ class invscaling(Schedule):
     """
 
     __slots__ = ("eta0", "power_t")
-    _fields = ("eta0", "power_t")
 
     def __init__(self, eta0: float, power_t: float = 0.5) -> None:
         self._set(
@@ -413,7 +405,6 @@ class optimal(Schedule):
     """
 
     __slots__ = ("alpha", "t0")
-    _fields = ("alpha", "t0")
 
     def __init__(self, alpha: float, t0: Optional[float] = None) -> None:
         alpha = _real("optimal", "alpha", alpha, low=0.0, low_open=True)
