@@ -1070,3 +1070,51 @@ def test_sparse_default_fit_is_scikit_learns_per_sample_algorithm():
     # and a dense fit of the same data keeps gdcore's mini-batch default
     dense = SGDClassifier(**kw).fit(X.toarray(), y)
     assert not np.array_equal(dense.coef_, default.coef_)
+
+
+# ------------------------------------------------- fast label and finite checks
+@pytest.mark.parametrize("y", [
+    np.array([3, 1, 3, 2], dtype=np.int64),
+    np.array([-128, 127, 0, -128], dtype=np.int8),
+    np.array([2**64 - 1, 0, 5], dtype=np.uint64),
+    np.array([10**12, -(10**12), 0]),
+    np.array([7], dtype=np.int32),
+    np.array([], dtype=np.int64),
+    np.array([True, False, True]),
+    np.array(["b", "a", "b"]),
+    np.array([0.5, -1.0, 0.5]),
+], ids=["int64", "int8-extremes", "uint64-wide", "wide-range", "one", "empty", "bool", "str", "float"])
+def test_unique_labels_is_np_unique(y):
+    from gdcore.linear._compat import unique_labels
+
+    got, want = unique_labels(y), np.unique(y)
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("where", [0, 1, -1, 4095, 4096])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_all_finite_finds_any_non_finite_element(dtype, where, bad):
+    from gdcore.linear._compat import all_finite
+
+    X = np.random.default_rng(0).standard_normal((4097, 3)).astype(dtype)
+    assert all_finite(X) and all_finite(X[:0]) and all_finite(np.asfortranarray(X))
+    X.reshape(-1)[where] = bad
+    assert not all_finite(X)
+    assert not all_finite(np.asfortranarray(X))
+
+
+def test_finite_check_overflowing_sum_is_not_an_error(small):
+    # |x| sums past the float range without any non-finite element: the fast
+    # check's False is overruled by scikit-learn's element-wise check.
+    X, y = small
+    clf = SGDClassifier(max_iter=2, tol=None, random_state=0).fit(X, y)
+    big = X * 1e306
+    with np.errstate(over="ignore"):
+        assert not np.isfinite(np.abs(big).sum()) and np.isfinite(big).all()
+    np.testing.assert_array_equal(clf.predict(big), clf.predict(X))
+    X = big.copy()
+    X[5, 1] = np.inf
+    with pytest.raises(ValueError, match="Input X contains infinity"):
+        clf.predict(X)

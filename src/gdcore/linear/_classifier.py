@@ -30,6 +30,7 @@ from ._compat import (
     check_classification_targets,
     check_is_fitted,
     compute_class_weight,
+    unique_labels,
     validate_data,
 )
 from ._fitting import sum_curves, transaction
@@ -365,7 +366,7 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
             _base.validate_common(self, for_partial_fit=False)
             X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], order="C", reset=True)
             _check_targets(y)
-            classes = np.unique(y)
+            classes = unique_labels(y)
             coef_init, intercept_init = _base.start_fit(
                 self, coef_init, intercept_init,
                 ("classes_", "_problems", "coef_", "intercept_", "loss_curve_"))
@@ -417,11 +418,15 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
                 f"The number of classes has to be greater than one; got {n_classes} class"
             )
         # (fit takes its classes from y; partial_fit's y may hold others)
-        unseen = np.setdiff1d(np.unique(y), classes) if partial else ()
+        unseen = np.setdiff1d(unique_labels(y), classes) if partial else ()
         if len(unseen):
             raise ValueError(f"y contains labels {unseen.tolist()} not in classes {classes.tolist()}")
+        unweighted = sample_weight is None and self.class_weight is None
         sw = _check_sample_weight(sample_weight, X, dtype=dtype)
-        cw = compute_class_weight(self.class_weight, classes=classes, y=y)
+        # (classes holds every label of y here: fit takes them from y, and
+        # partial_fit has just checked)
+        cw = (np.ones(n_classes) if self.class_weight is None
+              else compute_class_weight(self.class_weight, classes=classes, y=y))
         multinomial = self.multi_class == "multinomial" and n_classes > 2
         if self.multi_class == "multinomial" and self.loss != "log_loss":
             raise ValueError(
@@ -447,10 +452,12 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
         def run(i):
             pos = classes[1] if k == 1 else classes[i]
             is_pos = y == pos
-            y_i = np.where(is_pos, 1.0, -1.0).astype(dtype)
+            y_i = np.where(is_pos, dtype.type(1), dtype.type(-1))
             w_pos, w_neg = (cw[1], cw[0]) if k == 1 else (cw[i], 1.0)
-            s = sw * np.where(is_pos, w_pos, w_neg).astype(dtype)
-            s = None if np.all(s == 1) else np.ascontiguousarray(s, dtype=dtype)
+            s = None
+            if not unweighted:
+                s = sw * np.where(is_pos, w_pos, w_neg).astype(dtype)
+                s = None if np.all(s == 1) else np.ascontiguousarray(s, dtype=dtype)
             score_fn = None
             if idx_val is not None:
                 Xv, yv, swv = X_val, y_i[idx_val], sw[idx_val].astype(np.float64)

@@ -33,6 +33,30 @@ def _is_sparse(X: Any) -> bool:
     return sp.issparse(X)
 
 
+def unique_labels(y: np.ndarray) -> np.ndarray:
+    """np.unique(y).  Integer labels within a small range are counted in one
+    pass (np.bincount) instead of hashed or sorted."""
+    if y.ndim == 1 and y.dtype.kind in "iu" and y.size:
+        lo, hi = int(y.min()), int(y.max())
+        if hi - lo < max(1 << 16, y.size):
+            shifted = y if (lo == 0 and y.dtype == np.intp) else np.subtract(y, lo, dtype=np.intp)
+            return (np.flatnonzero(np.bincount(shifted)) + lo).astype(y.dtype)
+    return np.unique(y)
+
+
+def all_finite(X: np.ndarray) -> bool:
+    """True if a dense float array holds no NaN or infinity: one pass on
+    gdcore's threads (the sum of |x|, which is finite exactly when every
+    element is, unless the sum overflows; a False is then confirmed by the
+    caller's element-wise check)."""
+    from .._core import total_norm
+
+    if X.dtype not in (np.float32, np.float64):
+        return bool(X.dtype.kind in "biu" or np.isfinite(X).all())
+    flat = X.ravel(order="K")
+    return flat.size == 0 or bool(np.isfinite(total_norm([flat], 1.0)))
+
+
 def canonical_csr(X: Any) -> Any:
     """CSR with contiguous float32/float64 data and int64 index arrays (what
     the compiled loops read), as a scipy.sparse matrix."""
@@ -89,16 +113,33 @@ if HAVE_SKLEARN:
     except ImportError:  # pragma: no cover - scikit-learn < 1.6
         _sk_validate_data = None
 
+    from sklearn.utils import check_array as _sk_check_array
+
+    _FINITE_KW = ("ensure_all_finite" if "ensure_all_finite" in inspect.signature(_sk_check_array).parameters
+                  else "force_all_finite")
+
     def validate_data(est: Any, X: Any = "no_validation", y: Any = "no_validation", **kw: Any):
         """scikit-learn's validate_data (or est._validate_data before 1.6);
-        sparse X (CSR, CSC, COO, ...) is converted to CSR once."""
-        sparse = not (isinstance(X, str) and X == "no_validation") and _is_sparse(X)
+        sparse X (CSR, CSC, COO, ...) is converted to CSR once.  Dense X is
+        checked for NaN and infinity by :func:`all_finite` on gdcore's
+        threads; only non-finite input goes through scikit-learn's own check,
+        which raises its usual error."""
+        has_x = not (isinstance(X, str) and X == "no_validation")
+        sparse = has_x and _is_sparse(X)
         if sparse:
             kw["accept_sparse"] = "csr"
-        if _sk_validate_data is not None:
-            out = _sk_validate_data(est, X=X, y=y, **kw)
-        else:  # pragma: no cover
-            out = est._validate_data(X=X, y=y, **kw)
+
+        def run(**extra):
+            if _sk_validate_data is not None:
+                return _sk_validate_data(est, X=X, y=y, **kw, **extra)
+            return est._validate_data(X=X, y=y, **kw, **extra)  # pragma: no cover
+
+        if has_x and not sparse:
+            out = run(**{_FINITE_KW: False})
+            if not all_finite(out[0] if isinstance(out, tuple) else out):
+                out = run()
+        else:
+            out = run()
         if sparse:
             if isinstance(out, tuple):
                 return (canonical_csr(out[0]),) + tuple(out[1:])
