@@ -517,19 +517,36 @@ def test_shuffle_modes_and_reproducibility(small):
     assert not np.array_equal(c.coef_, d.coef_)
 
 
-def test_block_order_keeps_blocks_together():
+@pytest.mark.parametrize("inner", [True, False])
+def test_block_order_keeps_blocks_together(inner):
     from gdcore.linear._base import block_order
 
     idx = np.arange(10_000, dtype=np.int64)
-    out = block_order(idx, np.random.default_rng(0), block=4096)
+    out = block_order(idx, np.random.default_rng(0), block=4096, inner=inner)
     assert sorted(out.tolist()) == idx.tolist()
     blocks = out // 4096
-    # each block's rows are contiguous in the output (3 runs), shuffled inside
+    # each block's rows are contiguous in the output (3 runs), shuffled
+    # inside or in order
     change = np.flatnonzero(np.diff(blocks)) + 1
     assert len(change) == 2
     for run in np.split(out, change):
-        assert not np.array_equal(run, np.sort(run))
+        assert np.array_equal(run, np.sort(run)) == (not inner)
     assert not np.array_equal(out, idx)
+
+
+def test_block_rows():
+    import scipy.sparse as sp
+
+    from gdcore.linear._base import BLOCK_BYTES, block_rows
+
+    # BLOCK_BYTES of rows (values and indices), within [16, 4096] rows
+    assert block_rows(np.zeros((10, 100))) == BLOCK_BYTES // 800
+    assert block_rows(np.zeros((10, 100), np.float32)) == BLOCK_BYTES // 400
+    assert block_rows(np.zeros((10, 1))) == 4096
+    assert block_rows(np.zeros((10, 100_000))) == 16
+    assert block_rows(np.zeros((0, 5))) == 4096
+    C = sp.random(1000, 10_000, density=0.003, format="csr", random_state=0)  # 30 per row
+    assert block_rows(C) == BLOCK_BYTES // int((C.data.nbytes + C.indices.nbytes) / 1000)
 
 
 @pytest.mark.parametrize("n", [0, 1, 4095, 4096, 4097, 3 * 4096])

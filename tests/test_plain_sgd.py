@@ -20,7 +20,7 @@ LR = {"constant": 0, "optimal": 1, "invscaling": 2}
 
 
 def fit_plain(X, y, loss, penalty, alpha, l1_ratio, lr_name, eta0, average, epochs, sparse,
-              sw=None, power_t=0.5, intercept_decay=1.0, index_dtype=np.int64):
+              sw=None, power_t=0.5, intercept_decay=1.0, index_dtype=np.int64, order=None, block=0):
     L = losses.get(loss)
     n, d = X.shape
     dt = X.dtype
@@ -30,11 +30,12 @@ def fit_plain(X, y, loss, penalty, alpha, l1_ratio, lr_name, eta0, average, epoc
     aw = np.zeros(d, dt) if average else None
     q = np.zeros(d, dt) if penalty in ("l1", "elasticnet") else None
     state = np.array([0, 0, 1, 0, 1, 0, 1.0, 0, 0, 0])
-    order = np.arange(n, dtype=np.int64)
+    order = np.arange(n, dtype=np.int64) if order is None else order
     C = sp.csr_matrix(X) if sparse else None
     for _ in range(epochs):
         args = (y, sw, order, L.kind, L.param, PEN[penalty], alpha, l1_ratio, LR[lr_name], eta0,
-                power_t, optimal_init, True, intercept_decay, int(average), w, aw, q, state)
+                power_t, optimal_init, True, intercept_decay, int(average), w, aw, q, state, False,
+                block)
         if sparse:
             _core.plain_sgd_epoch_csr(C.data, C.indices.astype(index_dtype),
                                       C.indptr.astype(index_dtype), d, *args)
@@ -129,6 +130,25 @@ def test_same_bits_on_every_isa_and_thread_count(data, dtype, penalty):
             assert b == ref[1]
 
 
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("n", [1, 37, 300])
+def test_block_prefetch_does_not_change_the_result(data, sparse, n):
+    # block= only tells the loop which rows to fetch next (shuffle="block")
+    from gdcore.linear._base import block_order
+
+    X, y01 = data
+    X, y = X[:n], np.where(y01[:n] > 0, 1.0, -1.0)
+    rng = np.random.default_rng(3)
+    for block in (1, 16, 64, 512):
+        order = block_order(np.arange(n, dtype=np.int64), rng, block)
+        want = fit_plain(X, y, "hinge", "l2", 1e-3, 0.15, "optimal", 0.0, 0, 2, sparse, order=order)
+        for hint in (block, 7):  # the right block size, and a wrong one
+            got = fit_plain(X, y, "hinge", "l2", 1e-3, 0.15, "optimal", 0.0, 0, 2, sparse,
+                            order=order, block=hint)
+            np.testing.assert_array_equal(got[0], want[0])
+            assert got[1] == want[1]
+
+
 def test_regression_loss_with_sample_weights(data):
     X, _ = data
     rng = np.random.default_rng(1)
@@ -165,6 +185,7 @@ def test_bad_arguments(data):
         (dict(average=3), "averag"),
         (dict(order=np.array([0, 10**6], np.int64)), "outside"),
         (dict(alpha=0.0), "alpha must be > 0"),
+        (dict(block=-1), "block must be >= 0"),
         (dict(l1_ratio=2.0), "l1_ratio"),
         (dict(state=np.ones(3)), "10 entries"),
         (dict(w=np.zeros(3)), "w must be 1-D"),

@@ -25,7 +25,7 @@ constexpr int kStateLen = 10;
 PlainSGDOptions options(int loss_kind, double loss_param, int penalty, double alpha,
                         double l1_ratio, int learning_rate, double eta0, double power_t,
                         double optimal_init, bool fit_intercept, double intercept_decay,
-                        std::int64_t average, bool objective) {
+                        std::int64_t average, bool objective, std::int64_t block) {
   if (loss_kind < 0 || loss_kind > 7) throw py::value_error("unknown loss");
   if (penalty < 0 || penalty > 3) throw py::value_error("unknown penalty");
   if (learning_rate < 0 || learning_rate > 2) throw py::value_error("unknown learning rate");
@@ -42,6 +42,8 @@ PlainSGDOptions options(int loss_kind, double loss_param, int penalty, double al
   o.intercept_decay = intercept_decay;
   o.average = average;
   o.objective = objective;
+  if (block < 0) throw py::value_error("block must be >= 0");
+  o.block = block;
   return o;
 }
 
@@ -106,11 +108,11 @@ void register_plain_sgd(py::module_& m) {
          int loss_kind, double loss_param, int penalty, double alpha, double l1_ratio,
          int learning_rate, double eta0, double power_t, double optimal_init, bool fit_intercept,
          double intercept_decay, std::int64_t average, const py::object& w, const py::object& aw,
-         const py::object& q, F64& state, bool objective) {
+         const py::object& q, F64& state, bool objective, std::int64_t block) {
         const ArrayView xv = matrix(X);
         const PlainSGDOptions o = options(loss_kind, loss_param, penalty, alpha, l1_ratio,
                                           learning_rate, eta0, power_t, optimal_init,
-                                          fit_intercept, intercept_decay, average, objective);
+                                          fit_intercept, intercept_decay, average, objective, block);
         if (xv.dtype == DType::f32)
           return run<float>(dense_data<float>(xv, y, sw), order, o, w, aw, q, state, xv.dtype);
         return run<double>(dense_data<double>(xv, y, sw), order, o, w, aw, q, state, xv.dtype);
@@ -120,7 +122,7 @@ void register_plain_sgd(py::module_& m) {
       py::arg("l1_ratio"), py::arg("learning_rate"), py::arg("eta0"), py::arg("power_t"),
       py::arg("optimal_init"), py::arg("fit_intercept"), py::arg("intercept_decay"),
       py::arg("average"), py::arg("w"), py::arg("aw"), py::arg("q"), py::arg("state"),
-      py::arg("objective") = false,
+      py::arg("objective") = false, py::arg("block") = 0,
       "One pass of scikit-learn's per-sample SGD over dense rows; returns the summed loss.");
   m.def(
       "plain_sgd_epoch_csr",
@@ -129,12 +131,12 @@ void register_plain_sgd(py::module_& m) {
          int loss_kind, double loss_param, int penalty, double alpha, double l1_ratio,
          int learning_rate, double eta0, double power_t, double optimal_init, bool fit_intercept,
          double intercept_decay, std::int64_t average, const py::object& w, const py::object& aw,
-         const py::object& q, F64& state, bool objective) {
+         const py::object& q, F64& state, bool objective, std::int64_t block) {
         const CsrView cv = view_csr(data, indices, indptr, n_features);
         const DType dt = cv.values.dtype;
         const PlainSGDOptions o = options(loss_kind, loss_param, penalty, alpha, l1_ratio,
                                           learning_rate, eta0, power_t, optimal_init,
-                                          fit_intercept, intercept_decay, average, objective);
+                                          fit_intercept, intercept_decay, average, objective, block);
         auto build = [&](auto tag, auto index_tag) {
           using T = decltype(tag);
           using I = decltype(index_tag);
@@ -149,7 +151,7 @@ void register_plain_sgd(py::module_& m) {
       py::arg("loss_param"), py::arg("penalty"), py::arg("alpha"), py::arg("l1_ratio"),
       py::arg("learning_rate"), py::arg("eta0"), py::arg("power_t"), py::arg("optimal_init"),
       py::arg("fit_intercept"), py::arg("intercept_decay"), py::arg("average"), py::arg("w"),
-      py::arg("aw"), py::arg("q"), py::arg("state"), py::arg("objective") = false,
+      py::arg("aw"), py::arg("q"), py::arg("state"), py::arg("objective") = false, py::arg("block") = 0,
       "One pass of scikit-learn's per-sample SGD over CSR rows (O(nnz) per sample).");
   m.def(
       "plain_sgd_finalize",

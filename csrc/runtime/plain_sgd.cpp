@@ -52,6 +52,7 @@ void check_options(const PlainSGDOptions& o, const PlainSGDState<T>& s, std::int
   if (l1 && d > 0 && s.q == nullptr) throw std::invalid_argument("L1 needs the q buffer");
   if (!(s.wscale > 0.0)) throw std::invalid_argument("wscale must be > 0");
   if (!(s.t >= 1.0)) throw std::invalid_argument("t must be >= 1");
+  if (o.block < 0) throw std::invalid_argument("block must be >= 0");
 }
 
 template <class T, class GetRow>
@@ -70,6 +71,7 @@ double epoch(std::int64_t n, std::int64_t d, const T* yv, const T* swv, const st
   const bool use_l1 = o.penalty == Penalty::l1 || o.penalty == Penalty::elasticnet;
   double sumloss = 0.0;
   const std::int64_t ahead = detail::prefetch_distance(row_bytes);
+  detail::BlockPrefetch blocks(order, count, n, std::max<std::int64_t>(o.block, 1));
   // Without L1 nothing touches w between a step and the next margin, so the
   // step's axpy computes that margin in the same pass (same bits).
   const bool fuse = !use_l1;
@@ -78,7 +80,12 @@ double epoch(std::int64_t n, std::int64_t d, const T* yv, const T* swv, const st
   for (std::int64_t k = 0; k < count; ++k) {
     const std::int64_t i = order[k];
     const auto x = row(i);
-    if (k + ahead < count) {
+    const std::int64_t next = o.block > 0 ? blocks.next(k) : -1;
+    if (next >= 0) {
+      detail::prefetch_row(row(next));
+      detail::prefetch_targets(yv, swv, next);
+    }
+    if ((o.block <= 0 || blocks.first_block(k)) && k + ahead < count) {
       detail::prefetch_row(row(order[k + ahead]));
       detail::prefetch_targets(yv, swv, order[k + ahead]);
     }

@@ -126,6 +126,42 @@ void prefetch_weights(const Row<T, I>& x, const T* w) {
 #endif
 }
 
+/// Prefetching for an order that visits rows block by block (row r belongs
+/// to block r / size; the rows inside a block in any order): while one
+/// block is visited, the next one is fetched in memory order, one row per
+/// row visited.  Memory then sees sequential reads and the shuffled visits
+/// hit the cache.  next(k) gives the row to fetch at position k (or -1);
+/// positions must come in increasing order.  Finding a block's end reads
+/// the order once more (it is in cache) and compares, without divisions.
+class BlockPrefetch {
+ public:
+  BlockPrefetch(const std::int64_t* order, std::int64_t count, std::int64_t n, std::int64_t size)
+      : order_(order), count_(count), n_(n), size_(size) {}
+
+  bool first_block(std::int64_t k) const { return k < end_ && start_ == 0; }
+
+  std::int64_t next(std::int64_t k) {
+    if (k >= end_) {
+      start_ = k;
+      const std::int64_t lo = order_[k] - order_[k] % size_;
+      end_ = k + 1;
+      while (end_ < count_ && std::uint64_t(order_[end_] - lo) < std::uint64_t(size_)) ++end_;
+      next_lo_ = next_hi_ = -1;
+      if (end_ < count_) {
+        next_lo_ = order_[end_] - order_[end_] % size_;
+        next_hi_ = std::min(next_lo_ + size_, n_);
+      }
+    }
+    const std::int64_t q = next_lo_ + (k - start_);
+    return q < next_hi_ ? q : -1;
+  }
+
+ private:
+  const std::int64_t* order_;
+  std::int64_t count_, n_, size_;
+  std::int64_t start_ = 0, end_ = 0, next_lo_ = -1, next_hi_ = -1;
+};
+
 /// How many rows ahead to prefetch: about 16 KiB of rows in flight.
 inline std::int64_t prefetch_distance(std::int64_t row_bytes) {
   return std::clamp<std::int64_t>(16384 / std::max<std::int64_t>(row_bytes, 64), 2, 32);

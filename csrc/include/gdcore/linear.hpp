@@ -123,6 +123,10 @@ struct PlainSGDOptions {
   // running norms (state.sq_norm, state.l1_norm: scaled with w, recomputed
   // over a sample's non-zero features after its step; an O(nnz) pass).
   bool objective = false;
+  // > 0: the order visits rows block by block (row r in block r / block,
+  // rows inside a block in any order; shuffle="block"), and the loop fetches
+  // the next block in memory order while it visits one.  Speed only.
+  std::int64_t block = 0;
 };
 
 /// Model state of the per-sample algorithm.  w holds v (the weights are

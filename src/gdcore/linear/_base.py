@@ -70,8 +70,11 @@ AUTO_DECAY = 3.0
 #: learning_rate="auto" stops once the step would fall below eta0 times this
 AUTO_MIN_RATIO = 1e-3
 PENALTIES = {None: 0, "l2": 1, "l1": 2, "elasticnet": 3}
-#: rows per block of ``shuffle="block"``
-BLOCK_ROWS = 4096
+#: bytes of rows per block of ``shuffle="block"`` (a block and the next one
+#: being fetched stay in a core's L2 cache), within [BLOCK_MIN_ROWS, BLOCK_MAX_ROWS] rows
+BLOCK_BYTES = 128 << 10
+BLOCK_MIN_ROWS = 16
+BLOCK_MAX_ROWS = 4096
 MAX_INT = np.iinfo(np.int32).max
 #: learning rates at or below this stop ``learning_rate="adaptive"``
 ADAPTIVE_MIN_ETA = 1e-6
@@ -253,10 +256,17 @@ class _Progress:
             sys.stderr.write("\n")
 
 
-def block_order(idx: np.ndarray, rng: np.random.Generator, block: int = BLOCK_ROWS,
-                out: Optional[np.ndarray] = None) -> np.ndarray:
-    """Rows in contiguous blocks of ``block``, the blocks in random order and
-    the rows shuffled inside each block (cache- and prefetch-friendly).
+def block_rows(X: Any) -> int:
+    """Rows per block of ``shuffle="block"`` for X: BLOCK_BYTES of its rows."""
+    n = X.shape[0]
+    row_bytes = data_bytes(X) / n if n else 1.0
+    return int(np.clip(BLOCK_BYTES // max(row_bytes, 1.0), BLOCK_MIN_ROWS, BLOCK_MAX_ROWS))
+
+
+def block_order(idx: np.ndarray, rng: np.random.Generator, block: int,
+                out: Optional[np.ndarray] = None, inner: bool = True) -> np.ndarray:
+    """Rows in contiguous blocks of ``block``, the blocks in random order and,
+    with ``inner``, the rows shuffled inside each block (otherwise in order).
 
     ``idx``: increasing row indices.  One random within-block permutation is
     drawn per call and used for every block (the short last block keeps its
@@ -269,16 +279,16 @@ def block_order(idx: np.ndarray, rng: np.random.Generator, block: int = BLOCK_RO
         return out
     n_blocks = -(-n // block)
     last_len = n - (n_blocks - 1) * block
-    inner = rng.permutation(min(block, n))
+    within = rng.permutation(min(block, n)) if inner else np.arange(min(block, n))
     blocks = rng.permutation(n_blocks)
     at = int(np.flatnonzero(blocks == n_blocks - 1)[0])  # where the last block goes
     head, rest = blocks[:at], blocks[at + 1 :]
     k = at * block
     if at:
-        np.add((head * block)[:, None], inner[None, :], out=out[:k].reshape(at, -1))
-    out[k : k + last_len] = (n_blocks - 1) * block + inner[inner < last_len]
+        np.add((head * block)[:, None], within[None, :], out=out[:k].reshape(at, -1))
+    out[k : k + last_len] = (n_blocks - 1) * block + within[within < last_len]
     if rest.size:
-        np.add((rest * block)[:, None], inner[None, :],
+        np.add((rest * block)[:, None], within[None, :],
                out=out[k + last_len :].reshape(rest.size, -1))
     if int(idx[-1]) - int(idx[0]) == n - 1:  # consecutive rows
         if idx[0]:
@@ -324,7 +334,8 @@ def resolve_shuffle(shuffle: Any, X: Any, y: np.ndarray, classifier: bool) -> An
 
 
 class _EpochOrders:
-    """The row order of each epoch (``shuffle``: True, "block" or False).
+    """The row order of each epoch (``shuffle``: True, "block" or False;
+    ``block`` rows per block, ``inner``: shuffle the rows inside a block).
 
     On large data, when the epoch loop runs on one thread (``ahead``), the
     next epoch's order is drawn on a helper thread while the current epoch
@@ -337,8 +348,9 @@ class _EpochOrders:
     AHEAD_ROWS = 20_000
 
     def __init__(self, shuffle: Any, idx: np.ndarray, rng: np.random.Generator,
-                 ahead: bool = True) -> None:
+                 ahead: bool = True, block: int = BLOCK_MAX_ROWS, inner: bool = True) -> None:
         self.shuffle, self.idx, self.rng = shuffle, idx, rng
+        self.block, self.inner = int(block), inner
         self.pool: Any = None
         self.pending: Any = None
         self.buffers: List[np.ndarray] = []
@@ -356,7 +368,7 @@ class _EpochOrders:
         buf = self.buffers[self.turn]
         self.turn ^= 1
         if self.shuffle == "block":
-            return block_order(self.idx, self.rng, out=buf)
+            return block_order(self.idx, self.rng, self.block, out=buf, inner=self.inner)
         buf[...] = self.idx
         self.rng.shuffle(buf)  # rng.permutation(idx), in place
         return buf
@@ -558,6 +570,9 @@ class _PlainRun:
             # the running average restarts from the current average
             self.state[3], self.state[4] = 0.0, 1.0
         self.dtype = dtype
+        #: > 0: the orders visit rows r in blocks r // block (the loop then
+        #: fetches the next block while it visits one)
+        self.block = 0
 
     def epoch(self, X, y, sw, order, eta: float) -> Tuple[float, Optional[float]]:
         """One pass: (scikit-learn's sumloss, and its objective_sum when
@@ -571,7 +586,7 @@ class _PlainRun:
                 LEARNING_RATE_IDS[cfg.learning_rate], float(eta), cfg.power_t, cfg.optimal_init,
                 cfg.fit_intercept, cfg.intercept_decay, int(cfg.average), p.coef,
                 p.avg_coef if cfg.average > 0 else None, p.q if cfg.penalty in (2, 3) else None,
-                self.state, track)
+                self.state, track, self.block)
         if is_sparse(X):
             data, indices, indptr = csr_arrays(X)
             total = _core.plain_sgd_epoch_csr(data, indices, indptr, X.shape[1], *args)
@@ -639,7 +654,14 @@ def train_problem(
     plain = _PlainRun(cfg, p, t) if uses_plain_sgd(cfg, bs) else None
     # A helper thread would compete with the mini-batch loop's own threads.
     one_thread = plain is not None or _core.get_num_threads() == 1
-    orders = _EpochOrders(cfg.shuffle, train_idx, rng, ahead=one_thread)
+    # Per-sample steps visit a block's rows shuffled; a mini-batch's gradient
+    # does not depend on the order of its rows, so mini-batches read each
+    # block in order (streaming reads).
+    block = block_rows(X)
+    orders = _EpochOrders(cfg.shuffle, train_idx, rng, ahead=one_thread, block=block,
+                          inner=plain is not None)
+    if plain is not None and cfg.shuffle == "block" and n_train == X.shape[0]:
+        plain.block = block  # train_idx is every row, 0..n-1
     try:
         return _train_epochs(cfg, X, y, sw, p, score_fn, max_iter, t, bs, wsum, progress, plain,
                              t0, orders, train_idx.shape[0])

@@ -89,7 +89,7 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
     n_samples // 1024, up to 1024), ``learning_rate="auto",
     eta0=0.01`` — Adam at a constant step until the training objective
     stops improving, then a short annealing phase (see ``learning_rate``) —
-    and ``shuffle="auto"`` (4096-row blocks on large data, see ``shuffle``).
+    and ``shuffle="auto"`` (blocks of rows on large data, see ``shuffle``).
     Measured on the project's shared 2-core machine (log_loss, alpha=1e-4,
     standardized features; one thread, except the 200 000 × 50 row, which is
     ``bench/bench_linear.py`` on two; "gap" is the relative excess of the
@@ -149,13 +149,16 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
         its running norms, so that it stops at the same epoch.
     shuffle : bool, "block" or "auto", default="auto"
         True: a fresh permutation of the rows every epoch; "block": the rows
-        in contiguous blocks of 4096, blocks in random order and rows shuffled
-        inside each block, the rows a few steps ahead prefetched (far fewer
-        cache and TLB misses on large data: about 2× faster per epoch
-        there); False: the rows in order.  "auto" is "block" when X takes
-        more than 32 MiB and its rows do not look sorted or grouped by target
-        (neighbouring labels agree much more often than in a random order),
-        and True otherwise.  Data grouped by target in a way that check
+        in contiguous blocks of about 128 KiB (between 16 and 4096 rows),
+        the blocks in random order.  With ``batch_size=1`` the rows are
+        shuffled inside each block, and the next block is fetched while one
+        is visited; mini-batches take a block's rows in order (a batch's
+        gradient does not depend on the order of its rows).  Memory then
+        sees nearly streaming reads: on large data an epoch costs about half
+        as much as with ``shuffle=True``.  False: the rows in order.  "auto"
+        is "block" when X takes more than 32 MiB and its rows do not look
+        sorted or grouped by target (neighbouring labels agree much more
+        often than in a random order), and True otherwise.  Data grouped by target in a way that check
         misses (for example sorted by a feature that predicts the label)
         should use ``shuffle=True``.
     verbose : int, default=0
