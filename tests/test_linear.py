@@ -1107,6 +1107,10 @@ def test_unique_labels_is_np_unique(y):
     got, want = unique_labels(y), np.unique(y)
     assert got.dtype == want.dtype
     np.testing.assert_array_equal(got, want)
+    (got, got_counts), (want, want_counts) = (unique_labels(y, return_counts=True),
+                                              np.unique(y, return_counts=True))
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(got_counts, want_counts)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -38,6 +38,7 @@ from ._compat import (
     check_random_state,
     csr_arrays,
     is_sparse,
+    unique_labels,
     validation_split,
 )
 from ._params import (
@@ -314,7 +315,7 @@ def looks_ordered(y: np.ndarray, classifier: bool) -> bool:
     if n < 3:
         return False
     if classifier:
-        _, counts = np.unique(y, return_counts=True)
+        _, counts = unique_labels(y, return_counts=True)
         p = counts / n
         expected = 1.0 - float(np.sum(p * p))
         return float(np.count_nonzero(y[1:] != y[:-1])) / (n - 1) < 0.5 * expected

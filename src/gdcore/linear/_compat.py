@@ -33,15 +33,19 @@ def _is_sparse(X: Any) -> bool:
     return sp.issparse(X)
 
 
-def unique_labels(y: np.ndarray) -> np.ndarray:
-    """np.unique(y).  Integer labels within a small range are counted in one
-    pass (np.bincount) instead of hashed or sorted."""
+def unique_labels(y: np.ndarray, return_counts: bool = False) -> Any:
+    """np.unique(y) (and the count of each label).  Integer labels within a
+    small range are counted in one pass (np.bincount) instead of hashed or
+    sorted."""
     if y.ndim == 1 and y.dtype.kind in "iu" and y.size:
         lo, hi = int(y.min()), int(y.max())
         if hi - lo < max(1 << 16, y.size):
             shifted = y if (lo == 0 and y.dtype == np.intp) else np.subtract(y, lo, dtype=np.intp)
-            return (np.flatnonzero(np.bincount(shifted)) + lo).astype(y.dtype)
-    return np.unique(y)
+            counts = np.bincount(shifted)
+            present = np.flatnonzero(counts)
+            labels = (present + lo).astype(y.dtype)
+            return (labels, counts[present]) if return_counts else labels
+    return np.unique(y, return_counts=return_counts)
 
 
 def all_finite(X: np.ndarray) -> bool:
