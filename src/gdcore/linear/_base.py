@@ -387,6 +387,14 @@ class _EpochOrders:
             self.pool.shutdown(wait=True)
 
 
+def squared_norm(w: np.ndarray) -> float:
+    """w·w in float64 on gdcore's own kernel.  (numpy's dot calls BLAS, whose
+    worker threads then spin for a while and take the cores from the epoch
+    loop's threads.)"""
+    w = np.ascontiguousarray(w, dtype=np.float64).reshape(-1)
+    return float(_core.dot(w, w))
+
+
 def penalty_value(penalty: int, alpha: float, l1_ratio: float, w: np.ndarray) -> float:
     """The regularisation term the epoch loop minimises (its gradient is the
     one minibatch_epoch adds): α(½(1-ρ)‖w‖² + ρ‖w‖₁)."""
@@ -395,7 +403,7 @@ def penalty_value(penalty: int, alpha: float, l1_ratio: float, w: np.ndarray) ->
     w = w.astype(np.float64, copy=False)
     rho = {1: 0.0, 2: 1.0, 3: l1_ratio}[penalty]
     with np.errstate(over="ignore", invalid="ignore"):
-        return float(alpha * ((1.0 - rho) * 0.5 * np.dot(w, w) + rho * np.abs(w).sum()))
+        return float(alpha * ((1.0 - rho) * 0.5 * squared_norm(w) + rho * np.abs(w).sum()))
 
 
 class _Config:
@@ -565,7 +573,7 @@ class _PlainRun:
         self.state = np.array(
             [float(p.intercept[0]),
              float(p.avg_intercept[0]) if p.avg_intercept is not None else 0.0,
-             1.0, 0.0, 1.0, 0.0, float(t), float(coef64 @ coef64),
+             1.0, 0.0, 1.0, 0.0, float(t), squared_norm(coef64),
              float(np.abs(coef64).sum()), 0.0], dtype=np.float64)
         if cfg.average > 0:
             # the running average restarts from the current average
@@ -749,13 +757,15 @@ def _train_epochs(cfg, X, y, sw, p, score_fn, max_iter, t, bs, wsum, progress, p
             obj = avg_loss + penalty_value(cfg.penalty, cfg.alpha, cfg.l1_ratio_eff, w_now)
         curve.append(obj)
         progress.update(1, obj)
-        with np.errstate(over="ignore", invalid="ignore"):
-            norm = float(np.linalg.norm(w_now.astype(np.float64)))
-        line = (
-            f"Norm: {norm:.2f}, NNZs: {int(np.count_nonzero(w_now))}, "
-            f"Bias: {float(b_now[0]):.6f}, T: {count}, Avg. loss: {avg_loss:.6f}, "
-            f"Objective: {obj:.6f}"
-        )
+        line = ""
+        if cfg.verbose:
+            with np.errstate(over="ignore", invalid="ignore"):
+                norm = math.sqrt(squared_norm(w_now))
+            line = (
+                f"Norm: {norm:.2f}, NNZs: {int(np.count_nonzero(w_now))}, "
+                f"Bias: {float(b_now[0]):.6f}, T: {count}, Avg. loss: {avg_loss:.6f}, "
+                f"Objective: {obj:.6f}"
+            )
         if score_fn is not None:
             score = score_fn(w_now, float(b_now[0]))
             if cfg.verbose:
