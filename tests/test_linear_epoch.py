@@ -321,3 +321,32 @@ def test_multinomial_bad_labels_write_nothing():
                                     2, "sgd", (0.1, 0.0, 0.0, 0.0, False, False), np.full(2, 0.1),
                                     W, b, [], [], np.zeros(4, np.int64), np.ones(2))
         np.testing.assert_array_equal(W, 0.5)
+
+
+def test_csr_check_false_skips_only_the_structure_pass():
+    # check=False (later epochs of one fit) gives the same model; the default
+    # check still rejects a bad structure
+    import scipy.sparse as sp
+
+    from gdcore import _core
+
+    rng = np.random.default_rng(0)
+    C = sp.random(50, 12, density=0.3, format="csr", random_state=1)
+    y = np.where(rng.standard_normal(50) > 0, 1.0, -1.0)
+    order = np.arange(50, dtype=np.int64)
+    models = []
+    for check in (True, False):
+        w, st = np.zeros(12), np.array([0, 0, 1, 0, 1, 0, 1.0, 0, 0, 0])
+        for _ in range(2):
+            _core.plain_sgd_epoch_csr(C.data, C.indices, C.indptr, 12, y, None, order, 5, 1.0, 1,
+                                      1e-3, 0.15, 1, 0.0, 0.5, 1e3, True, 0.01, 0, w, None, None,
+                                      st, check=check)
+        models.append((w, st))
+    np.testing.assert_array_equal(models[0][0], models[1][0])
+    np.testing.assert_array_equal(models[0][1], models[1][1])
+    bad = C.indices.copy()
+    bad[3] = 12
+    with pytest.raises(ValueError, match="column index outside"):
+        _core.plain_sgd_epoch_csr(C.data, bad, C.indptr, 12, y, None, order, 5, 1.0, 1, 1e-3,
+                                  0.15, 1, 0.0, 0.5, 1e3, True, 0.01, 0, np.zeros(12), None, None,
+                                  np.array([0, 0, 1, 0, 1, 0, 1.0, 0, 0, 0]))

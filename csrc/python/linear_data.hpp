@@ -43,8 +43,9 @@ DenseData<T> dense_data(const ArrayView& xv, const py::handle& y, const py::hand
 /// The rows of a CSR matrix (from view_csr()) with their targets.
 template <class T, class I>
 CsrData<T, I> csr_data(const CsrView& cv, std::int64_t n_features, const py::handle& y,
-                       const py::handle& sample_weight) {
+                       const py::handle& sample_weight, bool check = true) {
   CsrData<T, I> data;
+  data.structure_checked = !check;
   data.data = static_cast<const T*>(cv.values.data);
   data.indices = static_cast<const I*>(cv.indices);
   data.indptr = static_cast<const I*>(cv.indptr);

@@ -165,7 +165,7 @@ void register_linear(py::module_& m) {
          const py::array_t<double, py::array::c_style>& lr, const py::object& coef,
          const py::object& intercept, const py::list& coef_states,
          const py::list& intercept_states, py::array_t<std::int64_t, py::array::c_style>& counters,
-         py::array_t<double, py::array::c_style>& scalars) {
+         py::array_t<double, py::array::c_style>& scalars, bool check) {
         const CsrView cv = view_csr(values, indices, indptr, n_features);
         const MinibatchOptions mo = minibatch_options(loss_kind, loss_param, penalty, alpha,
                                                       l1_ratio, fit_intercept, batch_size);
@@ -174,7 +174,7 @@ void register_linear(py::module_& m) {
         auto build = [&](auto tag, auto index_tag) {
           using T = decltype(tag);
           using I = decltype(index_tag);
-          const CsrData<T, I> data = csr_data<T, I>(cv, n_features, y, sample_weight);
+          const CsrData<T, I> data = csr_data<T, I>(cv, n_features, y, sample_weight, check);
           return run_model<T>(data.d, 1, dt, order, mo, lr, coef, intercept, coef_states,
                               intercept_states, counters, scalars,
                               [&](LinearModel<T>& model, std::int64_t count) {
@@ -191,8 +191,10 @@ void register_linear(py::module_& m) {
       py::arg("penalty"), py::arg("alpha"), py::arg("l1_ratio"), py::arg("fit_intercept"),
       py::arg("batch_size"), py::arg("optimizer"), py::arg("hyper"), py::arg("lr"),
       py::arg("coef"), py::arg("intercept"), py::arg("coef_states"), py::arg("intercept_states"),
-      py::arg("counters"), py::arg("scalars"),
-      "minibatch_epoch on CSR rows (O(nnz) gradient; dense optimizer update per batch).");
+      py::arg("counters"), py::arg("scalars"), py::arg("check") = true,
+      "minibatch_epoch on CSR rows (O(nnz) gradient; dense optimizer update per batch). "
+      "check=False skips the O(nnz) structure check: only for arrays an earlier call checked "
+      "and nothing changed since.");
   m.def(
       "multinomial_epoch",
       [](const py::object& X, const py::object& y, const py::object& sample_weight,

@@ -131,7 +131,7 @@ void register_plain_sgd(py::module_& m) {
          int loss_kind, double loss_param, int penalty, double alpha, double l1_ratio,
          int learning_rate, double eta0, double power_t, double optimal_init, bool fit_intercept,
          double intercept_decay, std::int64_t average, const py::object& w, const py::object& aw,
-         const py::object& q, F64& state, bool objective, std::int64_t block) {
+         const py::object& q, F64& state, bool objective, std::int64_t block, bool check) {
         const CsrView cv = view_csr(data, indices, indptr, n_features);
         const DType dt = cv.values.dtype;
         const PlainSGDOptions o = options(loss_kind, loss_param, penalty, alpha, l1_ratio,
@@ -140,7 +140,8 @@ void register_plain_sgd(py::module_& m) {
         auto build = [&](auto tag, auto index_tag) {
           using T = decltype(tag);
           using I = decltype(index_tag);
-          return run<T>(csr_data<T, I>(cv, n_features, y, sw), order, o, w, aw, q, state, dt);
+          return run<T>(csr_data<T, I>(cv, n_features, y, sw, check), order, o, w, aw, q, state,
+                        dt);
         };
         if (cv.int32)
           return dt == DType::f32 ? build(float{}, std::int32_t{}) : build(double{}, std::int32_t{});
@@ -152,7 +153,10 @@ void register_plain_sgd(py::module_& m) {
       py::arg("learning_rate"), py::arg("eta0"), py::arg("power_t"), py::arg("optimal_init"),
       py::arg("fit_intercept"), py::arg("intercept_decay"), py::arg("average"), py::arg("w"),
       py::arg("aw"), py::arg("q"), py::arg("state"), py::arg("objective") = false, py::arg("block") = 0,
-      "One pass of scikit-learn's per-sample SGD over CSR rows (O(nnz) per sample).");
+      py::arg("check") = true,
+      "One pass of scikit-learn's per-sample SGD over CSR rows (O(nnz) per sample). "
+      "check=False skips the O(nnz) structure check: only for arrays an earlier call checked "
+      "and nothing changed since.");
   m.def(
       "plain_sgd_finalize",
       [](const py::object& w, const py::object& aw, F64& state) {

@@ -177,12 +177,14 @@ std::int64_t csr_row_bytes(const Csr& data) {
 }
 
 /// CSR structure: non-negative shape, targets present, monotone indptr
-/// starting at 0, column indices in [0, d).
+/// starting at 0, column indices in [0, d).  The O(nnz) passes are skipped
+/// when the caller marks the structure as checked already.
 template <class Csr>
 void check_csr(const Csr& data) {
   if (data.n < 0 || data.d < 0) throw std::invalid_argument("negative data shape");
   if (data.n > 0 && (data.y == nullptr || data.indptr == nullptr))
     throw std::invalid_argument("null data");
+  if (data.structure_checked) return;
   if (data.n > 0 && data.indptr[0] != 0) throw std::invalid_argument("indptr[0] must be 0");
   // (branch-free passes that vectorise: this runs on every call)
   bool decreasing = false;

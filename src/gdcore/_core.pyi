@@ -62,6 +62,7 @@ def minibatch_epoch_csr(
     penalty: int, alpha: float, l1_ratio: float, fit_intercept: bool, batch_size: int,
     optimizer: str, hyper: tuple, lr: np.ndarray, coef: np.ndarray, intercept: np.ndarray,
     coef_states: list, intercept_states: list, counters: np.ndarray, scalars: np.ndarray,
+    check: bool = True,
 ) -> float: ...
 def multinomial_epoch(
     X: np.ndarray, y: np.ndarray, sample_weight: Optional[np.ndarray], order: np.ndarray,
@@ -88,6 +89,6 @@ def plain_sgd_epoch_csr(
     penalty: int, alpha: float, l1_ratio: float, learning_rate: int, eta0: float, power_t: float,
     optimal_init: float, fit_intercept: bool, intercept_decay: float, average: int,
     w: np.ndarray, aw: Optional[np.ndarray], q: Optional[np.ndarray], state: np.ndarray,
-    objective: bool = False, block: int = 0,
+    objective: bool = False, block: int = 0, check: bool = True,
 ) -> float: ...
 def plain_sgd_finalize(w: np.ndarray, aw: Optional[np.ndarray], state: np.ndarray) -> None: ...

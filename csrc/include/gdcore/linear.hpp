@@ -85,6 +85,11 @@ struct CsrData {
   const T* y = nullptr;
   const T* sample_weight = nullptr;  // class weight folded in; null: all ones
   std::int64_t n = 0, d = 0;
+  // The epochs check the structure (indptr monotone from 0, indices in
+  // [0, d)) in O(nnz) before reading.  A caller running several epochs over
+  // the same, unchanged arrays may set this after the first call passed;
+  // invalid arrays are then undefined behaviour.
+  bool structure_checked = false;
 };
 
 /// minibatch_epoch on CSR rows: O(nnz) margins and gradient per batch; the

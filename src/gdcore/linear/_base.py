@@ -524,9 +524,11 @@ def check_finite_model(p: _Problem, epoch: int) -> None:
         )
 
 
-def _minibatch(X, *args, multinomial_k: int = 0):
+def _minibatch(X, *args, multinomial_k: int = 0, check: bool = True):
     """One fused mini-batch pass over dense or CSR rows (softmax regression
-    over multinomial_k classes when it is > 0)."""
+    over multinomial_k classes when it is > 0).  ``check=False``: the CSR
+    structure passed an earlier call of this fit (its O(nnz) check is
+    skipped)."""
     if multinomial_k:
         if is_sparse(X):
             raise TypeError("multi_class='multinomial' does not support sparse input yet")
@@ -537,7 +539,7 @@ def _minibatch(X, *args, multinomial_k: int = 0):
                                        ist, counters, scalars)
     if is_sparse(X):
         data, indices, indptr = csr_arrays(X)
-        return _core.minibatch_epoch_csr(data, indices, indptr, X.shape[1], *args)
+        return _core.minibatch_epoch_csr(data, indices, indptr, X.shape[1], *args, check=check)
     return _core.minibatch_epoch(X, *args)
 
 
@@ -583,9 +585,10 @@ class _PlainRun:
         #: fetches the next block while it visits one)
         self.block = 0
 
-    def epoch(self, X, y, sw, order, eta: float) -> Tuple[float, Optional[float]]:
+    def epoch(self, X, y, sw, order, eta: float, check: bool = True) -> Tuple[float, Optional[float]]:
         """One pass: (scikit-learn's sumloss, and its objective_sum when
-        tracked, else None)."""
+        tracked, else None).  ``check=False``: X's CSR structure passed an
+        earlier pass of this fit."""
         cfg, p = self.cfg, self.p
         # (as scikit-learn: unless early stopping scores a validation set;
         # and only when something reads it: the tol test or verbose output)
@@ -598,7 +601,7 @@ class _PlainRun:
                 self.state, track, self.block)
         if is_sparse(X):
             data, indices, indptr = csr_arrays(X)
-            total = _core.plain_sgd_epoch_csr(data, indices, indptr, X.shape[1], *args)
+            total = _core.plain_sgd_epoch_csr(data, indices, indptr, X.shape[1], *args, check=check)
         else:
             total = _core.plain_sgd_epoch_dense(X, *args)
         return total, (float(self.state[9]) if track else None)
@@ -700,14 +703,14 @@ def _train_epochs(cfg, X, y, sw, p, score_fn, max_iter, t, bs, wsum, progress, p
         nb = -(-n_train // bs)
         objective_sum = None
         if plain is not None:
-            total, objective_sum = plain.epoch(X, y, sw, order, eta)
+            total, objective_sum = plain.epoch(X, y, sw, order, eta, check=epoch == 1)
         elif not averaging:
             lr = cfg.rates(t, nb, eta)
             total = _minibatch(
                 X, y, sw, order, kind, param, cfg.penalty, cfg.alpha, cfg.l1_ratio,
                 cfg.fit_intercept, bs, opt.kind, opt.hyper, lr, p.coef, p.intercept,
                 p.coef_states, p.intercept_states, p.counters, p.scalars,
-                multinomial_k=cfg.multinomial_k,
+                multinomial_k=cfg.multinomial_k, check=epoch == 1,
             )
         else:
             lr = cfg.rates(t, nb, eta)
@@ -720,7 +723,7 @@ def _train_epochs(cfg, X, y, sw, p, score_fn, max_iter, t, bs, wsum, progress, p
                     X, y, sw, order[k * bs : (k + 1) * bs], kind, param, cfg.penalty, cfg.alpha,
                     cfg.l1_ratio, cfg.fit_intercept, bs, opt.kind, opt.hyper, lr[k : k + 1],
                     p.coef, p.intercept, p.coef_states, p.intercept_states, p.counters, p.scalars,
-                    multinomial_k=cfg.multinomial_k,
+                    multinomial_k=cfg.multinomial_k, check=epoch == 1 and k == 0,
                 )
                 tk = t + k
                 if start <= tk:
