@@ -156,9 +156,13 @@ double epoch_impl(std::int64_t n, std::int64_t d_, const T* yv, const T* swv,
   T* w = model.coef.param;
   T* b = model.intercept.param;
 
-  std::vector<T> resid(static_cast<std::size_t>(bs)), losses(static_cast<std::size_t>(bs));
+  std::vector<T> resid(static_cast<std::size_t>(bs));
   const std::int64_t max_blocks = (bs + kRowBlock - 1) / kRowBlock;
   std::vector<T> partial(Sparse ? 0 : static_cast<std::size_t>(max_blocks * d));
+  // per block: the residuals' sum and the (weighted) losses' sum, each in row
+  // order, so that the serial part of a batch adds one value per block
+  std::vector<T> resid_sum(static_cast<std::size_t>(max_blocks));
+  std::vector<double> loss_sum(static_cast<std::size_t>(max_blocks));
   std::vector<T> gw(static_cast<std::size_t>(d));
   T gb = T(0);
   ParamSlot<T> slots[2] = {model.coef, model.intercept};
@@ -178,6 +182,8 @@ double epoch_impl(std::int64_t n, std::int64_t d_, const T* yv, const T* swv,
     T* part = partial.data() + blk * d;
     if (!Sparse) std::fill(part, part + d, T(0));
     const std::int64_t i0 = blk * kRowBlock, i1 = std::min(B, i0 + kRowBlock);
+    T rsum = T(0);
+    double lsum = 0.0;
     for (std::int64_t i = i0; i < i1; ++i) {
       const std::int64_t r = rows[i];
       const auto x = row(r);
@@ -192,13 +198,16 @@ double epoch_impl(std::int64_t n, std::int64_t d_, const T* yv, const T* swv,
       const T yi = yv[r];
       T lv, dl;
       loss_value_derivative_elem<T>(kind, param, yi, m, lv, dl);
-      losses[std::size_t(i)] = sw * lv;
+      lsum += double(sw * lv);
       // scikit-learn clips the loss derivative at ±1e12 (MAX_DLOSS).
       dl = dl > T(kMaxDloss) ? T(kMaxDloss) : (dl < T(-kMaxDloss) ? T(-kMaxDloss) : dl);
       const T ri = sw * dl;
       resid[std::size_t(i)] = ri;
+      rsum = rsum + ri;
       if (!Sparse && ri != T(0)) K.axpy(part, x, ri);
     }
+    resid_sum[std::size_t(blk)] = rsum;
+    loss_sum[std::size_t(blk)] = lsum;
   };
   // Fixed-order reductions, the penalty, and the optimizer's step.
   auto finish = [&](std::int64_t k) {
@@ -219,9 +228,9 @@ double epoch_impl(std::int64_t n, std::int64_t d_, const T* yv, const T* swv,
       }
     }
     T rsum = T(0);
-    for (std::int64_t i = 0; i < B; ++i) {
-      rsum = rsum + resid[std::size_t(i)];
-      total += double(losses[std::size_t(i)]);
+    for (std::int64_t blk = 0; blk < nb; ++blk) {
+      rsum = rsum + resid_sum[std::size_t(blk)];
+      total += loss_sum[std::size_t(blk)];
     }
     const T inv = T(1) / T(B);
     average_and_penalise(gw.data(), w, d, inv, o.penalty, alpha, l1, l2);
@@ -282,9 +291,11 @@ double multinomial_impl(const DenseData<T>& data, std::int64_t k, const std::int
   T* W = model.coef.param;
   T* bias = model.intercept.param;
   const std::int64_t kd = k * d;
-  std::vector<T> resid(static_cast<std::size_t>(bs * k)), losses(static_cast<std::size_t>(bs));
   const std::int64_t max_blocks = (bs + kRowBlock - 1) / kRowBlock;
   std::vector<T> partial(static_cast<std::size_t>(max_blocks * kd));
+  // per block: each class's residual sum and the losses' sum, in row order
+  std::vector<T> resid_sum(static_cast<std::size_t>(max_blocks * k));
+  std::vector<double> loss_sum(static_cast<std::size_t>(max_blocks));
   std::vector<T> gw(static_cast<std::size_t>(kd)), gb(static_cast<std::size_t>(k));
   ParamSlot<T> slots[2] = {model.coef, model.intercept};
   slots[0].grad = gw.data();
@@ -297,6 +308,9 @@ double multinomial_impl(const DenseData<T>& data, std::int64_t k, const std::int
     T* part = partial.data() + blk * kd;
     std::fill(part, part + kd, T(0));
     std::vector<T> z(static_cast<std::size_t>(k));
+    T* rsum = resid_sum.data() + blk * k;
+    std::fill(rsum, rsum + k, T(0));
+    double lsum = 0.0;
     const std::int64_t i0 = blk * kRowBlock, i1 = std::min(B, i0 + kRowBlock);
     for (std::int64_t i = i0; i < i1; ++i) {
       const std::int64_t r = rows[i];
@@ -316,14 +330,15 @@ double multinomial_impl(const DenseData<T>& data, std::int64_t k, const std::int
       const T lse = m + gd_log(sum);
       const std::int64_t yc = std::int64_t(data.y[r]);
       const T sw = data.sample_weight ? data.sample_weight[r] : T(1);
-      losses[std::size_t(i)] = sw * (lse - z[std::size_t(yc)]);
+      lsum += double(sw * (lse - z[std::size_t(yc)]));
       for (std::int64_t c = 0; c < k; ++c) {
         T rc = gd_exp(z[std::size_t(c)] - lse) - (c == yc ? T(1) : T(0));
         rc = sw * rc;
-        resid[std::size_t(i * k + c)] = rc;
+        rsum[c] = rsum[c] + rc;
         if (rc != T(0)) K.axpy(part + c * d, x, rc);
       }
     }
+    loss_sum[std::size_t(blk)] = lsum;
   };
   auto finish = [&](std::int64_t bt) {
     const std::int64_t B = std::min(bs, count - bt * bs);
@@ -334,10 +349,10 @@ double multinomial_impl(const DenseData<T>& data, std::int64_t k, const std::int
       for (std::int64_t j = 0; j < kd; ++j) gw[std::size_t(j)] = gw[std::size_t(j)] + part[j];
     }
     std::fill(gb.begin(), gb.end(), T(0));
-    for (std::int64_t i = 0; i < B; ++i) {
-      total += double(losses[std::size_t(i)]);
+    for (std::int64_t blk = 0; blk < nb; ++blk) {
+      total += loss_sum[std::size_t(blk)];
       for (std::int64_t c = 0; c < k; ++c)
-        gb[std::size_t(c)] = gb[std::size_t(c)] + resid[std::size_t(i * k + c)];
+        gb[std::size_t(c)] = gb[std::size_t(c)] + resid_sum[std::size_t(blk * k + c)];
     }
     const T inv = T(1) / T(B);
     average_and_penalise(gw.data(), W, kd, inv, o.penalty, alpha, l1, l2);
