@@ -170,6 +170,7 @@ double epoch_impl(std::int64_t n, std::int64_t d_, const T* yv, const T* swv,
   slots[1].grad = &gb;
   double total = 0.0;
   const std::int64_t ahead = detail::prefetch_distance(row_bytes);
+  const bool fetch_weights = detail::prefetch_weights_pays(d * std::int64_t(sizeof(T)));
 
   // Margins, residuals (dloss · weight), and per-block partial gradients
   // (dense rows) of one block of kRowBlock rows of batch k.  Sparse rows
@@ -192,7 +193,8 @@ double epoch_impl(std::int64_t n, std::int64_t d_, const T* yv, const T* swv,
         detail::prefetch_row(row(order[q]));
         detail::prefetch_targets(yv, swv, order[q]);
       }
-      if (Sparse && i + ahead / 2 < i1) detail::prefetch_weights(row(rows[i + ahead / 2]), w);
+      if (Sparse && fetch_weights && i + ahead / 2 < i1)
+        detail::prefetch_weights(row(rows[i + ahead / 2]), w);
       const T m = K.dot(x, w) + bias;
       const T sw = swv ? swv[r] : T(1);
       const T yi = yv[r];

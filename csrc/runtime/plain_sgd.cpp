@@ -71,6 +71,7 @@ double epoch(std::int64_t n, std::int64_t d, const T* yv, const T* swv, const st
   const bool use_l1 = o.penalty == Penalty::l1 || o.penalty == Penalty::elasticnet;
   double sumloss = 0.0;
   const std::int64_t ahead = detail::prefetch_distance(row_bytes);
+  const bool fetch_weights = detail::prefetch_weights_pays(d * std::int64_t(sizeof(T)));
   detail::BlockPrefetch blocks(order, count, n, std::max<std::int64_t>(o.block, 1));
   // Without L1 nothing touches w between a step and the next margin, so the
   // step's axpy computes that margin in the same pass (same bits).
@@ -89,7 +90,8 @@ double epoch(std::int64_t n, std::int64_t d, const T* yv, const T* swv, const st
       detail::prefetch_row(row(order[k + ahead]));
       detail::prefetch_targets(yv, swv, order[k + ahead]);
     }
-    if (k + ahead / 2 < count) detail::prefetch_weights(row(order[k + ahead / 2]), s.w);
+    if (fetch_weights && k + ahead / 2 < count)
+      detail::prefetch_weights(row(order[k + ahead / 2]), s.w);
     const T dot = have_next ? next_dot : K.dot(x, s.w);
     have_next = false;
     const T p = T(double(dot) * s.wscale + s.intercept);

@@ -162,6 +162,15 @@ class BlockPrefetch {
   std::int64_t start_ = 0, end_ = 0, next_lo_ = -1, next_hi_ = -1;
 };
 
+/// Whether prefetching the weights of sparse rows pays: only when the
+/// weights outgrow the near caches (L2 and a share of L3).  Prefetching
+/// lines the caches hold already only takes slots in the miss buffers
+/// (measured: 100 000 float64 weights run ~15% faster without, 1 000 000
+/// ~35% slower).
+inline bool prefetch_weights_pays(std::int64_t weight_bytes) {
+  return weight_bytes > (std::int64_t(4) << 20);
+}
+
 /// How many rows ahead to prefetch: about 16 KiB of rows in flight.
 inline std::int64_t prefetch_distance(std::int64_t row_bytes) {
   return std::clamp<std::int64_t>(16384 / std::max<std::int64_t>(row_bytes, 64), 2, 32);

@@ -35,6 +35,7 @@ from .. import optim as _optim
 from ._compat import (
     ConvergenceWarning,
     InvalidParameterError,
+    all_finite,
     check_random_state,
     csr_arrays,
     is_sparse,
@@ -403,7 +404,9 @@ def penalty_value(penalty: int, alpha: float, l1_ratio: float, w: np.ndarray) ->
     w = w.astype(np.float64, copy=False)
     rho = {1: 0.0, 2: 1.0, 3: l1_ratio}[penalty]
     with np.errstate(over="ignore", invalid="ignore"):
-        return float(alpha * ((1.0 - rho) * 0.5 * squared_norm(w) + rho * np.abs(w).sum()))
+        l2 = (1.0 - rho) * 0.5 * squared_norm(w) if rho < 1.0 else 0.0
+        l1 = rho * float(np.abs(w).sum()) if rho > 0.0 else 0.0
+        return float(alpha * (l2 + l1))
 
 
 class _Config:
@@ -517,7 +520,7 @@ def auto_batch_size(n_rows: int) -> int:
 
 
 def check_finite_model(p: _Problem, epoch: int) -> None:
-    if not (np.all(np.isfinite(p.coef)) and np.all(np.isfinite(p.intercept))):
+    if not (all_finite(p.coef) and np.all(np.isfinite(p.intercept))):
         raise ValueError(
             f"Floating-point under-/overflow occurred at epoch #{epoch}. Scaling input data "
             "with StandardScaler or MinMaxScaler might help."
@@ -609,7 +612,7 @@ class _PlainRun:
     def current(self) -> Tuple[np.ndarray, np.ndarray, Optional[np.ndarray], Optional[np.ndarray]]:
         """The true weights now (copies): coef, intercept, averaged coef and intercept."""
         st = self.state
-        w = (self.p.coef * self.dtype.type(st[2])).astype(self.dtype)
+        w = self.p.coef * self.dtype.type(st[2])
         b = np.array([st[0]], dtype=self.dtype)
         aw = ab = None
         if self.cfg.average > 0:
@@ -735,7 +738,7 @@ def _train_epochs(cfg, X, y, sw, p, score_fn, max_iter, t, bs, wsum, progress, p
         count += n_train
         if plain is not None:
             w_now, b_now, aw_now, ab_now = plain.current()
-            if not (np.all(np.isfinite(w_now)) and np.isfinite(b_now[0])):
+            if not (all_finite(w_now) and np.isfinite(b_now[0])):
                 raise ValueError(
                     f"Floating-point under-/overflow occurred at epoch #{epoch}. Scaling input "
                     "data with StandardScaler or MinMaxScaler might help."

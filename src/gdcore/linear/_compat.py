@@ -49,16 +49,17 @@ def unique_labels(y: np.ndarray, return_counts: bool = False) -> Any:
 
 
 def all_finite(X: np.ndarray) -> bool:
-    """True if a dense float array holds no NaN or infinity: one pass on
-    gdcore's threads (the sum of |x|, which is finite exactly when every
-    element is, unless the sum overflows; a False is then confirmed by the
-    caller's element-wise check)."""
+    """True if a dense array holds no NaN or infinity.  Floats: one pass on
+    gdcore's threads (the sum of |x| is finite when every element is, unless
+    it overflows: only then an element-wise numpy check)."""
     from .._core import total_norm
 
     if X.dtype not in (np.float32, np.float64):
         return bool(X.dtype.kind in "biu" or np.isfinite(X).all())
     flat = X.ravel(order="K")
-    return flat.size == 0 or bool(np.isfinite(total_norm([flat], 1.0)))
+    if flat.size == 0 or np.isfinite(total_norm([flat], 1.0)):
+        return True
+    return bool(np.isfinite(flat).all())
 
 
 def canonical_csr(X: Any) -> Any:
@@ -126,7 +127,7 @@ if HAVE_SKLEARN:
         """scikit-learn's validate_data (or est._validate_data before 1.6);
         sparse X (CSR, CSC, COO, ...) is converted to CSR once.  Dense X is
         checked for NaN and infinity by :func:`all_finite` on gdcore's
-        threads; only non-finite input goes through scikit-learn's own check,
+        threads; non-finite input then goes through scikit-learn's own check,
         which raises its usual error."""
         has_x = not (isinstance(X, str) and X == "no_validation")
         sparse = has_x and _is_sparse(X)
