@@ -26,8 +26,12 @@ T combine16(T* acc) {
   return acc[0] + acc[1];
 }
 
-template <class T>
-T dot_impl(const T* GDCORE_RESTRICT x, const T* GDCORE_RESTRICT w, int64_t n) {
+// Σ term(i) for i < n: term i goes to partial i mod 16 (whatever the vector
+// width), the partials combined by combine16.  The tail adds +0 to the
+// unused partials (no partial is ever -0: they start at +0), so the bits are
+// those of skipping them.
+template <class T, class Term>
+T sum16(int64_t n, Term term) {
   constexpr int kLanes = 16;
   T acc[kLanes];
 #pragma GCC unroll 16
@@ -35,45 +39,29 @@ T dot_impl(const T* GDCORE_RESTRICT x, const T* GDCORE_RESTRICT w, int64_t n) {
   int64_t i = 0;
   for (; i + kLanes <= n; i += kLanes)
 #pragma GCC unroll 16
-    for (int j = 0; j < kLanes; ++j) acc[j] = acc[j] + x[i + j] * w[i + j];
-  // The tail adds +0 to the unused partials (no partial is ever -0: they
-  // start at +0), so the bits are those of skipping them.
+    for (int j = 0; j < kLanes; ++j) acc[j] = acc[j] + term(i + j);
   const int64_t rest = n - i;
 #pragma GCC unroll 16
   for (int j = 0; j < kLanes; ++j) {
-    const T p = j < rest ? x[i + j] * w[i + j] : T(0);
+    const T p = j < rest ? term(i + j) : T(0);
     acc[j] = acc[j] + p;
   }
   return combine16(acc);
 }
 
 template <class T>
+T dot_impl(const T* GDCORE_RESTRICT x, const T* GDCORE_RESTRICT w, int64_t n) {
+  return sum16<T>(n, [x, w](int64_t k) { return x[k] * w[k]; });
+}
+
+template <class T>
 T axpy_dot_impl(T* GDCORE_RESTRICT w, const T* GDCORE_RESTRICT x, T a, const T* GDCORE_RESTRICT xn,
                 int64_t n) {
-  constexpr int kLanes = 16;
-  T acc[kLanes];
-#pragma GCC unroll 16
-  for (int j = 0; j < kLanes; ++j) acc[j] = T(0);
-  int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes)
-#pragma GCC unroll 16
-    for (int j = 0; j < kLanes; ++j) {
-      const T wj = w[i + j] + a * x[i + j];
-      w[i + j] = wj;
-      acc[j] = acc[j] + xn[i + j] * wj;
-    }
-  const int64_t rest = n - i;
-#pragma GCC unroll 16
-  for (int j = 0; j < kLanes; ++j) {
-    T p = T(0);
-    if (j < rest) {
-      const T wj = w[i + j] + a * x[i + j];
-      w[i + j] = wj;
-      p = xn[i + j] * wj;
-    }
-    acc[j] = acc[j] + p;
-  }
-  return combine16(acc);
+  return sum16<T>(n, [w, x, a, xn](int64_t k) {
+    const T wj = w[k] + a * x[k];
+    w[k] = wj;
+    return xn[k] * wj;
+  });
 }
 
 }  // namespace
