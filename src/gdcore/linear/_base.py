@@ -566,7 +566,7 @@ class _PlainRun:
     """State of scikit-learn's per-sample SGD across the epochs of one fit:
     the weights live as v with w = wscale * v until finish()."""
 
-    def __init__(self, cfg: "_Config", p: "_Problem", t: float) -> None:
+    def __init__(self, cfg: "_Config", p: "_Problem", t: float, block: int = 0) -> None:
         self.cfg, self.p = cfg, p
         dtype = p.coef.dtype
         if cfg.penalty in (2, 3) and (p.q is None or p.q.shape != p.coef.shape):
@@ -586,7 +586,7 @@ class _PlainRun:
         self.dtype = dtype
         #: > 0: the orders visit rows r in blocks r // block (the loop then
         #: fetches the next block while it visits one)
-        self.block = 0
+        self.block = block
 
     def epoch(self, X, y, sw, order, eta: float, check: bool = True) -> Tuple[float, Optional[float]]:
         """One pass: (scikit-learn's sumloss, and its objective_sum when
@@ -666,17 +666,18 @@ def train_problem(
     # scikit-learn damps intercept updates by 0.01 on sparse data (its
     # per-sample algorithm); the mini-batch loop does not need it.
     cfg.intercept_decay = 0.01 if is_sparse(X) else 1.0
-    plain = _PlainRun(cfg, p, t) if uses_plain_sgd(cfg, bs) else None
+    block = block_rows(X)
+    # The per-sample loop prefetches by blocks when block r // block holds
+    # row r: train_idx is every row, 0..n-1.
+    by_blocks = cfg.shuffle == "block" and n_train == X.shape[0]
+    plain = _PlainRun(cfg, p, t, block if by_blocks else 0) if uses_plain_sgd(cfg, bs) else None
     # A helper thread would compete with the mini-batch loop's own threads.
     one_thread = plain is not None or _core.get_num_threads() == 1
     # Per-sample steps visit a block's rows shuffled; a mini-batch's gradient
     # does not depend on the order of its rows, so mini-batches read each
     # block in order (streaming reads).
-    block = block_rows(X)
     orders = _EpochOrders(cfg.shuffle, train_idx, rng, ahead=one_thread, block=block,
                           inner=plain is not None)
-    if plain is not None and cfg.shuffle == "block" and n_train == X.shape[0]:
-        plain.block = block  # train_idx is every row, 0..n-1
     try:
         return _train_epochs(cfg, X, y, sw, p, score_fn, max_iter, t, bs, wsum, progress, plain,
                              t0, orders, train_idx.shape[0])

@@ -158,9 +158,9 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
         as much as with ``shuffle=True``.  False: the rows in order.  "auto"
         is "block" when X takes more than 32 MiB and its rows do not look
         sorted or grouped by target (neighbouring labels agree much more
-        often than in a random order), and True otherwise.  Data grouped by target in a way that check
-        misses (for example sorted by a feature that predicts the label)
-        should use ``shuffle=True``.
+        often than in a random order), and True otherwise.  Data grouped by
+        target in a way that check misses (for example sorted by a feature
+        that predicts the label) should use ``shuffle=True``.
     verbose : int, default=0
         >= 1 prints scikit-learn's per-epoch lines ("-- Epoch N", "Norm: ...,
         Bias: ..., T: ..., Avg. loss: ...", "Total training time: ...").
