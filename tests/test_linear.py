@@ -716,6 +716,23 @@ BAD = [
     # (id, estimator factory, call(est, X, y) , exception, message regex)
     ("nan-X", SGDClassifier, lambda e, X, y: e.fit(_nan(X), y), ValueError, "Input X contains NaN"),
     ("inf-X", SGDRegressor, lambda e, X, y: e.fit(_inf(X), y), ValueError, "Input X contains infinity"),
+    # dense X's check runs in the first epoch: every training path finds NaN
+    # and infinity, and that error comes before any other
+    ("nan-X-one-class", SGDClassifier, lambda e, X, y: e.fit(_nan(X), np.zeros(len(y))), ValueError,
+     "Input X contains NaN"),
+    ("nan-X-per-sample", lambda: SGDClassifier(loss="hinge", optimizer="sgd", batch_size=1,
+                                               learning_rate="optimal"),
+     lambda e, X, y: e.fit(_nan(X), y), ValueError, "Input X contains NaN"),
+    ("nan-X-averaged", lambda: SGDClassifier(loss="hinge", average=3), lambda e, X, y: e.fit(_nan(X), y),
+     ValueError, "Input X contains NaN"),
+    ("inf-X-multinomial", lambda: SGDClassifier(loss="log_loss", multi_class="multinomial"),
+     lambda e, X, y: e.fit(_inf(X), np.arange(len(y)) % 3), ValueError, "Input X contains infinity"),
+    ("nan-X-partial", SGDRegressor, lambda e, X, y: e.partial_fit(_nan(X), y), ValueError,
+     "Input X contains NaN"),
+    ("inf-X-per-sample-reg", lambda: SGDRegressor(optimizer="sgd", batch_size=1, learning_rate="invscaling"),
+     lambda e, X, y: e.fit(_inf(X), y), ValueError, "Input X contains infinity"),
+    ("nan-X-early-stopping", lambda: SGDClassifier(early_stopping=True), lambda e, X, y: e.fit(_nan(X), y),
+     ValueError, "Input X contains NaN"),
     ("nan-y", SGDRegressor, lambda e, X, y: e.fit(X, np.where(np.arange(len(y)) == 4, np.nan, 1.0)),
      ValueError, "Input y contains NaN"),
     ("X-1d", SGDClassifier, lambda e, X, y: e.fit(X[:, 0], y), ValueError, "Expected 2D array, got 1D array"),
@@ -772,6 +789,21 @@ BAD = [
     ("predict-unfitted-reg", SGDRegressor, lambda e, X, y: e.predict(X), NotFittedError, "not fitted yet"),
     ("complex", SGDRegressor, lambda e, X, y: e.fit(X + 1j, y), ValueError, "Complex data not supported"),
 ]
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+@pytest.mark.parametrize("cls", [SGDClassifier, SGDRegressor])
+def test_non_finite_X_gets_scikit_learns_error(small, cls, bad):
+    sk_linear = pytest.importorskip("sklearn.linear_model")
+    X, y = small
+    X = X.copy()
+    X[150, 3] = bad
+    errors = []
+    for est in (cls(), getattr(sk_linear, cls.__name__)()):
+        with pytest.raises(ValueError) as info:
+            est.fit(X, y)
+        errors.append(str(info.value))
+    assert errors[0] == errors[1]
 
 
 @pytest.mark.parametrize("case", BAD, ids=[c[0] for c in BAD])

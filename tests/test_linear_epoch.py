@@ -96,6 +96,23 @@ def test_sgd_epoch_matches_numpy(data, loss_name, penalty):
     assert counters[0] == len(lr) and counters[1] == len(lr)
 
 
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("loss_name", ["hinge", "log_loss", "squared_error", "epsilon_insensitive"])
+def test_total_is_nan_when_a_margin_is_not_finite(data, loss_name, bad):
+    # (hinge at a NaN margin has no subgradient step and a zero loss term, so
+    # only the documented NaN total reveals the bad row)
+    X, y_cls, y_reg, sw = data
+    loss = losses.get(loss_name)
+    y = y_cls if loss.classification else y_reg
+    order = np.arange(len(y), dtype=np.int64)
+    lr = np.full(-(-len(y) // 16), 0.01)
+    for dt in (np.float32, np.float64):
+        Xd, yd, swd = X.astype(dt), y.astype(dt), sw.astype(dt)
+        assert np.isfinite(run_epochs(Xd, yd, swd, order, loss, "l2", 1e-3, 0.0, True, 16, lr, SGD, {})[2][0])
+        Xd[57, 11] = bad
+        assert np.isnan(run_epochs(Xd, yd, swd, order, loss, "l2", 1e-3, 0.0, True, 16, lr, SGD, {})[2][0])
+
+
 def test_no_intercept_and_subset_order(data):
     X, y, _, _ = data
     loss = losses.get("log_loss")
@@ -310,6 +327,18 @@ def test_multinomial_learns_and_is_thread_and_isa_invariant(bs):
                 assert totals[-1] < totals[0]
             np.testing.assert_array_equal(W, ref[0], err_msg=f"{isa} {nt}")
             np.testing.assert_array_equal(b, ref[1])
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_multinomial_total_is_nan_when_a_logit_is_not_finite(bad):
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((90, 6))
+    y = (np.arange(90) % 3).astype(np.float64)
+    order = np.arange(90, dtype=np.int64)
+    lr = np.full(6, 0.1)
+    assert np.isfinite(run_softmax(X, y, None, order, 3, "l2", 1e-3, 0.0, 16, lr)[2][0])
+    X[40, 2] = bad
+    assert np.isnan(run_softmax(X, y, None, order, 3, "l2", 1e-3, 0.0, 16, lr)[2][0])
 
 
 def test_multinomial_bad_labels_write_nothing():

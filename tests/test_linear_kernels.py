@@ -88,3 +88,33 @@ def test_decision_function_bad_rows():
         _core.decision_function(X, np.ones(3), 0.0, rows=np.array([-1]))
     with pytest.raises(ValueError, match="1-D"):
         _core.decision_function(X, np.ones(3), 0.0, rows=np.zeros((2, 2), np.int64))
+
+
+@pytest.mark.parametrize("size", [1, 16, 163, 4096])
+@pytest.mark.parametrize("n", SIZES + [LARGE])
+@pytest.mark.parametrize("nt", THREADS)
+def test_block_order_fills_every_row_in_block_order(nt, n, size, rng):
+    blocks = rng.permutation(-(-n // size))
+    within = rng.permutation(min(size, n))
+    out = np.full(n, -1, dtype=np.int64)
+    run_on(ISAS[0], nt, lambda: _core.block_order(blocks, within, size, out))
+    np.testing.assert_array_equal(out, ref.block_order(blocks, within, size, n))
+    assert np.array_equal(np.sort(out), np.arange(n))
+
+
+def test_block_order_bad_arguments():
+    out = np.full(10, -1, dtype=np.int64)
+    bad = [
+        ((np.array([0, 0, 2]), np.arange(4), 4), "blocks must be a permutation"),
+        ((np.array([0, 1]), np.arange(4), 4), r"ceil\(n / size\) = 3"),
+        ((np.array([2, 1, 0]), np.array([0, 1, 1, 3]), 4), "within must be a permutation"),
+        ((np.array([2, 1, 0]), np.arange(3), 4), r"min\(size, n\)"),
+        ((np.array([0]), np.arange(1), 0), "block size must be >= 1"),
+    ]
+    for (blocks, within, size), match in bad:
+        with pytest.raises(ValueError, match=match):
+            _core.block_order(blocks, within, size, out)
+        assert np.all(out == -1)
+    for wrong in (np.zeros(10, np.int32), np.zeros((2, 5), np.int64), np.zeros(10, np.int64)[::-1]):
+        with pytest.raises(ValueError, match="writeable contiguous 1-D int64"):
+            _core.block_order(np.arange(3), np.arange(4), 4, wrong)

@@ -171,6 +171,25 @@ def test_regression_loss_with_sample_weights(data):
     np.testing.assert_allclose(state[0], reg.intercept_[0], rtol=1e-9)
 
 
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("loss", ["hinge", "log_loss", "squared_error"])
+def test_sumloss_is_nan_when_a_margin_is_not_finite(data, loss, bad):
+    X, y01 = data
+    X = X.copy()
+    y = np.where(y01 > 0, 1.0, -1.0)
+    L = losses.get(loss)
+
+    def sumloss():
+        state = np.array([0, 0, 1, 0, 1, 0, 1.0, 0, 0, 0])
+        return _core.plain_sgd_epoch_dense(X, y, None, np.arange(len(y), dtype=np.int64), L.kind,
+                                           L.param, 1, 1e-4, 0.0, 1, 0.01, 0.5, 1e3, True, 1.0, 0,
+                                           np.zeros(X.shape[1]), None, None, state)
+
+    assert np.isfinite(sumloss())
+    X[len(y) // 2, 1] = bad
+    assert np.isnan(sumloss())
+
+
 def test_bad_arguments(data):
     X, y01 = data
     y = np.where(y01 > 0, 1.0, -1.0)

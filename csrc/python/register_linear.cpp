@@ -282,6 +282,22 @@ void register_linear(py::module_& m) {
       },
       py::arg("x"), py::arg("w"), "Fixed-order dot product (16 partial sums).");
   m.def(
+      "block_order",
+      [](const I64Array& blocks, const I64Array& within, std::int64_t size, const py::array& out) {
+        if (blocks.ndim() != 1 || within.ndim() != 1)
+          throw py::value_error("blocks and within must be 1-D");
+        if (out.ndim() != 1 || !out.dtype().is(py::dtype::of<std::int64_t>()) ||
+            !(out.flags() & py::array::c_style) || !out.writeable())
+          throw py::value_error("out must be a writeable contiguous 1-D int64 array");
+        auto* o = static_cast<std::int64_t*>(const_cast<void*>(out.data()));
+        const std::int64_t nb = blocks.shape(0), nw = within.shape(0), n = out.shape(0);
+        py::gil_scoped_release release;
+        gd::block_order(blocks.data(), nb, within.data(), nw, size, n, o);
+      },
+      py::arg("blocks"), py::arg("within"), py::arg("size"), py::arg("out"),
+      "Fill out (one entry per row) with the rows 0..n-1 in blocks of `size`: "
+      "block blocks[k] k-th, rows inside a block in the order `within`.");
+  m.def(
       "axpy_dot_",
       [](const py::object& w, const py::object& x, double a, const py::object& xn) -> double {
         const ArrayView xv = view_float_array(x.ptr(), Name{"x"});

@@ -200,7 +200,8 @@ double epoch_impl(std::int64_t n, std::int64_t d_, const T* yv, const T* swv,
       const T yi = yv[r];
       T lv, dl;
       loss_value_derivative_elem<T>(kind, param, yi, m, lv, dl);
-      lsum += double(sw * lv);
+      // (+ m − m: +0 for a finite margin, NaN otherwise — see linear.hpp)
+      lsum += double(sw * lv) + double(m - m);
       // scikit-learn clips the loss derivative at ±1e12 (MAX_DLOSS).
       dl = dl > T(kMaxDloss) ? T(kMaxDloss) : (dl < T(-kMaxDloss) ? T(-kMaxDloss) : dl);
       const T ri = sw * dl;
@@ -322,17 +323,18 @@ double multinomial_impl(const DenseData<T>& data, std::int64_t k, const std::int
         detail::prefetch_row(detail::Row<T>{data.X + order[q] * d, nullptr, d});
         detail::prefetch_targets(data.y, data.sample_weight, order[q]);
       }
-      T m = T(0);
+      T m = T(0), finite = T(0);  // finite: +0 when every margin is finite, NaN otherwise
       for (std::int64_t c = 0; c < k; ++c) {
         z[std::size_t(c)] = K.dot(x, W + c * d) + bias[c];
         m = (c == 0 || z[std::size_t(c)] > m) ? z[std::size_t(c)] : m;
+        finite = finite + (z[std::size_t(c)] - z[std::size_t(c)]);
       }
       T sum = T(0);
       for (std::int64_t c = 0; c < k; ++c) sum = sum + gd_exp(z[std::size_t(c)] - m);
       const T lse = m + gd_log(sum);
       const std::int64_t yc = std::int64_t(data.y[r]);
       const T sw = data.sample_weight ? data.sample_weight[r] : T(1);
-      lsum += double(sw * (lse - z[std::size_t(yc)]));
+      lsum += double(sw * (lse - z[std::size_t(yc)])) + double(finite);
       for (std::int64_t c = 0; c < k; ++c) {
         T rc = gd_exp(z[std::size_t(c)] - lse) - (c == yc ? T(1) : T(0));
         rc = sw * rc;
@@ -449,6 +451,58 @@ double multinomial_epoch(const DenseData<double>& data, std::int64_t k,
                          const double* lr, LinearModel<double>& model) {
   return multinomial_impl(data, k, order, count, o, opt, lr, model);
 }
+void block_order(const std::int64_t* blocks, std::int64_t n_blocks, const std::int64_t* within,
+                 std::int64_t within_size, std::int64_t size, std::int64_t n, std::int64_t* out) {
+  if (size < 1) throw std::invalid_argument("block size must be >= 1");
+  if (n < 0) throw std::invalid_argument("row count must be >= 0");
+  if (n_blocks != (n + size - 1) / size)
+    throw std::invalid_argument("blocks must hold ceil(n / size) = " +
+                                std::to_string((n + size - 1) / size) + " entries");
+  if (within_size != std::min(size, n))
+    throw std::invalid_argument("within must hold min(size, n) entries");
+  auto check_permutation = [](const std::int64_t* p, std::int64_t m, const char* what) {
+    std::vector<char> seen(static_cast<std::size_t>(m), 0);
+    for (std::int64_t k = 0; k < m; ++k) {
+      if (p[k] < 0 || p[k] >= m || seen[std::size_t(p[k])])
+        throw std::invalid_argument(std::string(what) + " must be a permutation of 0 ... " +
+                                    std::to_string(m - 1));
+      seen[std::size_t(p[k])] = 1;
+    }
+  };
+  check_permutation(blocks, n_blocks, "blocks");
+  check_permutation(within, within_size, "within");
+  if (n == 0) return;
+  const std::int64_t last = n_blocks - 1, last_len = n - last * size;
+  std::int64_t at = 0;  // where the short block goes
+  while (blocks[at] != last) ++at;
+  auto fill = [&](std::int64_t k0, std::int64_t k1) {
+    for (std::int64_t k = k0; k < k1; ++k) {
+      const std::int64_t b = blocks[k], base = b * size;
+      std::int64_t* o = out + (k <= at ? k * size : k * size - (size - last_len));
+      if (b != last) {
+        for (std::int64_t j = 0; j < size; ++j) o[j] = base + within[j];
+      } else {
+        for (std::int64_t j = 0, m = 0; j < within_size; ++j)
+          if (within[j] < last_len) o[m++] = base + within[j];
+      }
+    }
+  };
+  const int nt = detail::threads_for(n / 4);
+  if (nt <= 1) {
+    fill(0, n_blocks);
+    return;
+  }
+#ifdef GDCORE_OPENMP
+#pragma omp parallel num_threads(nt)
+  {
+    const std::int64_t t = omp_get_thread_num(), T_ = omp_get_num_threads();
+    fill(n_blocks * t / T_, n_blocks * (t + 1) / T_);
+  }
+#else
+  fill(0, n_blocks);
+#endif
+}
+
 float dot(const float* x, const float* w, std::int64_t n) {
   return n > 0 ? detail::active_table().dot_f32(x, w, n) : 0.0f;
 }

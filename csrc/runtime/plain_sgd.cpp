@@ -103,7 +103,7 @@ double epoch(std::int64_t n, std::int64_t d, const T* yv, const T* swv, const st
     const T yi = yv[i];
     T lv, dl;
     loss_value_derivative_elem<T>(kind, param, yi, p, lv, dl);
-    sumloss += double(lv);
+    sumloss += double(lv) + double(p - p);  // NaN once a margin is not finite
     if (o.objective) {
       // scikit-learn's objective_sum, with the norms before this step
       s.objective += double(lv);

@@ -180,3 +180,14 @@ def axpy_dot(w: np.ndarray, x: np.ndarray, a: float, xn: np.ndarray) -> np.gener
     """w ← w + a·x (multiply, then add), then dot16(xn, w)."""
     w[...] = w + x.dtype.type(a) * x
     return dot16(xn, w)
+
+
+def block_order(blocks: np.ndarray, within: np.ndarray, size: int, n: int) -> np.ndarray:
+    """Rows 0..n-1 in blocks of `size`: block blocks[k] k-th, its rows in the
+    order `within` (the short last block: the entries of within below its
+    length, in order)."""
+    last_len = n - (len(blocks) - 1) * size
+    rows = blocks[:, None] * size + within[None, :]
+    keep = np.ones(rows.shape, dtype=bool)
+    keep[blocks == len(blocks) - 1] = within < last_len
+    return rows[keep].astype(np.int64)

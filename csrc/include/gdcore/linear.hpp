@@ -54,7 +54,9 @@ struct LinearModel {
 /// One pass over rows order[0..count) in mini-batches of batch_size; batch k
 /// uses learning rate lr[k] (ceil(count / batch_size) entries).  Returns
 /// Σ sample_weight·loss over the rows, each evaluated with the weights in
-/// force before its batch's update.  Throws std::invalid_argument for bad
+/// force before its batch's update — NaN when any margin was not finite
+/// (NaN or infinity in X or in the weights), whatever the loss: one pass
+/// both trains and proves X finite.  Throws std::invalid_argument for bad
 /// options or row indices, before anything is written.
 double minibatch_epoch(const DenseData<float>& data, const std::int64_t* order,
                        std::int64_t count, const MinibatchOptions& options,
@@ -152,7 +154,8 @@ struct PlainSGDState {
 };
 
 /// One pass over rows order[0..count).  Returns Σ loss (unweighted, as
-/// scikit-learn's sumloss).  Throws std::invalid_argument before writing.
+/// scikit-learn's sumloss; NaN when any margin was not finite, as
+/// minibatch_epoch).  Throws std::invalid_argument before writing.
 double plain_sgd_epoch(const DenseData<float>& data, const std::int64_t* order, std::int64_t count,
                        const PlainSGDOptions& options, PlainSGDState<float>& state);
 double plain_sgd_epoch(const DenseData<double>& data, const std::int64_t* order,
@@ -178,8 +181,9 @@ void plain_sgd_finalize(PlainSGDState<double>& state, std::int64_t d);
 /// intercept.param the k intercepts (intercept.size = k); y holds class
 /// indices 0 … k−1 (as T).  For each batch: logits = X_B Wᵀ + b, residuals
 /// R = sw·(softmax − onehot), gradient Rᵀ X_B / |B| + penalty(W), intercept
-/// gradient Σ R / |B|, then the optimizer's update.  Returns Σ sw·(−log p_y).
-/// Same fixed-order reductions as minibatch_epoch.
+/// gradient Σ R / |B|, then the optimizer's update.  Returns Σ sw·(−log p_y)
+/// (NaN when any logit was not finite).  Same fixed-order reductions as
+/// minibatch_epoch.
 double multinomial_epoch(const DenseData<float>& data, std::int64_t n_classes,
                          const std::int64_t* order, std::int64_t count,
                          const MinibatchOptions& options, const OptimizerOptions& optimizer,
@@ -197,6 +201,16 @@ float dot(const float* x, const float* w, std::int64_t n);
 double dot(const double* x, const double* w, std::int64_t n);
 float axpy_dot(float* w, const float* x, float a, const float* xn, std::int64_t n);
 double axpy_dot(double* w, const double* x, double a, const double* xn, std::int64_t n);
+
+/// The row order of a pass in shuffled blocks: rows 0 … n−1 cut into blocks
+/// of `size` (the last one n − (n_blocks−1)·size rows), block blocks[k]
+/// visited k-th, the rows of a full block in the order `within`, those of the
+/// short last block in the same relative order.  blocks: a permutation of
+/// 0 … n_blocks−1 (n_blocks = ⌈n / size⌉); within: a permutation of
+/// 0 … min(size, n)−1.  Writes out[0..n) (8 bytes per row, on the threads).
+/// Throws std::invalid_argument before writing when an argument is not so.
+void block_order(const std::int64_t* blocks, std::int64_t n_blocks, const std::int64_t* within,
+                 std::int64_t within_size, std::int64_t size, std::int64_t n, std::int64_t* out);
 
 /// Decision values p = X·w + b for every row (fixed-order dot products).
 void decision_function(const DenseData<float>& data, const float* w, float b, float* out);

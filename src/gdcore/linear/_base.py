@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 import numbers
 import sys
+import threading
 import time
 import warnings
 from typing import Any, Callable, Dict, List, Optional, Tuple
@@ -265,33 +266,27 @@ def block_rows(X: Any) -> int:
     return int(np.clip(BLOCK_BYTES // max(row_bytes, 1.0), BLOCK_MIN_ROWS, BLOCK_MAX_ROWS))
 
 
-def block_order(idx: np.ndarray, rng: np.random.Generator, block: int,
+def block_order(idx: Any, rng: np.random.Generator, block: int,
                 out: Optional[np.ndarray] = None, inner: bool = True) -> np.ndarray:
     """Rows in contiguous blocks of ``block``, the blocks in random order and,
     with ``inner``, the rows shuffled inside each block (otherwise in order).
 
-    ``idx``: increasing row indices.  One random within-block permutation is
-    drawn per call and used for every block (the short last block keeps its
-    entries in the same relative order), so the order is a few vectorised
-    passes written straight into ``out`` (an int64 buffer of idx's length;
-    fresh large arrays cost page faults every epoch)."""
-    n = idx.shape[0]
+    ``idx``: increasing row indices, or a count n for the rows 0 … n-1.  One
+    random within-block permutation is drawn per call and used for every
+    block (the short last block keeps its entries in the same relative
+    order); the order is written straight into ``out`` (an int64 buffer of
+    idx's length) by the compiled ``block_order`` on gdcore's threads."""
+    every = isinstance(idx, numbers.Integral)
+    n = int(idx) if every else idx.shape[0]
     out = np.empty(n, dtype=np.int64) if out is None else out
     if n == 0:
         return out
     n_blocks = -(-n // block)
-    last_len = n - (n_blocks - 1) * block
     within = rng.permutation(min(block, n)) if inner else np.arange(min(block, n))
     blocks = rng.permutation(n_blocks)
-    at = int(np.flatnonzero(blocks == n_blocks - 1)[0])  # where the last block goes
-    head, rest = blocks[:at], blocks[at + 1 :]
-    k = at * block
-    if at:
-        np.add((head * block)[:, None], within[None, :], out=out[:k].reshape(at, -1))
-    out[k : k + last_len] = (n_blocks - 1) * block + within[within < last_len]
-    if rest.size:
-        np.add((rest * block)[:, None], within[None, :],
-               out=out[k + last_len :].reshape(rest.size, -1))
+    _core.block_order(blocks, within, block, out)
+    if every:
+        return out
     if int(idx[-1]) - int(idx[0]) == n - 1:  # consecutive rows
         if idx[0]:
             out += idx[0]
@@ -335,6 +330,37 @@ def resolve_shuffle(shuffle: Any, X: Any, y: np.ndarray, classifier: bool) -> An
     return True
 
 
+class _BufferPool:
+    """int64 buffers kept from one fit to the next, up to MAX_BYTES: a fresh
+    large array costs page faults on its first pass (~1 ms per 4 MB here,
+    against ~0.2 ms to write a reused one)."""
+
+    MAX_BYTES = 64 << 20
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._free: List[np.ndarray] = []
+
+    def take(self, n: int) -> np.ndarray:
+        with self._lock:
+            for i, buf in enumerate(self._free):
+                if buf.shape[0] >= n:
+                    return self._free.pop(i)[:n]
+        return np.empty(n, dtype=np.int64)
+
+    def give(self, buf: np.ndarray) -> None:
+        base = buf if buf.base is None else buf.base
+        if not isinstance(base, np.ndarray) or base.dtype != np.int64 or base.ndim != 1:
+            return  # pragma: no cover - buffers come from take()
+        with self._lock:
+            kept = sum(b.nbytes for b in self._free)
+            if kept + base.nbytes <= self.MAX_BYTES:
+                self._free.append(base)
+
+
+ORDER_BUFFERS = _BufferPool()
+
+
 class _EpochOrders:
     """The row order of each epoch (``shuffle``: True, "block" or False;
     ``block`` rows per block, ``inner``: shuffle the rows inside a block).
@@ -349,8 +375,12 @@ class _EpochOrders:
     #: rows from which drawing ahead pays for the helper thread
     AHEAD_ROWS = 20_000
 
-    def __init__(self, shuffle: Any, idx: np.ndarray, rng: np.random.Generator,
+    def __init__(self, shuffle: Any, idx: Any, rng: np.random.Generator,
                  ahead: bool = True, block: int = BLOCK_MAX_ROWS, inner: bool = True) -> None:
+        # idx: the rows (increasing), or their count n for every row 0 … n-1
+        n = int(idx) if isinstance(idx, numbers.Integral) else idx.shape[0]
+        if shuffle != "block" and isinstance(idx, numbers.Integral):
+            idx = np.arange(n, dtype=np.int64)
         self.shuffle, self.idx, self.rng = shuffle, idx, rng
         self.block, self.inner = int(block), inner
         self.pool: Any = None
@@ -358,8 +388,8 @@ class _EpochOrders:
         self.buffers: List[np.ndarray] = []
         self.turn = 0
         if shuffle is not False:
-            self.buffers = [np.empty(idx.shape[0], dtype=np.int64) for _ in range(2)]
-        if ahead and shuffle is not False and idx.shape[0] >= self.AHEAD_ROWS:
+            self.buffers = [ORDER_BUFFERS.take(n) for _ in range(2)]
+        if ahead and shuffle is not False and n >= self.AHEAD_ROWS:
             from concurrent.futures import ThreadPoolExecutor
 
             self.pool = ThreadPoolExecutor(max_workers=1)
@@ -384,8 +414,13 @@ class _EpochOrders:
         return order
 
     def close(self) -> None:
+        """Wait for a draw in flight; the buffers go back to the pool (the
+        orders handed out must not be used after this)."""
         if self.pool is not None:
             self.pool.shutdown(wait=True)
+        for buf in self.buffers:
+            ORDER_BUFFERS.give(buf)
+        self.buffers = []
 
 
 def squared_norm(w: np.ndarray) -> float:
@@ -635,19 +670,20 @@ def train_problem(
     y: np.ndarray,
     sw: Optional[np.ndarray],
     p: _Problem,
-    train_idx: np.ndarray,
+    train_idx: Optional[np.ndarray],
     score_fn: Optional[Callable[[np.ndarray, float], float]],
     max_iter: int,
     seed: int,
     t_start: float,
     progress: _Progress,
 ) -> Tuple[int, List[float], int]:
-    """Run up to ``max_iter`` epochs on one problem (in place on ``p``).
+    """Run up to ``max_iter`` epochs on one problem (in place on ``p``) over
+    the rows ``train_idx`` (increasing; None: every row).
 
     Returns (epochs run, objective per epoch, weight updates made)."""
     p.ensure_state(cfg.opt)
     rng = np.random.default_rng(seed)
-    n_train = train_idx.shape[0]
+    n_train = X.shape[0] if train_idx is None else train_idx.shape[0]
     bs = cfg.batch_rows(n_train)
     if cfg.batch_size == "auto" and is_sparse(X) and X.shape[0] > 0:
         # The optimizer's update of the weights is dense (O(d) per batch) while
@@ -655,7 +691,10 @@ def train_problem(
         # about d non-zeros so the dense update stays a small share.
         nnz_row = max(1.0, X.nnz / X.shape[0])
         bs = int(min(max(bs, math.ceil(X.shape[1] / nnz_row)), max(1, n_train)))
-    wsum = float(np.sum(sw[train_idx], dtype=np.float64)) if sw is not None else float(n_train)
+    if sw is None:
+        wsum = float(n_train)
+    else:
+        wsum = float(np.sum(sw if train_idx is None else sw[train_idx], dtype=np.float64))
     if not wsum > 0:
         wsum = float(n_train)
     if cfg.average > 0 and p.avg_coef is None:
@@ -676,11 +715,12 @@ def train_problem(
     # Per-sample steps visit a block's rows shuffled; a mini-batch's gradient
     # does not depend on the order of its rows, so mini-batches read each
     # block in order (streaming reads).
-    orders = _EpochOrders(cfg.shuffle, train_idx, rng, ahead=one_thread, block=block,
+    orders = _EpochOrders(cfg.shuffle, n_train if train_idx is None else train_idx, rng,
+                          ahead=one_thread, block=block,
                           inner=plain is not None)
     try:
         return _train_epochs(cfg, X, y, sw, p, score_fn, max_iter, t, bs, wsum, progress, plain,
-                             t0, orders, train_idx.shape[0])
+                             t0, orders, n_train)
     finally:
         orders.close()
         if plain is not None:
@@ -734,6 +774,11 @@ def _train_epochs(cfg, X, y, sw, p, score_fn, max_iter, t, bs, wsum, progress, p
                     m = tk - start + 1.0
                     p.avg_coef += (p.coef - p.avg_coef) / p.coef.dtype.type(m)
                     p.avg_intercept += (p.intercept - p.avg_intercept) / p.coef.dtype.type(m)
+        if epoch == 1 and not math.isfinite(total) and not is_sparse(X) and not all_finite(X):
+            # (the estimators defer X's NaN / infinity check to this first
+            # pass, which returns a NaN loss when a margin is not finite;
+            # compat.finite_first turns this into scikit-learn's error)
+            raise ValueError("Input X contains NaN or infinity.")
         t += nb
         updates += nb
         count += n_train

@@ -30,6 +30,7 @@ from ._compat import (
     check_classification_targets,
     check_is_fitted,
     compute_class_weight,
+    finite_first,
     unique_labels,
     validate_data,
 )
@@ -367,14 +368,17 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
         """
         with transaction(self):
             _base.validate_common(self, for_partial_fit=False)
-            X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], order="C", reset=True)
-            _check_targets(y)
-            classes = unique_labels(y)
-            coef_init, intercept_init = _base.start_fit(
-                self, coef_init, intercept_init,
-                ("classes_", "_problems", "coef_", "intercept_", "loss_curve_"))
-            self._fit_epochs(X, y, classes, sample_weight, coef_init, intercept_init, self.max_iter)
-            _base.end_fit(self)
+            X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], order="C", reset=True,
+                                 defer_finite=not self.early_stopping)
+            with finite_first(self, X):
+                _check_targets(y)
+                classes = unique_labels(y)
+                coef_init, intercept_init = _base.start_fit(
+                    self, coef_init, intercept_init,
+                    ("classes_", "_problems", "coef_", "intercept_", "loss_curve_"))
+                self._fit_epochs(X, y, classes, sample_weight, coef_init, intercept_init,
+                                 self.max_iter)
+                _base.end_fit(self)
         return self
 
     def partial_fit(self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None) -> "SGDClassifier":
@@ -393,22 +397,25 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
                     "resulting weights as the class_weight parameter."
                 )
             dtype = [np.float64, np.float32] if first else self.coef_.dtype
-            X, y = validate_data(self, X, y, dtype=dtype, order="C", reset=first)
-            _check_targets(y)
-            if first:
-                if classes is None:
-                    raise ValueError("classes must be passed on the first call to partial_fit.")
-                classes = np.unique(np.asarray(classes))
-            else:
-                if classes is not None and not np.array_equal(self.classes_, np.unique(np.asarray(classes))):
-                    raise ValueError(
-                        f"`classes={classes!r}` is not the same as on last call to partial_fit, "
-                        f"was: {self.classes_!r}"
-                    )
-                classes = self.classes_
-            if not hasattr(self, "t_"):
-                self.t_ = 1.0
-            self._fit_epochs(X, y, classes, sample_weight, None, None, 1, partial=True)
+            X, y = validate_data(self, X, y, dtype=dtype, order="C", reset=first,
+                                 defer_finite=not self.early_stopping)
+            with finite_first(self, X):
+                _check_targets(y)
+                if first:
+                    if classes is None:
+                        raise ValueError("classes must be passed on the first call to partial_fit.")
+                    classes = np.unique(np.asarray(classes))
+                else:
+                    if classes is not None and not np.array_equal(self.classes_,
+                                                                  np.unique(np.asarray(classes))):
+                        raise ValueError(
+                            f"`classes={classes!r}` is not the same as on last call to partial_fit, "
+                            f"was: {self.classes_!r}"
+                        )
+                    classes = self.classes_
+                if not hasattr(self, "t_"):
+                    self.t_ = 1.0
+                self._fit_epochs(X, y, classes, sample_weight, None, None, 1, partial=True)
         return self
 
     def _fit_epochs(self, X, y, classes, sample_weight, coef_init, intercept_init, max_iter,
@@ -445,7 +452,7 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
         if self.early_stopping:
             idx_train, idx_val = _base.make_validation(True, y, sw, self.validation_fraction, self.random_state)
         else:
-            idx_train, idx_val = np.arange(n, dtype=np.int64), None
+            idx_train, idx_val = None, None
         seeds = _base.problem_seeds(self.random_state, k)
         progress = _Progress(bool(self.progress), k * max_iter, type(self).__name__)
         n_iter, updates, curves = 0, 0, []
@@ -455,7 +462,8 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
         def run(i):
             pos = classes[1] if k == 1 else classes[i]
             is_pos = y == pos
-            y_i = np.where(is_pos, dtype.type(1), dtype.type(-1))
+            y_i = np.multiply(is_pos, dtype.type(2), dtype=dtype)  # ±1 (np.where with
+            y_i -= dtype.type(1)                                    # scalars is far slower)
             w_pos, w_neg = (cw[1], cw[0]) if k == 1 else (cw[i], 1.0)
             s = None
             if not unweighted:
@@ -559,7 +567,7 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
             idx_train, idx_val = _base.make_validation(True, y, sw, self.validation_fraction,
                                                        self.random_state)
         else:
-            idx_train, idx_val = np.arange(X.shape[0], dtype=np.int64), None
+            idx_train, idx_val = None, None
         score_fn = None
         if idx_val is not None:
             Xv, yv, swv = X[idx_val], y_idx[idx_val], sw[idx_val].astype(np.float64)

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import inspect
 import numbers
-from typing import Any, Dict, Optional
+from contextlib import contextmanager
+from typing import Any, Dict, Iterator, Optional
 
 import numpy as np
 
@@ -98,6 +99,23 @@ def is_sparse(X: Any) -> bool:
     return _is_sparse(X)
 
 
+@contextmanager
+def finite_first(est: Any, X: Any) -> Iterator[None]:
+    """Work on X whose NaN / infinity check validate_data deferred
+    (``defer_finite=True``).  The first epoch reads every row and returns a
+    NaN loss when a margin is not finite, which is how the fit proves dense
+    X finite without a pass of its own; any error the block raises is
+    replaced by the non-finite-input error when X does hold NaN or infinity,
+    so that error comes first as if X had been checked up front."""
+    try:
+        yield
+    except Exception:
+        err = nonfinite_error(est, X)
+        if err is not None:
+            raise err from None
+        raise
+
+
 if HAVE_SKLEARN:
     from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
     from sklearn.exceptions import ConvergenceWarning, NotFittedError
@@ -123,12 +141,15 @@ if HAVE_SKLEARN:
     _FINITE_KW = ("ensure_all_finite" if "ensure_all_finite" in inspect.signature(_sk_check_array).parameters
                   else "force_all_finite")
 
-    def validate_data(est: Any, X: Any = "no_validation", y: Any = "no_validation", **kw: Any):
+    def validate_data(est: Any, X: Any = "no_validation", y: Any = "no_validation", *,
+                      defer_finite: bool = False, **kw: Any):
         """scikit-learn's validate_data (or est._validate_data before 1.6);
         sparse X (CSR, CSC, COO, ...) is converted to CSR once.  Dense X is
         checked for NaN and infinity by :func:`all_finite` on gdcore's
         threads; non-finite input then goes through scikit-learn's own check,
-        which raises its usual error."""
+        which raises its usual error.  ``defer_finite``: dense X is not
+        checked here; the caller runs its work under :func:`finite_first`
+        and proves X finite itself (see there)."""
         has_x = not (isinstance(X, str) and X == "no_validation")
         sparse = has_x and _is_sparse(X)
         if sparse:
@@ -141,7 +162,7 @@ if HAVE_SKLEARN:
 
         if has_x and not sparse:
             out = run(**{_FINITE_KW: False})
-            if not all_finite(out[0] if isinstance(out, tuple) else out):
+            if not defer_finite and not all_finite(out[0] if isinstance(out, tuple) else out):
                 out = run()
         else:
             out = run()
@@ -150,6 +171,17 @@ if HAVE_SKLEARN:
                 return (canonical_csr(out[0]),) + tuple(out[1:])
             return canonical_csr(out)
         return out
+
+    def nonfinite_error(est: Any, X: Any) -> Optional[ValueError]:
+        """scikit-learn's error for NaN or infinity in validated X (None when
+        X is finite; sparse X was checked by validate_data)."""
+        if _is_sparse(X) or all_finite(X):
+            return None
+        try:
+            _sk_check_array(X, dtype=None, estimator=est, input_name="X", **{_FINITE_KW: True})
+        except ValueError as exc:
+            return exc
+        return ValueError("Input X contains NaN or infinity.")  # pragma: no cover
 
     def validation_split(classifier: bool, y: np.ndarray, fraction: float, random_state: Any):
         from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
@@ -355,8 +387,7 @@ else:  # pragma: no cover - exercised in a subprocess test
                     f"Found array with 0 feature(s) (shape={a.shape}) while a minimum of 1 is required."
                 )
         if a.dtype.kind == "f" and not np.all(np.isfinite(a)):
-            kind = "NaN" if np.any(np.isnan(a)) else "infinity or a value too large for dtype('float64')"
-            raise ValueError(f"Input {name} contains {kind}.")
+            raise _nonfinite(a, name)
         if ensure_2d:
             names = None
             if columns is not None and all(isinstance(c, str) for c in columns):
@@ -374,9 +405,19 @@ else:  # pragma: no cover - exercised in a subprocess test
                 )
         return a
 
+    def _nonfinite(a: np.ndarray, name: str) -> ValueError:
+        kind = "NaN" if np.any(np.isnan(a)) else "infinity or a value too large for dtype('float64')"
+        return ValueError(f"Input {name} contains {kind}.")
+
+    def nonfinite_error(est: Any, X: Any) -> Optional[ValueError]:
+        """The error for NaN or infinity in X (None when X is finite)."""
+        if _is_sparse(X) or all_finite(X):
+            return None
+        return _nonfinite(X, "X")
+
     def validate_data(est: Any, X: Any = "no_validation", y: Any = "no_validation", *, reset: bool = True,
                       dtype: Any = None, order: Optional[str] = None, y_numeric: bool = False,
-                      **kw: Any):
+                      defer_finite: bool = False, **kw: Any):
         no_x = isinstance(X, str) and X == "no_validation"
         no_y = isinstance(y, str) and y == "no_validation"
         if isinstance(dtype, str) or dtype is None:

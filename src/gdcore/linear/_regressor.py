@@ -21,6 +21,7 @@ from ._compat import (
     RegressorMixin,
     _check_sample_weight,
     check_is_fitted,
+    finite_first,
     validate_data,
 )
 from ._fitting import transaction, weighted_r2
@@ -180,12 +181,13 @@ class SGDRegressor(RegressorMixin, BaseEstimator):
         with transaction(self):
             _base.validate_common(self, for_partial_fit=False)
             X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], order="C", reset=True,
-                                 y_numeric=True)
-            coef_init, intercept_init = _base.start_fit(
-                self, coef_init, intercept_init,
-                ("_problems", "coef_", "intercept_", "loss_curve_", "_y_scale"))
-            self._fit_epochs(X, y, sample_weight, coef_init, intercept_init, self.max_iter)
-            _base.end_fit(self)
+                                 y_numeric=True, defer_finite=not self.early_stopping)
+            with finite_first(self, X):
+                coef_init, intercept_init = _base.start_fit(
+                    self, coef_init, intercept_init,
+                    ("_problems", "coef_", "intercept_", "loss_curve_", "_y_scale"))
+                self._fit_epochs(X, y, sample_weight, coef_init, intercept_init, self.max_iter)
+                _base.end_fit(self)
         return self
 
     def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> "SGDRegressor":
@@ -196,10 +198,12 @@ class SGDRegressor(RegressorMixin, BaseEstimator):
             first = getattr(self, "coef_", None) is None
             _base.validate_common(self, for_partial_fit=True)
             dtype = [np.float64, np.float32] if first else self.coef_.dtype
-            X, y = validate_data(self, X, y, dtype=dtype, order="C", reset=first, y_numeric=True)
-            if not hasattr(self, "t_"):
-                self.t_ = 1.0
-            self._fit_epochs(X, y, sample_weight, None, None, 1)
+            X, y = validate_data(self, X, y, dtype=dtype, order="C", reset=first, y_numeric=True,
+                                 defer_finite=not self.early_stopping)
+            with finite_first(self, X):
+                if not hasattr(self, "t_"):
+                    self.t_ = 1.0
+                self._fit_epochs(X, y, sample_weight, None, None, 1)
         return self
 
     def _fit_epochs(self, X, y, sample_weight, coef_init, intercept_init, max_iter) -> None:
@@ -241,7 +245,7 @@ class SGDRegressor(RegressorMixin, BaseEstimator):
                 pred = _base.decision(Xv, w[None, :], np.array([b]))[:, 0]
                 return weighted_r2(yv, pred, swv)
         else:
-            idx_train, score_fn = np.arange(n, dtype=np.int64), None
+            idx_train, score_fn = None, None
         s = None if np.all(sw == 1) else np.ascontiguousarray(sw, dtype=dtype)
         seed = int(_base.problem_seeds(self.random_state, 1)[0])
         progress = _Progress(bool(self.progress), max_iter, type(self).__name__)
