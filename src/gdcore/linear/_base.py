@@ -302,7 +302,7 @@ def data_bytes(X: Any) -> int:
     return int(X.nbytes)
 
 
-def looks_ordered(y: np.ndarray, classifier: bool) -> bool:
+def looks_ordered(y: np.ndarray, classifier: bool, counts: Optional[np.ndarray] = None) -> bool:
     """Whether the rows look sorted or grouped by target: neighbouring rows
     agree far more often than in a random order.  Classification: the share
     of neighbours with different labels is under half its expectation
@@ -311,7 +311,8 @@ def looks_ordered(y: np.ndarray, classifier: bool) -> bool:
     if n < 3:
         return False
     if classifier:
-        _, counts = unique_labels(y, return_counts=True)
+        if counts is None:
+            _, counts = unique_labels(y, return_counts=True)
         p = counts / n
         expected = 1.0 - float(np.sum(p * p))
         return float(np.count_nonzero(y[1:] != y[:-1])) / (n - 1) < 0.5 * expected
@@ -320,12 +321,14 @@ def looks_ordered(y: np.ndarray, classifier: bool) -> bool:
     return moves > 0 and abs(int(np.count_nonzero(diff > 0)) * 2 - moves) > 0.8 * moves
 
 
-def resolve_shuffle(shuffle: Any, X: Any, y: np.ndarray, classifier: bool) -> Any:
+def resolve_shuffle(shuffle: Any, X: Any, y: np.ndarray, classifier: bool,
+                    label_counts: Optional[np.ndarray] = None) -> Any:
     """shuffle="auto": "block" on data larger than AUTO_BLOCK_BYTES whose
-    rows do not look ordered by target, True otherwise."""
+    rows do not look ordered by target, True otherwise.  ``label_counts``:
+    the count of each label of y, when known."""
     if shuffle != "auto":
         return shuffle
-    if data_bytes(X) > AUTO_BLOCK_BYTES and not looks_ordered(y, classifier):
+    if data_bytes(X) > AUTO_BLOCK_BYTES and not looks_ordered(y, classifier, label_counts):
         return "block"
     return True
 

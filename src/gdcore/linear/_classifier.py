@@ -372,12 +372,12 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
                                  defer_finite=not self.early_stopping)
             with finite_first(self, X):
                 _check_targets(y)
-                classes = unique_labels(y)
+                classes, counts = unique_labels(y, return_counts=True)
                 coef_init, intercept_init = _base.start_fit(
                     self, coef_init, intercept_init,
                     ("classes_", "_problems", "coef_", "intercept_", "loss_curve_"))
                 self._fit_epochs(X, y, classes, sample_weight, coef_init, intercept_init,
-                                 self.max_iter)
+                                 self.max_iter, label_counts=counts)
                 _base.end_fit(self)
         return self
 
@@ -419,7 +419,9 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def _fit_epochs(self, X, y, classes, sample_weight, coef_init, intercept_init, max_iter,
-                    partial: bool = False) -> None:
+                    partial: bool = False, label_counts: Optional[np.ndarray] = None) -> None:
+        """``label_counts``: how often each label present in y occurs (fit
+        has them; otherwise they are counted here)."""
         n, d = X.shape
         dtype = X.dtype
         n_classes = classes.shape[0]
@@ -428,16 +430,20 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
                 f"The number of classes has to be greater than one; got {n_classes} class"
             )
         # (fit takes its classes from y; partial_fit's y may hold others)
-        unseen = np.setdiff1d(unique_labels(y), classes) if partial else ()
-        if len(unseen):
-            raise ValueError(f"y contains labels {unseen.tolist()} not in classes {classes.tolist()}")
+        if label_counts is None:
+            labels, label_counts = unique_labels(y, return_counts=True)
+            unseen = np.setdiff1d(labels, classes)
+            if len(unseen):
+                raise ValueError(f"y contains labels {unseen.tolist()} not in classes {classes.tolist()}")
         unweighted = sample_weight is None and self.class_weight is None
-        sw = _check_sample_weight(sample_weight, X, dtype=dtype)
+        multinomial = self.multi_class == "multinomial" and n_classes > 2
+        # (an unweighted binary or one-vs-rest fit needs no weight array)
+        sw = (_check_sample_weight(sample_weight, X, dtype=dtype)
+              if not unweighted or multinomial or self.early_stopping else None)
         # (classes holds every label of y here: fit takes them from y, and
         # partial_fit has just checked)
         cw = (np.ones(n_classes) if self.class_weight is None
               else compute_class_weight(self.class_weight, classes=classes, y=y))
-        multinomial = self.multi_class == "multinomial" and n_classes > 2
         if self.multi_class == "multinomial" and self.loss != "log_loss":
             raise ValueError(
                 f"multi_class='multinomial' needs loss='log_loss' (softmax cross-entropy), "
@@ -446,7 +452,8 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
         k = 1 if n_classes == 2 else n_classes
         problems = self._initial_problems(k, d, dtype, coef_init, intercept_init)
         cfg = _Config(self, dtype, sparse=_base.is_sparse(X),
-                      shuffle=_base.resolve_shuffle(self.shuffle, X, y, classifier=True))
+                      shuffle=_base.resolve_shuffle(self.shuffle, X, y, classifier=True,
+                                                    label_counts=label_counts))
         if multinomial:
             return self._fit_multinomial(X, y, classes, sw, cw, problems, cfg, max_iter, k, d)
         if self.early_stopping:
