@@ -19,6 +19,7 @@ namespace {
 // block order, so the reduction does not depend on the thread count.
 constexpr std::int64_t kRowBlock = 64;
 constexpr double kMaxDloss = 1e12;
+constexpr int kLogLoss = int(LossKind::log_loss);
 
 template <class T>
 void apply_step(const OptimizerOptions& opt, double lr, ParamSlot<T>* slots, std::size_t n) {
@@ -185,6 +186,11 @@ double epoch_impl(std::int64_t n, std::int64_t d_, const T* yv, const T* swv,
     const std::int64_t i0 = blk * kRowBlock, i1 = std::min(B, i0 + kRowBlock);
     T rsum = T(0);
     double lsum = 0.0;
+    // log_loss: each row's value (a log1p) waits until the block's rows are
+    // done, kept as its parts, and is then added in row order as the other
+    // losses' are (the same bits): the log1p is off the per-row path.
+    const bool defer = kind == kLogLoss;
+    T dz[kRowBlock], de[kRowBlock], dw[kRowBlock], dfin[kRowBlock];
     for (std::int64_t i = i0; i < i1; ++i) {
       const std::int64_t r = rows[i];
       const auto x = row(r);
@@ -198,10 +204,18 @@ double epoch_impl(std::int64_t n, std::int64_t d_, const T* yv, const T* swv,
       const T m = K.dot(x, w) + bias;
       const T sw = swv ? swv[r] : T(1);
       const T yi = yv[r];
-      T lv, dl;
-      loss_value_derivative_elem<T>(kind, param, yi, m, lv, dl);
+      T dl;
       // (+ m − m: +0 for a finite margin, NaN otherwise — see linear.hpp)
-      lsum += double(sw * lv) + double(m - m);
+      if (defer) {
+        const std::int64_t at = i - i0;
+        dl = log_loss_derivative_parts(yi, m, dz[at], de[at]);
+        dw[at] = sw;
+        dfin[at] = m - m;
+      } else {
+        T lv;
+        loss_value_derivative_elem<T>(kind, param, yi, m, lv, dl);
+        lsum += double(sw * lv) + double(m - m);
+      }
       // scikit-learn clips the loss derivative at ±1e12 (MAX_DLOSS).
       dl = dl > T(kMaxDloss) ? T(kMaxDloss) : (dl < T(-kMaxDloss) ? T(-kMaxDloss) : dl);
       const T ri = sw * dl;
@@ -209,6 +223,9 @@ double epoch_impl(std::int64_t n, std::int64_t d_, const T* yv, const T* swv,
       rsum = rsum + ri;
       if (!Sparse && ri != T(0)) K.axpy(part, x, ri);
     }
+    if (defer)
+      for (std::int64_t at = 0; at < i1 - i0; ++at)
+        lsum += double(dw[at] * log_loss_value_from_parts(dz[at], de[at])) + double(dfin[at]);
     resid_sum[std::size_t(blk)] = rsum;
     loss_sum[std::size_t(blk)] = lsum;
   };

@@ -78,6 +78,18 @@ double epoch(std::int64_t n, std::int64_t d, const T* yv, const T* swv, const st
   const bool fuse = !use_l1;
   T next_dot = T(0);
   bool have_next = false;
+  // log_loss without the running objective: each sample's value (a log1p)
+  // waits, kept as its parts, and kDefer of them are added to sumloss in
+  // order (the same bits): the log1p is off the step's critical path.
+  constexpr int kDefer = 64;
+  const bool defer = kind == int(LossKind::log_loss) && !o.objective;
+  T dz[kDefer], de[kDefer], dfin[kDefer];
+  int pending = 0;
+  auto flush = [&]() {
+    for (int a = 0; a < pending; ++a)
+      sumloss += double(log_loss_value_from_parts(dz[a], de[a])) + double(dfin[a]);
+    pending = 0;
+  };
   for (std::int64_t k = 0; k < count; ++k) {
     const std::int64_t i = order[k];
     const auto x = row(i);
@@ -101,9 +113,15 @@ double epoch(std::int64_t n, std::int64_t d, const T* yv, const T* swv, const st
     else if (o.learning_rate == LearningRate::invscaling)
       eta = o.eta0 / std::pow(s.t, o.power_t);
     const T yi = yv[i];
-    T lv, dl;
-    loss_value_derivative_elem<T>(kind, param, yi, p, lv, dl);
-    sumloss += double(lv) + double(p - p);  // NaN once a margin is not finite
+    T lv = T(0), dl;
+    if (defer) {
+      dl = log_loss_derivative_parts(yi, p, dz[pending], de[pending]);
+      dfin[pending] = p - p;
+      if (++pending == kDefer) flush();
+    } else {
+      loss_value_derivative_elem<T>(kind, param, yi, p, lv, dl);
+      sumloss += double(lv) + double(p - p);  // NaN once a margin is not finite
+    }
     if (o.objective) {
       // scikit-learn's objective_sum, with the norms before this step
       s.objective += double(lv);
@@ -178,6 +196,7 @@ double epoch(std::int64_t n, std::int64_t d, const T* yv, const T* swv, const st
     }
     s.t += 1.0;
   }
+  flush();
   return sumloss;
 }
 
