@@ -1132,7 +1132,12 @@ def test_sparse_default_fit_is_scikit_learns_per_sample_algorithm():
     np.array([True, False, True]),
     np.array(["b", "a", "b"]),
     np.array([0.5, -1.0, 0.5]),
-], ids=["int64", "int8-extremes", "uint64-wide", "wide-range", "one", "empty", "bool", "str", "float"])
+    np.array([1, 0, 0, 1, 1], dtype=np.int64),
+    np.array([255, 254, 255], dtype=np.uint8),
+    np.array([-127, -128, -128], dtype=np.int8),
+    np.array([6, 5, 5, 5]),
+], ids=["int64", "int8-extremes", "uint64-wide", "wide-range", "one", "empty", "bool", "str", "float",
+        "two-labels", "two-labels-uint8-top", "two-labels-int8-bottom", "two-labels-shifted"])
 def test_unique_labels_is_np_unique(y):
     from gdcore.linear._compat import unique_labels
 

@@ -40,6 +40,10 @@ def unique_labels(y: np.ndarray, return_counts: bool = False) -> Any:
     sorted."""
     if y.ndim == 1 and y.dtype.kind in "iu" and y.size:
         lo, hi = int(y.min()), int(y.max())
+        if hi - lo == 1:  # two labels: one comparison pass
+            n_hi = int(np.count_nonzero(y == hi))
+            labels = np.array([lo, hi], dtype=y.dtype)
+            return (labels, np.array([y.size - n_hi, n_hi], dtype=np.intp)) if return_counts else labels
         if hi - lo < max(1 << 16, y.size):
             shifted = y if (lo == 0 and y.dtype == np.intp) else np.subtract(y, lo, dtype=np.intp)
             counts = np.bincount(shifted)
