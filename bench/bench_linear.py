@@ -2,13 +2,15 @@
 
     python bench/bench_linear.py [--quick]
 
-Side by side in one run, medians of repeats (each repeat times every row once,
-in turn), the threads gdcore is set to (default: all cores).  Each row is one
-fit of a fixed number of epochs (tol=None) on the same data; the table gives
-the time per epoch, the ratio scikit-learn / gdcore, and gdcore against two
-memory floors measured in the same run: one streaming pass over X, and one
-pass over the rows in a random order (gdcore's decision function, which reads
-every row once, prefetching ahead).
+Side by side in one run, the threads gdcore is set to (default: all cores).
+Each row is one fit of a fixed number of epochs (tol=None) on the same data;
+each repeat times every row once, in turn.  The table gives the median time
+per epoch, the speed-up scikit-learn / gdcore as the median over repeats of
+the ratio of the two fits timed in that repeat (the pairs are timed seconds
+apart, so a slow spell of a shared machine mostly cancels), and gdcore
+against two memory floors measured in the same run: one streaming pass over
+X, and one pass over the rows in a random order (gdcore's decision function,
+which reads every row once, prefetching ahead).
 
 A second table times the default fit of L2-regularised logistic regression
 to the optimum (relative objective gap <= 1e-3) against scikit-learn's
@@ -54,7 +56,7 @@ def main() -> None:
 
     warnings.simplefilter("ignore", ConvergenceWarning)
     n, d = (100_000, 100) if args.quick else (500_000, 100)
-    epochs, repeats = 5, 3 if args.quick else 5
+    epochs, repeats = 5, 3 if args.quick else 7
     rng = np.random.default_rng(0)
     X64 = rng.standard_normal((n, d))
     w_true = rng.standard_normal(d)
@@ -96,22 +98,27 @@ def main() -> None:
             times[i].append(timed(lambda: est.fit(X, yy)) / epochs)
     med = {i: float(np.median(v)) for i, v in times.items()}
 
+    def paired(num: list, den: list) -> float:
+        """Median over repeats of num[r] / den[r]."""
+        return float(np.median(np.asarray(num) / np.asarray(den)))
+
     print("| data | loss | gdcore settings | gdcore s/epoch | scikit-learn s/epoch | speed-up "
           "| / streaming floor | / random-row floor |")
     print("|---|---|---|---:|---:|---:|---:|---:|")
-    sk_time = {}
+    sk_row = {}
     for i, (name, loss, X, _, _, dt) in enumerate(rows):
         if dt is None:
-            sk_time[loss] = med[i]
+            sk_row[loss] = i
             continue
-        t = med[i]
-        print(f"| dense {dt.name} | {loss} | {name} | {t:.4f} | {sk_time[loss]:.4f} | "
-              f"{sk_time[loss] / t:.1f}x | {t / floors[dt, 'stream']:.1f}x | "
+        t, sk = med[i], sk_row[loss]
+        print(f"| dense {dt.name} | {loss} | {name} | {t:.4f} | {med[sk]:.4f} | "
+              f"{paired(times[sk], times[i]):.1f}x | {t / floors[dt, 'stream']:.1f}x | "
               f"{t / floors[dt, 'random']:.1f}x |")
     for loss in ("hinge", "log_loss"):
-        t64 = [med[i] for i, r in enumerate(rows) if r[1] == loss and r[0] == "defaults" and r[5] == np.float64][0]
-        t32 = [med[i] for i, r in enumerate(rows) if r[1] == loss and r[0] == "defaults" and r[5] == np.float32][0]
-        print(f"\nfloat32 / float64 speed-up, defaults, {loss}: {t64 / t32:.2f}x", end="")
+        i64 = [i for i, r in enumerate(rows) if r[1] == loss and r[0] == "defaults" and r[5] == np.float64][0]
+        i32 = [i for i, r in enumerate(rows) if r[1] == loss and r[0] == "defaults" and r[5] == np.float32][0]
+        print(f"\nfloat32 / float64 speed-up, defaults, {loss}: {paired(times[i64], times[i32]):.2f}x",
+              end="")
     print()
     print(f"\nfloors (s per pass, {info['num_threads']} threads): "
           + ", ".join(f"{np.dtype(k[0]).name} {k[1]} {v:.4f}" for k, v in floors.items()))
@@ -140,10 +147,10 @@ def main() -> None:
     for i, (name, loss, _) in enumerate(srows):
         t = float(np.median(stimes[i]))
         if name == "scikit-learn":
-            sk_t = t
+            sk = i
             continue
-        print(f"| sparse {ns} x {ds}, {nnz}/row | {loss} | {name} | {t:.4f} | {sk_t:.4f} | "
-              f"{sk_t / t:.1f}x |")
+        print(f"| sparse {ns} x {ds}, {nnz}/row | {loss} | {name} | {t:.4f} | "
+              f"{float(np.median(stimes[sk])):.4f} | {paired(stimes[sk], stimes[i]):.1f}x |")
 
     # L2 logistic regression to the optimum
     nl, dl, alpha = (50_000, 50, 1e-4) if args.quick else (200_000, 50, 1e-4)
