@@ -41,6 +41,25 @@ struct Chunk {
 };
 
 
+/// Run body(begin, end) over [0, count) on `nt` threads, thread t taking the
+/// t-th contiguous share (one call on the calling thread when nt <= 1).
+template <class Body>
+void for_each_range_share(std::int64_t count, int nt, Body&& body) {
+  if (nt <= 1) {
+    body(std::int64_t(0), count);
+    return;
+  }
+#ifdef GDCORE_OPENMP
+#pragma omp parallel num_threads(nt)
+  {
+    const std::int64_t t = omp_get_thread_num(), n = omp_get_num_threads();
+    body(count * t / n, count * (t + 1) / n);
+  }
+#else
+  body(std::int64_t(0), count);
+#endif
+}
+
 /// Run body(tensor_index, begin, end) over every element of the tensors of
 /// the given sizes, on `nt` threads: thread t takes the t-th equal share of
 /// the concatenated index space (cut at multiples of 64 elements), so the

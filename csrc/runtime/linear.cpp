@@ -404,20 +404,7 @@ void decision_impl(const DenseData<T>& data, const std::int64_t* rows, std::int6
       out[k] = K.dot(at(k), w) + b;
     }
   };
-  const int nt = detail::threads_for(m * data.d / 4);
-  if (nt <= 1) {
-    share(0, m);
-  } else {
-#ifdef GDCORE_OPENMP
-#pragma omp parallel num_threads(nt)
-    {
-      const std::int64_t t = omp_get_thread_num(), T_ = omp_get_num_threads();
-      share(m * t / T_, m * (t + 1) / T_);
-    }
-#else
-    share(0, m);
-#endif
-  }
+  detail::for_each_range_share(m, detail::threads_for(m * data.d / 4), share);
 }
 
 }  // namespace
@@ -504,20 +491,7 @@ void block_order(const std::int64_t* blocks, std::int64_t n_blocks, const std::i
       }
     }
   };
-  const int nt = detail::threads_for(n / 4);
-  if (nt <= 1) {
-    fill(0, n_blocks);
-    return;
-  }
-#ifdef GDCORE_OPENMP
-#pragma omp parallel num_threads(nt)
-  {
-    const std::int64_t t = omp_get_thread_num(), T_ = omp_get_num_threads();
-    fill(n_blocks * t / T_, n_blocks * (t + 1) / T_);
-  }
-#else
-  fill(0, n_blocks);
-#endif
+  detail::for_each_range_share(n_blocks, detail::threads_for(n / 4), fill);
 }
 
 float dot(const float* x, const float* w, std::int64_t n) {

@@ -215,27 +215,13 @@ void check_csr(const Csr& data) {
 inline void check_order(const std::int64_t* order, std::int64_t count, std::int64_t n) {
   if (count < 0 || (count > 0 && order == nullptr)) throw std::invalid_argument("bad row order");
   // a vectorised pass first (on the threads), the culprit only on failure
-  auto outside_in = [&](std::int64_t a, std::int64_t b) {
-    bool out = false;
-    for (std::int64_t i = a; i < b; ++i)
-      out |= static_cast<std::uint64_t>(order[i]) >= static_cast<std::uint64_t>(n);
-    return out;
-  };
-  bool outside = false;
+  int outside = 0;
   const int nt = threads_for(count / 4);
-  if (nt <= 1) {
-    outside = outside_in(0, count);
-  } else {
 #ifdef GDCORE_OPENMP
-#pragma omp parallel num_threads(nt) reduction(|| : outside)
-    {
-      const std::int64_t t = omp_get_thread_num(), T_ = omp_get_num_threads();
-      outside = outside_in(count * t / T_, count * (t + 1) / T_);
-    }
-#else
-    outside = outside_in(0, count);
+#pragma omp parallel for num_threads(nt) schedule(static) reduction(| : outside) if (nt > 1)
 #endif
-  }
+  for (std::int64_t i = 0; i < count; ++i)
+    outside |= static_cast<std::uint64_t>(order[i]) >= static_cast<std::uint64_t>(n);
   if (!outside) return;
   for (std::int64_t i = 0; i < count; ++i)
     if (order[i] < 0 || order[i] >= n)
