@@ -1121,6 +1121,22 @@ def test_sparse_default_fit_is_scikit_learns_per_sample_algorithm():
     assert not np.array_equal(dense.coef_, default.coef_)
 
 
+def test_order_buffers_are_reused_up_to_the_cap():
+    from gdcore.linear._base import _BufferPool
+
+    pool = _BufferPool()
+    a = pool.take(1000)
+    assert a.shape == (1000,) and a.dtype == np.int64
+    pool.give(a)
+    b = pool.take(600)  # the same memory, cut to length
+    assert b.shape == (600,) and np.shares_memory(a, b)
+    pool.give(b)
+    assert pool.take(2000).shape == (2000,)  # too short a buffer is not handed out
+    big = np.empty(pool.MAX_BYTES // 8 + 1, dtype=np.int64)
+    pool.give(big)  # over the cap: dropped
+    assert not any(np.shares_memory(big, pool.take(10)) for _ in range(3))
+
+
 # ------------------------------------------------- fast label and finite checks
 @pytest.mark.parametrize("y", [
     np.array([3, 1, 3, 2], dtype=np.int64),
