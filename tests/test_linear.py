@@ -729,6 +729,8 @@ BAD = [
      lambda e, X, y: e.fit(_inf(X), np.arange(len(y)) % 3), ValueError, "Input X contains infinity"),
     ("nan-X-partial", SGDRegressor, lambda e, X, y: e.partial_fit(_nan(X), y), ValueError,
      "Input X contains NaN"),
+    ("nan-X-ovr-threads", lambda: SGDClassifier(n_jobs=2), lambda e, X, y: e.fit(_nan(X), np.arange(len(y)) % 3),
+     ValueError, "Input X contains NaN"),
     ("inf-X-per-sample-reg", lambda: SGDRegressor(optimizer="sgd", batch_size=1, learning_rate="invscaling"),
      lambda e, X, y: e.fit(_inf(X), y), ValueError, "Input X contains infinity"),
     ("nan-X-early-stopping", lambda: SGDClassifier(early_stopping=True), lambda e, X, y: e.fit(_nan(X), y),
