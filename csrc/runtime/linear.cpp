@@ -87,6 +87,17 @@ void average_and_penalise(T* g, const T* w, std::int64_t n, T inv, Penalty penal
   }
 }
 
+// out = the nb partial gradients of `width` elements (block after block)
+// summed in block order: the fixed reduction order of a batch.
+template <class T>
+void sum_block_partials(const T* partial, std::int64_t nb, std::int64_t width, T* out) {
+  std::copy(partial, partial + width, out);
+  for (std::int64_t blk = 1; blk < nb; ++blk) {
+    const T* part = partial + blk * width;
+    for (std::int64_t j = 0; j < width; ++j) out[j] = out[j] + part[j];
+  }
+}
+
 // The optimizer counters the loop advanced, back into the caller's model.
 template <class T>
 void keep_counters(LinearModel<T>& model, const ParamSlot<T>* slots) {
@@ -241,11 +252,7 @@ double epoch_impl(std::int64_t n, std::int64_t d_, const T* yv, const T* swv,
         if (ri != T(0)) K.axpy(gw.data(), row(rows[i]), ri);
       }
     } else {
-      std::copy(partial.begin(), partial.begin() + d, gw.begin());
-      for (std::int64_t blk = 1; blk < nb; ++blk) {
-        const T* part = partial.data() + blk * d;
-        for (std::int64_t j = 0; j < d; ++j) gw[std::size_t(j)] = gw[std::size_t(j)] + part[j];
-      }
+      sum_block_partials(partial.data(), nb, d, gw.data());
     }
     T rsum = T(0);
     for (std::int64_t blk = 0; blk < nb; ++blk) {
@@ -364,11 +371,7 @@ double multinomial_impl(const DenseData<T>& data, std::int64_t k, const std::int
   auto finish = [&](std::int64_t bt) {
     const std::int64_t B = std::min(bs, count - bt * bs);
     const std::int64_t nb = (B + kRowBlock - 1) / kRowBlock;
-    std::copy(partial.begin(), partial.begin() + kd, gw.begin());
-    for (std::int64_t blk = 1; blk < nb; ++blk) {
-      const T* part = partial.data() + blk * kd;
-      for (std::int64_t j = 0; j < kd; ++j) gw[std::size_t(j)] = gw[std::size_t(j)] + part[j];
-    }
+    sum_block_partials(partial.data(), nb, kd, gw.data());
     std::fill(gb.begin(), gb.end(), T(0));
     for (std::int64_t blk = 0; blk < nb; ++blk) {
       total += loss_sum[std::size_t(blk)];

@@ -185,6 +185,20 @@ std::int64_t csr_row_bytes(const Csr& data) {
   return std::int64_t(data.indptr[data.n]) * std::int64_t(sizeof(T) + sizeof(I)) / data.n;
 }
 
+/// Whether any of p[0..count) lies outside [0, bound): one branch-free pass
+/// that vectorises, on the threads.
+template <class I>
+bool any_outside(const I* p, std::int64_t count, std::int64_t bound) {
+  int outside = 0;
+  const auto b = static_cast<std::uint64_t>(bound);
+  const int nt = threads_for(count / 4);
+#ifdef GDCORE_OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static) reduction(| : outside) if (nt > 1)
+#endif
+  for (std::int64_t j = 0; j < count; ++j) outside |= static_cast<std::uint64_t>(p[j]) >= b;
+  return outside != 0;
+}
+
 /// CSR structure: non-negative shape, targets present, monotone indptr
 /// starting at 0, column indices in [0, d).  The O(nnz) passes are skipped
 /// when the caller marks the structure as checked already.
@@ -200,29 +214,15 @@ void check_csr(const Csr& data) {
   for (std::int64_t i = 0; i < data.n; ++i) decreasing |= data.indptr[i + 1] < data.indptr[i];
   if (decreasing) throw std::invalid_argument("indptr must not decrease");
   const std::int64_t nnz = data.n > 0 ? data.indptr[data.n] : 0;
-  int outside = 0;
-  const auto d = static_cast<std::uint64_t>(data.d);
-  const int nt = threads_for(nnz / 4);
-#ifdef GDCORE_OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static) reduction(| : outside) if (nt > 1)
-#endif
-  for (std::int64_t j = 0; j < nnz; ++j)
-    outside |= static_cast<std::uint64_t>(data.indices[j]) >= d;
-  if (outside) throw std::invalid_argument("column index outside [0, n_features)");
+  if (any_outside(data.indices, nnz, data.d))
+    throw std::invalid_argument("column index outside [0, n_features)");
 }
 
 /// Row indices of a pass: every order[i] in [0, n).
 inline void check_order(const std::int64_t* order, std::int64_t count, std::int64_t n) {
   if (count < 0 || (count > 0 && order == nullptr)) throw std::invalid_argument("bad row order");
-  // a vectorised pass first (on the threads), the culprit only on failure
-  int outside = 0;
-  const int nt = threads_for(count / 4);
-#ifdef GDCORE_OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static) reduction(| : outside) if (nt > 1)
-#endif
-  for (std::int64_t i = 0; i < count; ++i)
-    outside |= static_cast<std::uint64_t>(order[i]) >= static_cast<std::uint64_t>(n);
-  if (!outside) return;
+  // a vectorised pass first, the culprit only on failure
+  if (!any_outside(order, count, n)) return;
   for (std::int64_t i = 0; i < count; ++i)
     if (order[i] < 0 || order[i] >= n)
       throw std::invalid_argument("row index " + std::to_string(order[i]) + " outside [0, " +
