@@ -115,9 +115,6 @@ inline ArrayView view_vector(const py::handle& a, const char* what, std::int64_t
   return v;
 }
 
-/// The arrays of a CSR matrix: contiguous float values, int64 indices of the
-/// same length and n + 1 row pointers ending at nnz.  Returns the values;
-/// `rows` receives n.  (Index ranges are checked by the C++ API.)
 /// A CSR matrix's arrays: float values, and column indices and row pointers
 /// of one integer type, int32 (scipy's usual) or int64.
 struct CsrView {
@@ -128,6 +125,10 @@ struct CsrView {
   std::int64_t rows = 0;
 };
 
+/// The arrays of a CSR matrix: contiguous float values, contiguous column
+/// indices of the same length and n + 1 row pointers ending at nnz, both
+/// int32 or both int64; `rows` is n.  (Index ranges are checked by the C++
+/// API.)
 inline CsrView view_csr(const py::handle& values, const py::handle& indices,
                         const py::handle& indptr, std::int64_t n_features) {
   CsrView v;

@@ -150,7 +150,7 @@ struct PlainSGDState {
   double u = 0.0;  // cumulative L1 penalty
   double t = 1.0;  // scikit-learn's t: 1 + samples seen
   double sq_norm = 0.0, l1_norm = 0.0;  // options.objective: the running norms
-  double objective = 0.0;               // options.objective: added to
+  double objective = 0.0;               // options.objective: objective_sum (epochs add to it)
 };
 
 /// One pass over rows order[0..count).  Returns Σ loss (unweighted, as
