@@ -415,13 +415,14 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
                     classes = self.classes_
                 if not hasattr(self, "t_"):
                     self.t_ = 1.0
-                self._fit_epochs(X, y, classes, sample_weight, None, None, 1, partial=True)
+                self._fit_epochs(X, y, classes, sample_weight, None, None, 1)
         return self
 
     def _fit_epochs(self, X, y, classes, sample_weight, coef_init, intercept_init, max_iter,
-                    partial: bool = False, label_counts: Optional[np.ndarray] = None) -> None:
-        """``label_counts``: how often each label present in y occurs (fit
-        has them; otherwise they are counted here)."""
+                    label_counts: Optional[np.ndarray] = None) -> None:
+        """``label_counts``: how often each label of y occurs, when ``classes``
+        came from y (fit); otherwise (partial_fit) the labels are counted here
+        and must all be in ``classes``."""
         n, d = X.shape
         dtype = X.dtype
         n_classes = classes.shape[0]
