@@ -620,6 +620,28 @@ def test_log_loss_extremes(dtype):
     np.testing.assert_allclose(loss.value(1.0, 0.0), np.log(2.0), rtol=1e-15)
 
 
+@pytest.mark.skipif(np.finfo(np.longdouble).nmant < 60, reason="needs an extended-precision long double")
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_log_loss_value_within_two_ulp(dtype):
+    # log_loss computes log1p(exp(-|z|)) with its own branch-free log1p (the
+    # fused loops evaluate it on vectors); against long double libm
+    rng = np.random.default_rng(7)
+    ln2 = np.log(2.0)
+    z = np.concatenate([
+        3 * rng.standard_normal(50_000), rng.uniform(-40, 40, 50_000),
+        rng.uniform(-745, 745, 5_000),
+        ln2 + 1e-3 * rng.standard_normal(5_000), -ln2 + 1e-3 * rng.standard_normal(5_000),
+        [0.0, -0.0, 1e-300, -1e-300, 5e-324, 700.0, -700.0, ln2, -ln2],
+    ]).astype(dtype)
+    y = np.where(rng.random(z.size) < 0.5, 1.0, -1.0).astype(dtype)
+    v = L.LogLoss().value(y, z * y)
+    zl = (z * y * y).astype(np.longdouble)  # the margin the loss sees
+    ref = np.where(zl > 0, np.log1p(np.exp(-zl)), -zl + np.log1p(np.exp(zl)))
+    ulp = np.spacing(np.abs(ref.astype(dtype))).astype(np.longdouble)
+    err = np.abs(v.astype(np.longdouble) - ref) / ulp
+    assert err.max() <= 2.0, (err.max(), z[err.argmax()])
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_multinomial_stability(dtype):
     m = L.MultinomialLogLoss()

@@ -130,6 +130,34 @@ def test_same_bits_on_every_isa_and_thread_count(data, dtype, penalty):
             assert b == ref[1]
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_log_loss_sum_same_bits_on_every_isa_and_thread_count(data, dtype):
+    # log_loss values are added 64 samples at a time, computed on vectors:
+    # sums over 1, 63, 64, 65 and 300 samples agree bitwise on every path,
+    # and with the per-sample values of the running objective (which the
+    # loop computes one at a time)
+    X, y01 = data
+    X = np.ascontiguousarray(X, dtype=dtype)
+    y = np.where(y01 > 0, 1.0, -1.0).astype(dtype)
+    L = losses.get("log_loss")
+
+    def epoch(n, objective):
+        state = np.array([0, 0, 1, 0, 1, 0, 1.0, 0, 0, 0])
+        order = np.random.default_rng(n).permutation(n).astype(np.int64)
+        total = _core.plain_sgd_epoch_dense(X[:n], y[:n], None, order, L.kind, L.param, 1, 1e-4,
+                                            0.0, 1, 0.01, 0.5, 1e3, True, 1.0, 0,
+                                            np.zeros(X.shape[1], dtype), None, None, state,
+                                            objective)
+        return total
+
+    for n in (1, 63, 64, 65, 300):
+        ref = epoch(n, True)
+        assert np.isfinite(ref) and ref > 0
+        for isa in ISAS:
+            for nt in THREADS:
+                assert run_on(isa, nt, lambda: epoch(n, False)) == ref, (n, isa, nt)
+
+
 @pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("n", [1, 37, 300])
 def test_block_prefetch_does_not_change_the_result(data, sparse, n):

@@ -78,6 +78,9 @@ struct KernelTable {
   // w += a·x, then the fixed-order dot(xn, w): axpy then dot, in one pass.
   float (*axpy_dot_f32)(float* w, const float* x, float a, const float* xn, std::int64_t n);
   double (*axpy_dot_f64)(double* w, const double* x, double a, const double* xn, std::int64_t n);
+  // log_loss values from the margins z and e = exp(-|z|) (loss_values.cpp).
+  void (*log_loss_values_f32)(const float* z, const float* e, float* out, std::int64_t n);
+  void (*log_loss_values_f64)(const double* z, const double* e, double* out, std::int64_t n);
 };
 
 }  // namespace gd::detail

@@ -198,8 +198,9 @@ double epoch_impl(std::int64_t n, std::int64_t d_, const T* yv, const T* swv,
     T rsum = T(0);
     double lsum = 0.0;
     // log_loss: each row's value (a log1p) waits until the block's rows are
-    // done, kept as its parts, and is then added in row order as the other
-    // losses' are (the same bits): the log1p is off the per-row path.
+    // done, kept as its parts; the block's values are then computed on
+    // vectors and added in row order as the other losses' are (the same
+    // bits): the log1p is off the per-row path.
     const bool defer = kind == kLogLoss;
     T dz[kRowBlock], de[kRowBlock], dw[kRowBlock], dfin[kRowBlock];
     for (std::int64_t i = i0; i < i1; ++i) {
@@ -234,9 +235,12 @@ double epoch_impl(std::int64_t n, std::int64_t d_, const T* yv, const T* swv,
       rsum = rsum + ri;
       if (!Sparse && ri != T(0)) K.axpy(part, x, ri);
     }
-    if (defer)
+    if (defer) {
+      T dv[kRowBlock];
+      K.log_loss_values(dz, de, dv, i1 - i0);
       for (std::int64_t at = 0; at < i1 - i0; ++at)
-        lsum += double(dw[at] * log_loss_value_from_parts(dz[at], de[at])) + double(dfin[at]);
+        lsum += double(dw[at] * dv[at]) + double(dfin[at]);
+    }
     resid_sum[std::size_t(blk)] = rsum;
     loss_sum[std::size_t(blk)] = lsum;
   };

@@ -79,15 +79,16 @@ double epoch(std::int64_t n, std::int64_t d, const T* yv, const T* swv, const st
   T next_dot = T(0);
   bool have_next = false;
   // log_loss without the running objective: each sample's value (a log1p)
-  // waits, kept as its parts, and kDefer of them are added to sumloss in
-  // order (the same bits): the log1p is off the step's critical path.
+  // waits, kept as its parts; kDefer of them are computed on vectors and
+  // added to sumloss in order (the same bits): the log1p is off the step's
+  // critical path.
   constexpr int kDefer = 64;
   const bool defer = kind == int(LossKind::log_loss) && !o.objective;
-  T dz[kDefer], de[kDefer], dfin[kDefer];
+  T dz[kDefer], de[kDefer], dfin[kDefer], dv[kDefer];
   int pending = 0;
   auto flush = [&]() {
-    for (int a = 0; a < pending; ++a)
-      sumloss += double(log_loss_value_from_parts(dz[a], de[a])) + double(dfin[a]);
+    K.log_loss_values(dz, de, dv, pending);
+    for (int a = 0; a < pending; ++a) sumloss += double(dv[a]) + double(dfin[a]);
     pending = 0;
   };
   for (std::int64_t k = 0; k < count; ++k) {

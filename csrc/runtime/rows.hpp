@@ -54,6 +54,11 @@ struct RowKernels {
     }
     for (std::int64_t j = 0; j < x.nnz; ++j) y[x.index[j]] = y[x.index[j]] + a * x.data[j];
   }
+  // out_i = log_loss_value_from_parts(z_i, e_i), on this ISA's vectors
+  void log_loss_values(const T* z, const T* e, T* out, std::int64_t n) const {
+    if constexpr (std::is_same_v<T, float>) k.log_loss_values_f32(z, e, out, n);
+    else k.log_loss_values_f64(z, e, out, n);
+  }
   // w += a·x, then dot(next, w): one pass for dense rows, the same bits as
   // axpy followed by dot.
   template <class I>
