@@ -958,6 +958,10 @@ def test_imports_and_works_without_sklearn(tmp_path):
     (SGDClassifier, dict(loss="log_loss", batch_size=32)),
     (SGDClassifier, dict(loss="hinge", optimizer="rmsprop", batch_size=16)),
     (SGDRegressor, dict(loss="squared_error")),
+    # plain SGD on sparse rows: the lazy O(nnz) step (scale times a vector)
+    (SGDClassifier, dict(loss="log_loss", optimizer="sgd", batch_size=8, learning_rate="optimal")),
+    (SGDRegressor, dict(optimizer="sgd", batch_size=5, learning_rate="invscaling", eta0=0.05,
+                        penalty=None)),
 ])
 def test_sparse_fit_equals_dense_fit(fmt, Est, kw):
     sp = pytest.importorskip("scipy.sparse")

@@ -241,6 +241,114 @@ def test_csr_epoch_equals_dense(dtype, loss_name, penalty, index_dtype):
     np.testing.assert_allclose(bs_, bd, rtol=tol, atol=tol)
 
 
+def _sgd_epochs(X, y, order, loss, penalty, alpha, bs, lr, hyper, epochs, sparse, index_dtype=np.int64):
+    """Plain SGD epochs through minibatch_epoch(_csr); returns w, b, totals, counters."""
+    sp = pytest.importorskip("scipy.sparse")
+    dt = X.dtype
+    n, d = X.shape
+    w, b = np.zeros(d, dt), np.zeros(1, dt)
+    counters = np.zeros(4, np.int64)
+    args = (y, None, order, loss.kind, loss.param, PENALTIES[penalty], alpha, 0.15, True, bs,
+            "sgd", hyper, lr, w, b, [None], [None], counters, np.ones(2))
+    C = sp.csr_matrix(X)
+    totals = []
+    for _ in range(epochs):
+        if sparse:
+            totals.append(_core.minibatch_epoch_csr(C.data, C.indices.astype(index_dtype),
+                                                    C.indptr.astype(index_dtype), d, *args))
+        else:
+            totals.append(_core.minibatch_epoch(X, *args))
+    return w, b, totals, counters
+
+
+@pytest.fixture(scope="module")
+def sparse_rows():
+    rng = np.random.default_rng(21)
+    n, d = 419, 61
+    X = rng.standard_normal((n, d))
+    X[rng.random((n, d)) < 0.85] = 0.0
+    X[7] = 0.0  # an empty row
+    wt = rng.standard_normal(d)
+    y = np.where(X @ wt + 0.3 * rng.standard_normal(n) > 0, 1.0, -1.0)
+    return X, y
+
+
+# SGD hyperparameters: lr, momentum, dampening, weight_decay, nesterov, maximize
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("penalty, alpha, lr, weight_decay, maximize", [
+    ("l2", 1e-2, 0.05, 0.0, False),
+    ("none", 0.0, 0.05, 0.0, False),
+    ("l2", 1e-2, 0.05, 0.03, False),
+    ("none", 0.0, 0.01, 0.02, True),
+    ("l2", 0.9, 0.5, 0.0, False),   # decay 0.55 a batch: scale passes 1e-9 and is folded in
+    ("l2", 3.0, 0.5, 0.0, False),   # decay < 0: the weights are rescaled at once
+])
+def test_csr_plain_sgd_is_lazy_and_equals_dense(sparse_rows, dtype, index_dtype, penalty, alpha,
+                                                lr, weight_decay, maximize):
+    # Sparse rows with plain SGD keep w = scale·v (O(nnz) a step); the model
+    # must equal the dense epoch (which updates every weight) up to rounding.
+    X, y = sparse_rows
+    X, y = X.astype(dtype), y.astype(dtype)
+    loss = losses.get("log_loss")
+    order = np.random.default_rng(1).permutation(len(y)).astype(np.int64)
+    bs = 13
+    rates = np.full(-(-len(y) // bs), lr)
+    hyper = (lr, 0.0, 0.0, weight_decay, False, maximize)
+    wd, bd, td, cd = _sgd_epochs(X, y, order, loss, penalty, alpha, bs, rates, hyper, 3, False)
+    ws, bs_, ts, cs = _sgd_epochs(X, y, order, loss, penalty, alpha, bs, rates, hyper, 3, True,
+                                  index_dtype)
+    assert ws.dtype == dtype
+    tol = 2e-4 if dtype == np.float32 else 1e-9
+    scale = max(1.0, float(np.abs(wd).max()))
+    np.testing.assert_allclose(ws, wd, rtol=tol, atol=tol * scale)
+    np.testing.assert_allclose(bs_, bd, rtol=tol, atol=tol)
+    np.testing.assert_allclose(ts, td, rtol=tol)
+    np.testing.assert_array_equal(cs, cd)  # the optimizer's step counters
+
+
+def test_csr_plain_sgd_matches_numpy(sparse_rows):
+    X, y = sparse_rows
+    loss = losses.get("hinge")
+    order = np.random.default_rng(2).permutation(len(y)).astype(np.int64)
+    bs = 16
+    lr = np.linspace(0.2, 0.05, -(-len(y) // bs))
+    w, b, totals, _ = _sgd_epochs(X, y, order, loss, "l2", 0.05, bs, lr, (0.0, 0.0, 0.0, 0.0, False, False), 1, True)
+    wr, br, tr = numpy_epoch(X, y, None, order, loss, "l2", 0.05, 0.0, True, bs, lr,
+                             np.zeros(X.shape[1]), 0.0)
+    np.testing.assert_allclose(w, wr, rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(b[0], br, rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(totals[0], tr, rtol=1e-10)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_csr_plain_sgd_same_bits_on_every_isa_and_thread_count(dtype):
+    rng = np.random.default_rng(8)
+    n, d = 3000, 211
+    X = rng.standard_normal((n, d))
+    X[rng.random((n, d)) < 0.9] = 0.0
+    X = X.astype(dtype)
+    y = np.where(rng.standard_normal(n) > 0, 1.0, -1.0).astype(dtype)
+    order = rng.permutation(n).astype(np.int64)
+    loss = losses.get("log_loss")
+    ref = None
+    for isa in ISAS:
+        for nt in THREADS:
+            for bs in (1, 64, 200, n):
+                lr = np.full(-(-n // bs), 0.3)
+                got = run_on(isa, nt, lambda: _sgd_epochs(
+                    X, y, order, loss, "l2", 0.05, bs, lr, (0.3, 0.0, 0.0, 0.0, False, False), 2, True))
+                key = bs
+                if ref is None:
+                    ref = {}
+                if key not in ref:
+                    ref[key] = got
+                    continue
+                np.testing.assert_array_equal(got[0], ref[key][0], err_msg=f"{isa} {nt} {bs}")
+                np.testing.assert_array_equal(got[1], ref[key][1])
+                assert got[2] == ref[key][2]
+
+
 # ------------------------------------------------------------- multinomial
 def numpy_softmax_epoch(X, y, sw, order, k, penalty, alpha, l1_ratio, bs, lr, W, b):
     """Plain-SGD softmax regression epoch: per batch, G = R^T X_B / |B| +

@@ -183,6 +183,21 @@ double epoch_impl(std::int64_t n, std::int64_t d_, const T* yv, const T* swv,
   double total = 0.0;
   const std::int64_t ahead = detail::prefetch_distance(row_bytes);
   const bool fetch_weights = detail::prefetch_weights_pays(d * std::int64_t(sizeof(T)));
+  // Sparse rows with plain SGD (no momentum) and an L2 penalty or none: the
+  // weights are kept as w = scale·v, so a step costs O(nnz of the batch):
+  //   w ← w − lr·(±(X_Bᵀr/|B| + α w) + weight_decay·w)
+  //     = decay·w ∓ (lr/|B|)·X_Bᵀr,  decay = 1 − lr(±α + weight_decay):
+  // the decay goes into scale, the batch's rows into v (coef holds v during
+  // the epoch and w = scale·v after it).  Other optimizers and L1 penalties
+  // update all weights once per batch.
+  const SGDOptions* lazy_sgd = std::get_if<SGDOptions>(&opt);
+  const bool lazy = Sparse && lazy_sgd != nullptr && lazy_sgd->momentum == 0.0 &&
+                    (o.penalty == Penalty::none || o.penalty == Penalty::l2);
+  double scale = 1.0;
+  auto unscale = [&](double factor) {  // v ← factor·v, scale ← 1
+    for (std::int64_t j = 0; j < d; ++j) w[j] = T(double(w[j]) * factor);
+    scale = 1.0;
+  };
 
   // Margins, residuals (dloss · weight), and per-block partial gradients
   // (dense rows) of one block of kRowBlock rows of batch k.  Sparse rows
@@ -213,7 +228,7 @@ double epoch_impl(std::int64_t n, std::int64_t d_, const T* yv, const T* swv,
       }
       if (Sparse && fetch_weights && i + ahead / 2 < i1)
         detail::prefetch_weights(row(rows[i + ahead / 2]), w);
-      const T m = K.dot(x, w) + bias;
+      const T m = lazy ? T(double(K.dot(x, w)) * scale) + bias : K.dot(x, w) + bias;
       const T sw = swv ? swv[r] : T(1);
       const T yi = yv[r];
       T dl;
@@ -249,6 +264,33 @@ double epoch_impl(std::int64_t n, std::int64_t d_, const T* yv, const T* swv,
     const std::int64_t start = k * bs, B = std::min(bs, count - start);
     const std::int64_t* rows = order + start;
     const std::int64_t nb = (B + kRowBlock - 1) / kRowBlock;
+    if (lazy) {
+      T rsum = T(0);
+      for (std::int64_t blk = 0; blk < nb; ++blk) {
+        rsum = rsum + resid_sum[std::size_t(blk)];
+        total += loss_sum[std::size_t(blk)];
+      }
+      const double eta = lr[k], sign = lazy_sgd->maximize ? -1.0 : 1.0;
+      const double l2 = o.penalty == Penalty::l2 ? o.alpha : 0.0;
+      const double decay = 1.0 - eta * (sign * l2 + lazy_sgd->weight_decay);
+      if (decay > 0.0 && decay < 1e300) {
+        scale *= decay;
+        if (scale < 1e-9 || scale > 1e9) unscale(scale);
+      } else {
+        unscale(scale * decay);
+      }
+      const double c = -eta * sign / double(B) / scale;
+      for (std::int64_t i = 0; i < B; ++i) {
+        const T ri = resid[std::size_t(i)];
+        if (ri != T(0)) K.axpy(w, row(rows[i]), T(c * double(ri)));
+      }
+      slots[0].step += 1;  // as the optimizer's step would count it
+      if (o.fit_intercept) {
+        gb = rsum * (T(1) / T(B));
+        apply_step(opt, lr[k], slots + 1, 1);
+      }
+      return;
+    }
     if (Sparse) {
       std::fill(gw.begin(), gw.end(), T(0));
       for (std::int64_t i = 0; i < B; ++i) {
@@ -269,6 +311,7 @@ double epoch_impl(std::int64_t n, std::int64_t d_, const T* yv, const T* swv,
     apply_step(opt, lr[k], slots, o.fit_intercept ? 2 : 1);
   };
   run_batches(count, bs, d, block, finish);
+  if (scale != 1.0) unscale(scale);
   keep_counters(model, slots);
   return total;
 }

@@ -159,6 +159,12 @@ class _OptimizerSpec:
         self._opt = opt
         self._group = group
 
+    @property
+    def plain_sgd(self) -> bool:
+        """SGD without momentum: on sparse rows (with an L2 penalty or none)
+        the mini-batch loop then updates only the weights a batch touches."""
+        return self.name == "sgd" and float(self._group.get("momentum", 0.0)) == 0.0
+
     def new_state(self, param: np.ndarray) -> list:
         out = []
         for s in self.slots:
@@ -689,10 +695,13 @@ def train_problem(
     rng = np.random.default_rng(seed)
     n_train = X.shape[0] if train_idx is None else train_idx.shape[0]
     bs = cfg.batch_rows(n_train)
-    if cfg.batch_size == "auto" and is_sparse(X) and X.shape[0] > 0:
+    lazy = cfg.opt.plain_sgd and cfg.penalty in (0, 1)
+    if cfg.batch_size == "auto" and is_sparse(X) and X.shape[0] > 0 and not lazy:
         # The optimizer's update of the weights is dense (O(d) per batch) while
         # the gradient costs O(nnz of the batch): take batches holding at least
-        # about d non-zeros so the dense update stays a small share.
+        # about d non-zeros so the dense update stays a small share.  (Plain
+        # SGD with an L2 penalty or none updates only the weights a batch
+        # touches.)
         nnz_row = max(1.0, X.nnz / X.shape[0])
         bs = int(min(max(bs, math.ceil(X.shape[1] / nnz_row)), max(1, n_train)))
     if sw is None:

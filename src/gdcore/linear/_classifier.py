@@ -264,11 +264,15 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
     once). With ``optimizer="sgd", batch_size=1`` each sample costs
     O(nnz): scikit-learn's algorithm with the lazy, scaled L2 and the
     cumulative L1 penalty, and its intercept decay of 0.01 on sparse data.
-    The mini-batch path computes margins and gradients in O(nnz of the batch)
-    but adaptive optimizers update all weights densely once per mini-batch;
-    so when ``optimizer``, ``batch_size`` and ``learning_rate`` are all left
-    at their defaults, a sparse fit uses scikit-learn's per-sample algorithm
-    (``optimizer="sgd", batch_size=1, learning_rate="optimal"``).
+    The mini-batch path computes margins and gradients in O(nnz of the batch);
+    with ``optimizer="sgd"`` (no momentum) and an L2 penalty or none, a step
+    also costs O(nnz of the batch) (the weights are kept as a scale times a
+    vector, so the penalty's decay is one multiplication), while other
+    optimizers, L1 and elastic-net penalties and ``average`` update all
+    weights densely once per mini-batch.  When ``optimizer``, ``batch_size``
+    and ``learning_rate`` are all left at their defaults, a sparse fit uses
+    scikit-learn's per-sample algorithm (``optimizer="sgd", batch_size=1,
+    learning_rate="optimal"``).
 
     Examples
     --------
