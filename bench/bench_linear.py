@@ -144,7 +144,9 @@ def main() -> None:
     for loss in ("hinge", "log_loss"):
         srows.append(("scikit-learn", loss, lambda loss=loss: SkSGD(
             loss=loss, max_iter=epochs, tol=None, random_state=0)))
-        for name, kw in (settings[0], ("defaults", dict())):
+        sgd64 = ("optimizer='sgd', batch_size=64",
+                 dict(optimizer="sgd", batch_size=64, learning_rate="optimal"))
+        for name, kw in (settings[0], sgd64, ("defaults", dict())):
             srows.append((name, loss, lambda loss=loss, kw=kw: SGDClassifier(
                 loss=loss, max_iter=epochs, tol=None, random_state=0, **kw)))
     stimes = {i: [] for i in range(len(srows))}

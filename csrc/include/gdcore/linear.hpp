@@ -98,8 +98,8 @@ struct CsrData {
 /// SGDOptions without momentum and Penalty::none or l2 the update is O(nnz of
 /// the batch) too: during the pass the weights are scale·coef (the decay
 /// 1 − lr(±alpha + weight_decay) of a step multiplies scale, which is folded
-/// into coef when it leaves [1e-9, 1e9] and at the end); other optimizers and
-/// penalties update every weight once per batch (O(d)).
+/// into coef when it leaves [1e-9, 1e9] and at the end), on one thread;
+/// other optimizers and penalties update every weight once per batch (O(d)).
 double minibatch_epoch(const CsrData<float>& data, const std::int64_t* order,
                        std::int64_t count, const MinibatchOptions& options,
                        const OptimizerOptions& optimizer, const double* lr,
