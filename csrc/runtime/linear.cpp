@@ -259,36 +259,41 @@ double epoch_impl(std::int64_t n, std::int64_t d_, const T* yv, const T* swv,
     resid_sum[std::size_t(blk)] = rsum;
     loss_sum[std::size_t(blk)] = lsum;
   };
+  // The lazy step of batch k (see above): the decay into scale, the rows
+  // into v, the intercept by the optimizer.
+  auto lazy_step = [&](std::int64_t k, std::int64_t B, const std::int64_t* rows, T rsum) {
+    const double eta = lr[k], sign = lazy_sgd->maximize ? -1.0 : 1.0;
+    const double l2_alpha = o.penalty == Penalty::l2 ? o.alpha : 0.0;
+    const double decay = 1.0 - eta * (sign * l2_alpha + lazy_sgd->weight_decay);
+    if (decay > 0.0 && decay < 1e300) {
+      scale *= decay;
+      if (scale < 1e-9 || scale > 1e9) unscale(scale);
+    } else {
+      unscale(scale * decay);
+    }
+    const double c = -eta * sign / double(B) / scale;
+    for (std::int64_t i = 0; i < B; ++i) {
+      const T ri = resid[std::size_t(i)];
+      if (ri != T(0)) K.axpy(w, row(rows[i]), T(c * double(ri)));
+    }
+    slots[0].step += 1;  // as the optimizer's step would count it
+    if (o.fit_intercept) {
+      gb = rsum * (T(1) / T(B));
+      apply_step(opt, lr[k], slots + 1, 1);
+    }
+  };
   // Fixed-order reductions, the penalty, and the optimizer's step.
   auto finish = [&](std::int64_t k) {
     const std::int64_t start = k * bs, B = std::min(bs, count - start);
     const std::int64_t* rows = order + start;
     const std::int64_t nb = (B + kRowBlock - 1) / kRowBlock;
+    T rsum = T(0);
+    for (std::int64_t blk = 0; blk < nb; ++blk) {
+      rsum = rsum + resid_sum[std::size_t(blk)];
+      total += loss_sum[std::size_t(blk)];
+    }
     if (lazy) {
-      T rsum = T(0);
-      for (std::int64_t blk = 0; blk < nb; ++blk) {
-        rsum = rsum + resid_sum[std::size_t(blk)];
-        total += loss_sum[std::size_t(blk)];
-      }
-      const double eta = lr[k], sign = lazy_sgd->maximize ? -1.0 : 1.0;
-      const double l2 = o.penalty == Penalty::l2 ? o.alpha : 0.0;
-      const double decay = 1.0 - eta * (sign * l2 + lazy_sgd->weight_decay);
-      if (decay > 0.0 && decay < 1e300) {
-        scale *= decay;
-        if (scale < 1e-9 || scale > 1e9) unscale(scale);
-      } else {
-        unscale(scale * decay);
-      }
-      const double c = -eta * sign / double(B) / scale;
-      for (std::int64_t i = 0; i < B; ++i) {
-        const T ri = resid[std::size_t(i)];
-        if (ri != T(0)) K.axpy(w, row(rows[i]), T(c * double(ri)));
-      }
-      slots[0].step += 1;  // as the optimizer's step would count it
-      if (o.fit_intercept) {
-        gb = rsum * (T(1) / T(B));
-        apply_step(opt, lr[k], slots + 1, 1);
-      }
+      lazy_step(k, B, rows, rsum);
       return;
     }
     if (Sparse) {
@@ -299,11 +304,6 @@ double epoch_impl(std::int64_t n, std::int64_t d_, const T* yv, const T* swv,
       }
     } else {
       sum_block_partials(partial.data(), nb, d, gw.data());
-    }
-    T rsum = T(0);
-    for (std::int64_t blk = 0; blk < nb; ++blk) {
-      rsum = rsum + resid_sum[std::size_t(blk)];
-      total += loss_sum[std::size_t(blk)];
     }
     const T inv = T(1) / T(B);
     average_and_penalise(gw.data(), w, d, inv, o.penalty, alpha, l1, l2);
