@@ -241,15 +241,16 @@ def test_csr_epoch_equals_dense(dtype, loss_name, penalty, index_dtype):
     np.testing.assert_allclose(bs_, bd, rtol=tol, atol=tol)
 
 
-def _sgd_epochs(X, y, order, loss, penalty, alpha, bs, lr, hyper, epochs, sparse, index_dtype=np.int64):
+def _sgd_epochs(X, y, order, loss, penalty, alpha, bs, lr, hyper, epochs, sparse, index_dtype=np.int64,
+                fit_intercept=True, sw=None):
     """Plain SGD epochs through minibatch_epoch(_csr); returns w, b, totals, counters."""
     sp = pytest.importorskip("scipy.sparse")
     dt = X.dtype
     n, d = X.shape
     w, b = np.zeros(d, dt), np.zeros(1, dt)
     counters = np.zeros(4, np.int64)
-    args = (y, None, order, loss.kind, loss.param, PENALTIES[penalty], alpha, 0.15, True, bs,
-            "sgd", hyper, lr, w, b, [None], [None], counters, np.ones(2))
+    args = (y, sw, order, loss.kind, loss.param, PENALTIES[penalty], alpha, 0.15, fit_intercept,
+            bs, "sgd", hyper, lr, w, b, [None], [None], counters, np.ones(2))
     C = sp.csr_matrix(X)
     totals = []
     for _ in range(epochs):
@@ -307,14 +308,18 @@ def test_csr_plain_sgd_is_lazy_and_equals_dense(sparse_rows, dtype, index_dtype,
     np.testing.assert_array_equal(cs, cd)  # the optimizer's step counters
 
 
-def test_csr_plain_sgd_matches_numpy(sparse_rows):
+@pytest.mark.parametrize("fit_intercept, weighted", [(True, False), (False, False), (True, True)])
+def test_csr_plain_sgd_matches_numpy(sparse_rows, fit_intercept, weighted):
     X, y = sparse_rows
     loss = losses.get("hinge")
-    order = np.random.default_rng(2).permutation(len(y)).astype(np.int64)
+    rng = np.random.default_rng(2)
+    order = rng.permutation(len(y)).astype(np.int64)
+    sw = rng.uniform(0.2, 3.0, len(y)) if weighted else None
     bs = 16
     lr = np.linspace(0.2, 0.05, -(-len(y) // bs))
-    w, b, totals, _ = _sgd_epochs(X, y, order, loss, "l2", 0.05, bs, lr, (0.0, 0.0, 0.0, 0.0, False, False), 1, True)
-    wr, br, tr = numpy_epoch(X, y, None, order, loss, "l2", 0.05, 0.0, True, bs, lr,
+    w, b, totals, _ = _sgd_epochs(X, y, order, loss, "l2", 0.05, bs, lr, (0.0, 0.0, 0.0, 0.0, False, False), 1, True,
+                                  fit_intercept=fit_intercept, sw=sw)
+    wr, br, tr = numpy_epoch(X, y, sw, order, loss, "l2", 0.05, 0.0, fit_intercept, bs, lr,
                              np.zeros(X.shape[1]), 0.0)
     np.testing.assert_allclose(w, wr, rtol=1e-10, atol=1e-13)
     np.testing.assert_allclose(b[0], br, rtol=1e-10, atol=1e-13)
