@@ -40,6 +40,42 @@ def test_axpy_dot_equals_axpy_then_dot(isa, nt, n, dtype, rng):
     assert got == float(want), (isa, n)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("isa", ISAS)
+def test_every_tail_length(isa, dtype, rng):
+    # each of the 16 partials' registers ends full, partial or empty
+    for n in range(0, 50):
+        x = rng.standard_normal(n).astype(dtype)
+        xn = rng.standard_normal(n).astype(dtype)
+        buf = rng.standard_normal(n + 16).astype(dtype)  # w and what lies past it
+        w = buf[:n]
+        assert run_on(isa, 1, lambda: _core.dot(x, w)) == float(ref.dot16(x, w)), n
+        past = buf[n:].copy()
+        w_want = w.copy()
+        want = ref.axpy_dot(w_want, x, 0.625, xn)
+        assert run_on(isa, 1, lambda: _core.axpy_dot_(w, x, 0.625, xn)) == float(want), n
+        np.testing.assert_array_equal(w, w_want)
+        np.testing.assert_array_equal(buf[n:], past)  # nothing written past the end
+
+
+@pytest.mark.parametrize("a", [np.inf, -np.inf, np.nan])
+def test_axpy_dot_non_finite_step_same_on_every_isa(a, rng):
+    # the lanes past the end add +0 even when a·0 is NaN
+    x = rng.uniform(0.5, 1.5, 21)
+    xn = rng.uniform(0.5, 1.5, 21)
+    results = []
+    for isa in ISAS:
+        w = np.ones(21)
+        results.append((run_on(isa, 1, lambda: _core.axpy_dot_(w, x, a, xn)), w))
+    for got, w in results[1:]:
+        assert np.isnan(got) == np.isnan(results[0][0])
+        if not np.isnan(got):
+            assert got == results[0][0]
+        np.testing.assert_array_equal(w, results[0][1])
+    if a == np.inf:
+        assert results[0][0] == np.inf
+
+
 def test_axpy_dot_same_row_twice(rng):
     # the next row may be the row just used (a repeated index in the order)
     x = rng.standard_normal(37)

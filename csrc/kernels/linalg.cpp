@@ -8,7 +8,14 @@
 //   (the per-sample SGD step followed by the next sample's margin).
 // Bytes per element: dot reads x and w: 2 × sizeof(T) (w stays in cache);
 // axpy_dot reads x, xn and w and writes w: 4 × sizeof(T).
+// Written once over the 16 partials (sum16); paths with AVX2 (AVX2 and
+// AVX-512) keep them in vector registers with masked tails (sum16_avx2),
+// the others leave the vectorising to the compiler.
 #include "kernel_common.hpp"
+
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
 
 namespace gd::GDCORE_ISA {
 namespace {
@@ -64,8 +71,123 @@ T axpy_dot_impl(T* GDCORE_RESTRICT w, const T* GDCORE_RESTRICT x, T a, const T* 
   });
 }
 
+#if defined(__AVX2__)
+// The same 16 partials in AVX2 registers (lane j of the 16 in register
+// j / L, lane j % L), the same pairwise combination, and the tail read with
+// masked loads: its missing lanes add +0, so the bits are the generic
+// code's.  (Left to the compiler, the tail's per-lane conditions spill the
+// 16 partials to scalars: that epilogue cost more than the main loop for
+// rows of 100 floats.)
+struct Avx2F64 {
+  using V = __m256d;
+  static constexpr int L = 4;
+  static V zero() { return _mm256_setzero_pd(); }
+  static V load(const double* p) { return _mm256_loadu_pd(p); }
+  static void store(double* p, V v) { _mm256_storeu_pd(p, v); }
+  static __m256i mask(int64_t c) {  // lanes < c
+    return _mm256_cmpgt_epi64(_mm256_set1_epi64x(c), _mm256_setr_epi64x(0, 1, 2, 3));
+  }
+  static V load(const double* p, __m256i m) { return _mm256_maskload_pd(p, m); }
+  static void store(double* p, __m256i m, V v) { _mm256_maskstore_pd(p, m, v); }
+  static V keep(V v, __m256i m) { return _mm256_and_pd(v, _mm256_castsi256_pd(m)); }
+  static V add(V a, V b) { return _mm256_add_pd(a, b); }
+  static V mul(V a, V b) { return _mm256_mul_pd(a, b); }
+  static V set1(double a) { return _mm256_set1_pd(a); }
+  // combine16 on the registers r[0..3] (lanes 0-3, 4-7, 8-11, 12-15)
+  static double combine(const V* r) {
+    const V b = _mm256_add_pd(_mm256_add_pd(r[0], r[2]), _mm256_add_pd(r[1], r[3]));
+    const __m128d c = _mm_add_pd(_mm256_castpd256_pd128(b), _mm256_extractf128_pd(b, 1));
+    return _mm_cvtsd_f64(_mm_add_sd(c, _mm_unpackhi_pd(c, c)));
+  }
+};
+struct Avx2F32 {
+  using V = __m256;
+  static constexpr int L = 8;
+  static V zero() { return _mm256_setzero_ps(); }
+  static V load(const float* p) { return _mm256_loadu_ps(p); }
+  static void store(float* p, V v) { _mm256_storeu_ps(p, v); }
+  static __m256i mask(int64_t c) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(int(c)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  }
+  static V load(const float* p, __m256i m) { return _mm256_maskload_ps(p, m); }
+  static void store(float* p, __m256i m, V v) { _mm256_maskstore_ps(p, m, v); }
+  static V keep(V v, __m256i m) { return _mm256_and_ps(v, _mm256_castsi256_ps(m)); }
+  static V add(V a, V b) { return _mm256_add_ps(a, b); }
+  static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
+  static V set1(float a) { return _mm256_set1_ps(a); }
+  // combine16 on r[0] (lanes 0-7) and r[1] (lanes 8-15)
+  static float combine(const V* r) {
+    const V a = _mm256_add_ps(r[0], r[1]);
+    const __m128 b = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+    const __m128 c = _mm_add_ps(b, _mm_movehl_ps(b, b));
+    return _mm_cvtss_f32(_mm_add_ss(c, _mm_shuffle_ps(c, c, 1)));
+  }
+};
+
+// Σ over the 16 partials of step(q, at, m): the term vector of register q
+// for elements at .. at + L (m: the lanes that exist, or null for all).
+template <class A, class T, class Step>
+T sum16_avx2(int64_t n, Step step) {
+  using V = typename A::V;
+  constexpr int Q = 16 / A::L;
+  V r[Q];
+#pragma GCC unroll 4
+  for (int q = 0; q < Q; ++q) r[q] = A::zero();
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+#pragma GCC unroll 4
+    for (int q = 0; q < Q; ++q) r[q] = A::add(r[q], step(i + q * A::L, nullptr));
+  const int64_t rest = n - i;
+#pragma GCC unroll 4
+  for (int q = 0; q < Q; ++q) {
+    const int64_t c = rest - q * A::L;
+    if (c >= A::L) {
+      r[q] = A::add(r[q], step(i + q * A::L, nullptr));
+    } else if (c > 0) {
+      const __m256i m = A::mask(c);
+      r[q] = A::add(r[q], step(i + q * A::L, &m));
+    }
+  }
+  return A::combine(r);
+}
+
+template <class A, class T>
+T dot_avx2(const T* GDCORE_RESTRICT x, const T* GDCORE_RESTRICT w, int64_t n) {
+  return sum16_avx2<A, T>(n, [x, w](int64_t at, const __m256i* m) {
+    if (m == nullptr) return A::mul(A::load(x + at), A::load(w + at));
+    return A::mul(A::load(x + at, *m), A::load(w + at, *m));  // 0·0 in the missing lanes
+  });
+}
+
+template <class A, class T>
+T axpy_dot_avx2(T* GDCORE_RESTRICT w, const T* GDCORE_RESTRICT x, T a, const T* GDCORE_RESTRICT xn,
+                int64_t n) {
+  const auto av = A::set1(a);
+  return sum16_avx2<A, T>(n, [w, x, av, xn](int64_t at, const __m256i* m) {
+    if (m == nullptr) {
+      const auto wj = A::add(A::load(w + at), A::mul(av, A::load(x + at)));
+      A::store(w + at, wj);
+      return A::mul(A::load(xn + at), wj);
+    }
+    const auto wj = A::add(A::load(w + at, *m), A::mul(av, A::load(x + at, *m)));
+    A::store(w + at, *m, wj);
+    return A::keep(A::mul(A::load(xn + at, *m), wj), *m);  // +0 in the missing lanes, whatever a is
+  });
+}
+#endif
+
 }  // namespace
 
+#if defined(__AVX2__)
+float axpy_dot_f32(float* w, const float* x, float a, const float* xn, int64_t n) {
+  return axpy_dot_avx2<Avx2F32>(w, x, a, xn, n);
+}
+double axpy_dot_f64(double* w, const double* x, double a, const double* xn, int64_t n) {
+  return axpy_dot_avx2<Avx2F64>(w, x, a, xn, n);
+}
+float dot_f32(const float* x, const float* w, int64_t n) { return dot_avx2<Avx2F32>(x, w, n); }
+double dot_f64(const double* x, const double* w, int64_t n) { return dot_avx2<Avx2F64>(x, w, n); }
+#else
 float axpy_dot_f32(float* w, const float* x, float a, const float* xn, int64_t n) {
   return axpy_dot_impl(w, x, a, xn, n);
 }
@@ -74,5 +196,6 @@ double axpy_dot_f64(double* w, const double* x, double a, const double* xn, int6
 }
 float dot_f32(const float* x, const float* w, int64_t n) { return dot_impl(x, w, n); }
 double dot_f64(const double* x, const double* w, int64_t n) { return dot_impl(x, w, n); }
+#endif
 
 }  // namespace gd::GDCORE_ISA
