@@ -15,6 +15,8 @@
 
 #if defined(__AVX2__)
 #include <immintrin.h>
+
+#include <type_traits>
 #endif
 
 namespace gd::GDCORE_ISA {
@@ -57,13 +59,13 @@ T sum16(int64_t n, Term term) {
 }
 
 template <class T>
-T dot_impl(const T* GDCORE_RESTRICT x, const T* GDCORE_RESTRICT w, int64_t n) {
+T dot_generic(const T* GDCORE_RESTRICT x, const T* GDCORE_RESTRICT w, int64_t n) {
   return sum16<T>(n, [x, w](int64_t k) { return x[k] * w[k]; });
 }
 
 template <class T>
-T axpy_dot_impl(T* GDCORE_RESTRICT w, const T* GDCORE_RESTRICT x, T a, const T* GDCORE_RESTRICT xn,
-                int64_t n) {
+T axpy_dot_generic(T* GDCORE_RESTRICT w, const T* GDCORE_RESTRICT x, T a,
+                   const T* GDCORE_RESTRICT xn, int64_t n) {
   return sum16<T>(n, [w, x, a, xn](int64_t k) {
     const T wj = w[k] + a * x[k];
     w[k] = wj;
@@ -78,56 +80,66 @@ T axpy_dot_impl(T* GDCORE_RESTRICT w, const T* GDCORE_RESTRICT x, T a, const T* 
 // code's.  (Left to the compiler, the tail's per-lane conditions spill the
 // 16 partials to scalars: that epilogue cost more than the main loop for
 // rows of 100 floats.)
-struct Avx2F64 {
-  using V = __m256d;
-  static constexpr int L = 4;
-  static V zero() { return _mm256_setzero_pd(); }
-  static V load(const double* p) { return _mm256_loadu_pd(p); }
-  static void store(double* p, V v) { _mm256_storeu_pd(p, v); }
-  static __m256i mask(int64_t c) {  // lanes < c
-    return _mm256_cmpgt_epi64(_mm256_set1_epi64x(c), _mm256_setr_epi64x(0, 1, 2, 3));
+template <class T>
+struct Avx2 {
+  static constexpr bool kF32 = sizeof(T) == 4;
+  using V = std::conditional_t<kF32, __m256, __m256d>;
+  static constexpr int L = 32 / int(sizeof(T));
+  static V zero() {
+    if constexpr (kF32) return _mm256_setzero_ps(); else return _mm256_setzero_pd();
   }
-  static V load(const double* p, __m256i m) { return _mm256_maskload_pd(p, m); }
-  static void store(double* p, __m256i m, V v) { _mm256_maskstore_pd(p, m, v); }
-  static V keep(V v, __m256i m) { return _mm256_and_pd(v, _mm256_castsi256_pd(m)); }
-  static V add(V a, V b) { return _mm256_add_pd(a, b); }
-  static V mul(V a, V b) { return _mm256_mul_pd(a, b); }
-  static V set1(double a) { return _mm256_set1_pd(a); }
-  // combine16 on the registers r[0..3] (lanes 0-3, 4-7, 8-11, 12-15)
-  static double combine(const V* r) {
-    const V b = _mm256_add_pd(_mm256_add_pd(r[0], r[2]), _mm256_add_pd(r[1], r[3]));
-    const __m128d c = _mm_add_pd(_mm256_castpd256_pd128(b), _mm256_extractf128_pd(b, 1));
-    return _mm_cvtsd_f64(_mm_add_sd(c, _mm_unpackhi_pd(c, c)));
+  static V set1(T a) {
+    if constexpr (kF32) return _mm256_set1_ps(a); else return _mm256_set1_pd(a);
   }
-};
-struct Avx2F32 {
-  using V = __m256;
-  static constexpr int L = 8;
-  static V zero() { return _mm256_setzero_ps(); }
-  static V load(const float* p) { return _mm256_loadu_ps(p); }
-  static void store(float* p, V v) { _mm256_storeu_ps(p, v); }
+  static V add(V a, V b) {
+    if constexpr (kF32) return _mm256_add_ps(a, b); else return _mm256_add_pd(a, b);
+  }
+  static V mul(V a, V b) {
+    if constexpr (kF32) return _mm256_mul_ps(a, b); else return _mm256_mul_pd(a, b);
+  }
+  static V load(const T* p) {
+    if constexpr (kF32) return _mm256_loadu_ps(p); else return _mm256_loadu_pd(p);
+  }
+  static void store(T* p, V v) {
+    if constexpr (kF32) _mm256_storeu_ps(p, v); else _mm256_storeu_pd(p, v);
+  }
+  // the lanes < c (all bits set) of a register
   static __m256i mask(int64_t c) {
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32(int(c)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    if constexpr (kF32)
+      return _mm256_cmpgt_epi32(_mm256_set1_epi32(int(c)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    else
+      return _mm256_cmpgt_epi64(_mm256_set1_epi64x(c), _mm256_setr_epi64x(0, 1, 2, 3));
   }
-  static V load(const float* p, __m256i m) { return _mm256_maskload_ps(p, m); }
-  static void store(float* p, __m256i m, V v) { _mm256_maskstore_ps(p, m, v); }
-  static V keep(V v, __m256i m) { return _mm256_and_ps(v, _mm256_castsi256_ps(m)); }
-  static V add(V a, V b) { return _mm256_add_ps(a, b); }
-  static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
-  static V set1(float a) { return _mm256_set1_ps(a); }
-  // combine16 on r[0] (lanes 0-7) and r[1] (lanes 8-15)
-  static float combine(const V* r) {
-    const V a = _mm256_add_ps(r[0], r[1]);
-    const __m128 b = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
-    const __m128 c = _mm_add_ps(b, _mm_movehl_ps(b, b));
-    return _mm_cvtss_f32(_mm_add_ss(c, _mm_shuffle_ps(c, c, 1)));
+  static V load(const T* p, __m256i m) {  // 0 in the other lanes, which are not read
+    if constexpr (kF32) return _mm256_maskload_ps(p, m); else return _mm256_maskload_pd(p, m);
+  }
+  static void store(T* p, __m256i m, V v) {
+    if constexpr (kF32) _mm256_maskstore_ps(p, m, v); else _mm256_maskstore_pd(p, m, v);
+  }
+  static V keep(V v, __m256i m) {  // +0 outside m
+    if constexpr (kF32) return _mm256_and_ps(v, _mm256_castsi256_ps(m));
+    else return _mm256_and_pd(v, _mm256_castsi256_pd(m));
+  }
+  // combine16 on the 16 / L registers r (lanes 0..L-1, L..2L-1, ...)
+  static T combine(const V* r) {
+    if constexpr (kF32) {
+      const V a = _mm256_add_ps(r[0], r[1]);  // p[j] + p[j + 8]
+      const __m128 b = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+      const __m128 c = _mm_add_ps(b, _mm_movehl_ps(b, b));
+      return _mm_cvtss_f32(_mm_add_ss(c, _mm_shuffle_ps(c, c, 1)));
+    } else {
+      const V b = _mm256_add_pd(_mm256_add_pd(r[0], r[2]), _mm256_add_pd(r[1], r[3]));
+      const __m128d c = _mm_add_pd(_mm256_castpd256_pd128(b), _mm256_extractf128_pd(b, 1));
+      return _mm_cvtsd_f64(_mm_add_sd(c, _mm_unpackhi_pd(c, c)));
+    }
   }
 };
 
 // Σ over the 16 partials of step(q, at, m): the term vector of register q
 // for elements at .. at + L (m: the lanes that exist, or null for all).
-template <class A, class T, class Step>
+template <class T, class Step>
 T sum16_avx2(int64_t n, Step step) {
+  using A = Avx2<T>;
   using V = typename A::V;
   constexpr int Q = 16 / A::L;
   V r[Q];
@@ -151,19 +163,21 @@ T sum16_avx2(int64_t n, Step step) {
   return A::combine(r);
 }
 
-template <class A, class T>
+template <class T>
 T dot_avx2(const T* GDCORE_RESTRICT x, const T* GDCORE_RESTRICT w, int64_t n) {
-  return sum16_avx2<A, T>(n, [x, w](int64_t at, const __m256i* m) {
+  using A = Avx2<T>;
+  return sum16_avx2<T>(n, [x, w](int64_t at, const __m256i* m) {
     if (m == nullptr) return A::mul(A::load(x + at), A::load(w + at));
     return A::mul(A::load(x + at, *m), A::load(w + at, *m));  // 0·0 in the missing lanes
   });
 }
 
-template <class A, class T>
+template <class T>
 T axpy_dot_avx2(T* GDCORE_RESTRICT w, const T* GDCORE_RESTRICT x, T a, const T* GDCORE_RESTRICT xn,
                 int64_t n) {
+  using A = Avx2<T>;
   const auto av = A::set1(a);
-  return sum16_avx2<A, T>(n, [w, x, av, xn](int64_t at, const __m256i* m) {
+  return sum16_avx2<T>(n, [w, x, av, xn](int64_t at, const __m256i* m) {
     if (m == nullptr) {
       const auto wj = A::add(A::load(w + at), A::mul(av, A::load(x + at)));
       A::store(w + at, wj);
@@ -176,18 +190,26 @@ T axpy_dot_avx2(T* GDCORE_RESTRICT w, const T* GDCORE_RESTRICT x, T a, const T* 
 }
 #endif
 
+// This path's implementation.
+template <class T>
+T dot_impl(const T* x, const T* w, int64_t n) {
+#if defined(__AVX2__)
+  return dot_avx2(x, w, n);
+#else
+  return dot_generic(x, w, n);
+#endif
+}
+template <class T>
+T axpy_dot_impl(T* w, const T* x, T a, const T* xn, int64_t n) {
+#if defined(__AVX2__)
+  return axpy_dot_avx2(w, x, a, xn, n);
+#else
+  return axpy_dot_generic(w, x, a, xn, n);
+#endif
+}
+
 }  // namespace
 
-#if defined(__AVX2__)
-float axpy_dot_f32(float* w, const float* x, float a, const float* xn, int64_t n) {
-  return axpy_dot_avx2<Avx2F32>(w, x, a, xn, n);
-}
-double axpy_dot_f64(double* w, const double* x, double a, const double* xn, int64_t n) {
-  return axpy_dot_avx2<Avx2F64>(w, x, a, xn, n);
-}
-float dot_f32(const float* x, const float* w, int64_t n) { return dot_avx2<Avx2F32>(x, w, n); }
-double dot_f64(const double* x, const double* w, int64_t n) { return dot_avx2<Avx2F64>(x, w, n); }
-#else
 float axpy_dot_f32(float* w, const float* x, float a, const float* xn, int64_t n) {
   return axpy_dot_impl(w, x, a, xn, n);
 }
@@ -196,6 +218,5 @@ double axpy_dot_f64(double* w, const double* x, double a, const double* xn, int6
 }
 float dot_f32(const float* x, const float* w, int64_t n) { return dot_impl(x, w, n); }
 double dot_f64(const double* x, const double* w, int64_t n) { return dot_impl(x, w, n); }
-#endif
 
 }  // namespace gd::GDCORE_ISA
