@@ -41,7 +41,11 @@ def numpy_epoch(X, y, sw, order, loss, penalty, alpha, l1_ratio, fit_intercept, 
     return w, b, total
 
 
-def run_epochs(X, y, sw, order, loss, penalty, alpha, l1_ratio, fit_intercept, bs, lr, opt_cls, kw, epochs=1):
+def run_epochs(X, y, sw, order, loss, penalty, alpha, l1_ratio, fit_intercept, bs, lr, opt_cls, kw, epochs=1,
+               sparse=False, index_dtype=np.int64):
+    """``epochs`` passes of minibatch_epoch (minibatch_epoch_csr on X as CSR
+    with ``index_dtype`` indices when ``sparse``); returns w, b, totals, the
+    coef state and the counters."""
     dt = X.dtype
     w = np.zeros(X.shape[1], dt)
     b = np.zeros(1, dt)
@@ -52,15 +56,17 @@ def run_epochs(X, y, sw, order, loss, penalty, alpha, l1_ratio, fit_intercept, b
     bst = [np.zeros(1, dt) if s else None for s in slots]
     counters = np.zeros(4, np.int64)
     scalars = np.ones(2)
+    args = (y, sw, order, loss.kind, loss.param, PENALTIES[penalty], alpha, l1_ratio, fit_intercept,
+            bs, probe._kind, probe._hyper(group, 0.0), lr, w, b, cst, bst, counters, scalars)
+    if sparse:
+        C = pytest.importorskip("scipy.sparse").csr_matrix(X)
+        csr = (C.data, C.indices.astype(index_dtype), C.indptr.astype(index_dtype), X.shape[1])
     totals = []
     for _ in range(epochs):
-        totals.append(
-            _core.minibatch_epoch(
-                X, y, sw, order, loss.kind, loss.param, PENALTIES[penalty], alpha, l1_ratio,
-                fit_intercept, bs, probe._kind, probe._hyper(group, 0.0), lr, w, b, cst, bst,
-                counters, scalars,
-            )
-        )
+        if sparse:
+            totals.append(_core.minibatch_epoch_csr(*csr, *args))
+        else:
+            totals.append(_core.minibatch_epoch(X, *args))
     return w, b, totals, cst, counters
 
 
@@ -205,7 +211,6 @@ def test_bad_arguments_write_nothing(data, kwargs, exc, match):
 @pytest.mark.parametrize("loss_name, penalty", [("log_loss", "l2"), ("hinge", "elasticnet"),
                                                 ("squared_error", "none")])
 def test_csr_epoch_equals_dense(dtype, loss_name, penalty, index_dtype):
-    sp = pytest.importorskip("scipy.sparse")
     rng = np.random.default_rng(11)
     n, d = 400, 57
     X = rng.standard_normal((n, d))
@@ -214,24 +219,13 @@ def test_csr_epoch_equals_dense(dtype, loss_name, penalty, index_dtype):
     loss = losses.get(loss_name)
     y = (np.where(rng.standard_normal(n) > 0, 1, -1) if loss.classification
          else rng.standard_normal(n)).astype(dtype)
-    C = sp.csr_matrix(X)
     order = rng.permutation(n).astype(np.int64)
     bs = 24
     lr = np.full(-(-n // bs), 0.01)
 
     def run(sparse):
-        w, b = np.zeros(d, dtype), np.zeros(1, dtype)
-        st = [np.zeros(d, dtype), np.zeros(d, dtype)]
-        sb = [np.zeros(1, dtype), np.zeros(1, dtype)]
-        args = (y, None, order, loss.kind, loss.param, PENALTIES[penalty], 1e-3, 0.3, True, bs,
-                "adam", (0.01, 0.9, 0.999, 1e-8, 0.0, False, False, False), lr, w, b, st, sb,
-                np.zeros(4, np.int64), np.ones(2))
-        for _ in range(2):
-            if sparse:
-                _core.minibatch_epoch_csr(C.data, C.indices.astype(index_dtype),
-                                          C.indptr.astype(index_dtype), d, *args)
-            else:
-                _core.minibatch_epoch(X, *args)
+        w, b, _, _, _ = run_epochs(X, y, None, order, loss, penalty, 1e-3, 0.3, True, bs, lr, Adam,
+                                   {}, epochs=2, sparse=sparse, index_dtype=index_dtype)
         return w, b
 
     wd, bd = run(False)
@@ -239,27 +233,6 @@ def test_csr_epoch_equals_dense(dtype, loss_name, penalty, index_dtype):
     tol = 1e-4 if dtype == np.float32 else 1e-10  # dense dots sum in 16 lanes, sparse in order
     np.testing.assert_allclose(ws, wd, rtol=tol, atol=tol)
     np.testing.assert_allclose(bs_, bd, rtol=tol, atol=tol)
-
-
-def _sgd_epochs(X, y, order, loss, penalty, alpha, bs, lr, hyper, epochs, sparse, index_dtype=np.int64,
-                fit_intercept=True, sw=None):
-    """Plain SGD epochs through minibatch_epoch(_csr); returns w, b, totals, counters."""
-    sp = pytest.importorskip("scipy.sparse")
-    dt = X.dtype
-    n, d = X.shape
-    w, b = np.zeros(d, dt), np.zeros(1, dt)
-    counters = np.zeros(4, np.int64)
-    args = (y, sw, order, loss.kind, loss.param, PENALTIES[penalty], alpha, 0.15, fit_intercept,
-            bs, "sgd", hyper, lr, w, b, [None], [None], counters, np.ones(2))
-    C = sp.csr_matrix(X)
-    totals = []
-    for _ in range(epochs):
-        if sparse:
-            totals.append(_core.minibatch_epoch_csr(C.data, C.indices.astype(index_dtype),
-                                                    C.indptr.astype(index_dtype), d, *args))
-        else:
-            totals.append(_core.minibatch_epoch(X, *args))
-    return w, b, totals, counters
 
 
 @pytest.fixture(scope="module")
@@ -295,10 +268,11 @@ def test_csr_plain_sgd_is_lazy_and_equals_dense(sparse_rows, dtype, index_dtype,
     order = np.random.default_rng(1).permutation(len(y)).astype(np.int64)
     bs = 13
     rates = np.full(-(-len(y) // bs), lr)
-    hyper = (lr, 0.0, 0.0, weight_decay, False, maximize)
-    wd, bd, td, cd = _sgd_epochs(X, y, order, loss, penalty, alpha, bs, rates, hyper, 3, False)
-    ws, bs_, ts, cs = _sgd_epochs(X, y, order, loss, penalty, alpha, bs, rates, hyper, 3, True,
-                                  index_dtype)
+    kw = dict(lr=lr, weight_decay=weight_decay, maximize=maximize)
+    wd, bd, td, _, cd = run_epochs(X, y, None, order, loss, penalty, alpha, 0.15, True, bs, rates,
+                                   SGD, kw, epochs=3)
+    ws, bs_, ts, _, cs = run_epochs(X, y, None, order, loss, penalty, alpha, 0.15, True, bs, rates,
+                                    SGD, kw, epochs=3, sparse=True, index_dtype=index_dtype)
     assert ws.dtype == dtype
     tol = 2e-4 if dtype == np.float32 else 1e-9
     scale = max(1.0, float(np.abs(wd).max()))
@@ -317,8 +291,8 @@ def test_csr_plain_sgd_matches_numpy(sparse_rows, fit_intercept, weighted):
     sw = rng.uniform(0.2, 3.0, len(y)) if weighted else None
     bs = 16
     lr = np.linspace(0.2, 0.05, -(-len(y) // bs))
-    w, b, totals, _ = _sgd_epochs(X, y, order, loss, "l2", 0.05, bs, lr, (0.0, 0.0, 0.0, 0.0, False, False), 1, True,
-                                  fit_intercept=fit_intercept, sw=sw)
+    w, b, totals, _, _ = run_epochs(X, y, sw, order, loss, "l2", 0.05, 0.0, fit_intercept, bs, lr,
+                                    SGD, {}, sparse=True)
     wr, br, tr = numpy_epoch(X, y, sw, order, loss, "l2", 0.05, 0.0, fit_intercept, bs, lr,
                              np.zeros(X.shape[1]), 0.0)
     np.testing.assert_allclose(w, wr, rtol=1e-10, atol=1e-13)
@@ -336,22 +310,18 @@ def test_csr_plain_sgd_same_bits_on_every_isa_and_thread_count(dtype):
     y = np.where(rng.standard_normal(n) > 0, 1.0, -1.0).astype(dtype)
     order = rng.permutation(n).astype(np.int64)
     loss = losses.get("log_loss")
-    ref = None
+    ref = {}  # batch size -> the first result
     for isa in ISAS:
         for nt in THREADS:
             for bs in (1, 64, 200, n):
                 lr = np.full(-(-n // bs), 0.3)
-                got = run_on(isa, nt, lambda: _sgd_epochs(
-                    X, y, order, loss, "l2", 0.05, bs, lr, (0.3, 0.0, 0.0, 0.0, False, False), 2, True))
-                key = bs
-                if ref is None:
-                    ref = {}
-                if key not in ref:
-                    ref[key] = got
-                    continue
-                np.testing.assert_array_equal(got[0], ref[key][0], err_msg=f"{isa} {nt} {bs}")
-                np.testing.assert_array_equal(got[1], ref[key][1])
-                assert got[2] == ref[key][2]
+                got = run_on(isa, nt, lambda: run_epochs(
+                    X, y, None, order, loss, "l2", 0.05, 0.0, True, bs, lr, SGD, {}, epochs=2,
+                    sparse=True))
+                want = ref.setdefault(bs, got)
+                np.testing.assert_array_equal(got[0], want[0], err_msg=f"{isa} {nt} {bs}")
+                np.testing.assert_array_equal(got[1], want[1])
+                assert got[2] == want[2]
 
 
 # ------------------------------------------------------------- multinomial
