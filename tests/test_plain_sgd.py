@@ -45,6 +45,15 @@ def fit_plain(X, y, loss, penalty, alpha, l1_ratio, lr_name, eta0, average, epoc
     return (aw, state[1]) if average else (w, state[0])
 
 
+def sumloss_of_epoch(X, y, L, order, objective=False):
+    """sumloss of one per-sample epoch from zero weights: L2, alpha 1e-4,
+    "optimal" rates (``objective``: also track scikit-learn's objective)."""
+    state = np.array([0, 0, 1, 0, 1, 0, 1.0, 0, 0, 0])
+    return _core.plain_sgd_epoch_dense(X, y, None, order, L.kind, L.param, 1, 1e-4, 0.0, 1, 0.01,
+                                       0.5, 1e3, True, 1.0, 0, np.zeros(X.shape[1], X.dtype), None,
+                                       None, state, objective)
+
+
 @pytest.fixture(scope="module")
 def data():
     rng = np.random.default_rng(0)
@@ -142,13 +151,8 @@ def test_log_loss_sum_same_bits_on_every_isa_and_thread_count(data, dtype):
     L = losses.get("log_loss")
 
     def epoch(n, objective):
-        state = np.array([0, 0, 1, 0, 1, 0, 1.0, 0, 0, 0])
         order = np.random.default_rng(n).permutation(n).astype(np.int64)
-        total = _core.plain_sgd_epoch_dense(X[:n], y[:n], None, order, L.kind, L.param, 1, 1e-4,
-                                            0.0, 1, 0.01, 0.5, 1e3, True, 1.0, 0,
-                                            np.zeros(X.shape[1], dtype), None, None, state,
-                                            objective)
-        return total
+        return sumloss_of_epoch(X[:n], y[:n], L, order, objective)
 
     for n in (1, 63, 64, 65, 300):
         ref = epoch(n, True)
@@ -208,10 +212,7 @@ def test_sumloss_is_nan_when_a_margin_is_not_finite(data, loss, bad):
     L = losses.get(loss)
 
     def sumloss():
-        state = np.array([0, 0, 1, 0, 1, 0, 1.0, 0, 0, 0])
-        return _core.plain_sgd_epoch_dense(X, y, None, np.arange(len(y), dtype=np.int64), L.kind,
-                                           L.param, 1, 1e-4, 0.0, 1, 0.01, 0.5, 1e3, True, 1.0, 0,
-                                           np.zeros(X.shape[1]), None, None, state)
+        return sumloss_of_epoch(X, y, L, np.arange(len(y), dtype=np.int64))
 
     assert np.isfinite(sumloss())
     X[len(y) // 2, 1] = bad
