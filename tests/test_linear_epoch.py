@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import ISAS, THREADS, run_on
+from helpers import ISAS, LARGE, SIZES, THREADS, run_on
 
 from gdcore import _core, losses
 from gdcore.optim import SGD, Adam
 
 PENALTIES = {"none": 0, "l2": 1, "l1": 2, "elasticnet": 3}
+ALL_LOSSES = ["hinge", "log_loss", "modified_huber", "squared_hinge", "perceptron", "squared_error",
+              "huber", "epsilon_insensitive", "squared_epsilon_insensitive"]
 
 
 def numpy_epoch(X, y, sw, order, loss, penalty, alpha, l1_ratio, fit_intercept, bs, lr, w, b):
@@ -82,9 +84,7 @@ def data():
     return X, y_cls, y_reg, sw
 
 
-@pytest.mark.parametrize("loss_name", ["hinge", "log_loss", "modified_huber", "squared_hinge",
-                                       "perceptron", "squared_error", "huber",
-                                       "epsilon_insensitive", "squared_epsilon_insensitive"])
+@pytest.mark.parametrize("loss_name", ALL_LOSSES)
 @pytest.mark.parametrize("penalty", ["none", "l2", "l1", "elasticnet"])
 def test_sgd_epoch_matches_numpy(data, loss_name, penalty):
     X, y_cls, y_reg, sw = data
@@ -100,6 +100,65 @@ def test_sgd_epoch_matches_numpy(data, loss_name, penalty):
     np.testing.assert_allclose(b[0], br, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(totals[0], tr, rtol=1e-9)
     assert counters[0] == len(lr) and counters[1] == len(lr)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("loss_name", ALL_LOSSES)
+def test_dense_block_kernel_matches_numpy_on_every_isa(loss_name, dtype):
+    """The per-ISA block kernel of dense mini-batches: every loss, every ISA
+    path and thread count, row widths around every vector width (with 0 and
+    1), batches of one full 64-row block, of 64 + 1 rows, of several blocks
+    and of a short one."""
+    loss = losses.get(loss_name)
+    rng = np.random.default_rng(11)
+    n = 150
+    tol = dict(rtol=2e-4, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-9, atol=1e-12)
+    for d in SIZES[:-1] + [100]:
+        X = rng.standard_normal((n, d))
+        wt = rng.standard_normal(d)
+        y = np.where(X @ wt + 0.3 * rng.standard_normal(n) > 0, 1.0, -1.0) if loss.classification \
+            else X @ wt + 0.1 * rng.standard_normal(n)
+        sw = rng.uniform(0.5, 2.0, n)
+        order = rng.permutation(n).astype(np.int64)
+        for bs in (64, 65, 150, 23):
+            lr = np.linspace(0.05, 0.01, -(-n // bs))
+            wr, br, tr = numpy_epoch(X, y, sw, order, loss, "l2", 1e-2, 0.0, True, bs, lr, np.zeros(d), 0.0)
+            Xd, yd, swd = X.astype(dtype), y.astype(dtype), sw.astype(dtype)
+            ref = None
+            for isa in ISAS:
+                for nt in THREADS:
+                    w, b, totals, _, _ = run_on(isa, nt, lambda: run_epochs(
+                        Xd, yd, swd, order, loss, "l2", 1e-2, 0.0, True, bs, lr, SGD, {}))
+                    where = f"{isa} {nt} d={d} bs={bs}"
+                    np.testing.assert_allclose(w, wr, err_msg=where, **tol)
+                    np.testing.assert_allclose(b[0], br, err_msg=where, **tol)
+                    np.testing.assert_allclose(totals[0], tr, rtol=tol["rtol"], err_msg=where)
+                    ref = ref or (w, b, totals)
+                    np.testing.assert_array_equal(w, ref[0], err_msg=where)
+                    np.testing.assert_array_equal(b, ref[1], err_msg=where)
+                    assert totals == ref[2], where
+
+
+def test_dense_block_kernel_rows_longer_than_a_million():
+    rng = np.random.default_rng(12)
+    n, d = 3, LARGE
+    X = rng.standard_normal((n, d))
+    y = np.array([1.0, -1.0, 1.0])
+    order = np.array([2, 0, 1], dtype=np.int64)
+    lr = np.array([1e-3])
+    loss = losses.get("log_loss")
+    wr, br, tr = numpy_epoch(X, y, None, order, loss, "none", 0.0, 0.0, True, n, lr, np.zeros(d), 0.0)
+    ref = None
+    for isa in ISAS:
+        for nt in THREADS:
+            w, b, totals, _, _ = run_on(isa, nt, lambda: run_epochs(
+                X, y, None, order, loss, "none", 0.0, 0.0, True, n, lr, SGD, {}))
+            np.testing.assert_allclose(w, wr, rtol=1e-9, atol=1e-15)
+            np.testing.assert_allclose(b[0], br, rtol=1e-12)
+            np.testing.assert_allclose(totals[0], tr, rtol=1e-12)
+            ref = ref or (w, totals)
+            np.testing.assert_array_equal(w, ref[0], err_msg=f"{isa} {nt}")
+            assert totals == ref[1]
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])

@@ -6,7 +6,7 @@
 //
 // dtypes: f32, f64.  Guarantee: identical bits on every ISA path and thread
 // count.  Bytes per element: scale/clamp 2 × sizeof(T), axpy 3 × sizeof(T).
-#include "kernel_common.hpp"
+#include "row_kernels.hpp"  // axpy_impl
 
 namespace gd::GDCORE_ISA {
 namespace {
@@ -25,12 +25,6 @@ void clamp_impl(T* GDCORE_RESTRICT x, int64_t n, T bound) {
     const T v = x[i];
     x[i] = v < lo ? lo : (v > bound ? bound : v);
   }
-}
-
-template <class T>
-void axpy_impl(T* GDCORE_RESTRICT a, const T* GDCORE_RESTRICT b, int64_t n, T alpha) {
-  GDCORE_IVDEP
-  for (int64_t i = 0; i < n; ++i) a[i] = a[i] + alpha * b[i];
 }
 
 }  // namespace

@@ -29,6 +29,8 @@ float dot_f32(const float*, const float*, int64_t);
 double dot_f64(const double*, const double*, int64_t);
 float axpy_dot_f32(float*, const float*, float, const float*, int64_t);
 double axpy_dot_f64(double*, const double*, double, const double*, int64_t);
+void minibatch_block_f32(detail::MinibatchBlock<float>&);
+void minibatch_block_f64(detail::MinibatchBlock<double>&);
 void log_loss_values_f32(const float*, const float*, float*, int64_t);
 void log_loss_values_f64(const double*, const double*, double*, int64_t);
 
@@ -54,6 +56,8 @@ const detail::KernelTable& kernel_table() {
       dot_f64,
       axpy_dot_f32,
       axpy_dot_f64,
+      minibatch_block_f32,
+      minibatch_block_f64,
       log_loss_values_f32,
       log_loss_values_f64,
   };

@@ -54,6 +54,28 @@ struct LionCoeffs {
   int decoupled;
 };
 
+// One block of dense rows of a fused mini-batch epoch
+// (minibatch_block.cpp): what the kernel reads, and the outputs it writes.
+constexpr std::int64_t kMinibatchBlockRows = 64;
+template <class T>
+struct MinibatchBlock {
+  const T* X;                      // rows of d values
+  std::int64_t d;
+  const std::int64_t* rows;        // the block's rows, in order (at most kMinibatchBlockRows)
+  std::int64_t n_rows;
+  const std::int64_t* prefetch;    // per row of the block: a row to prefetch, or −1
+  const T* y;
+  const T* sample_weight;          // or null
+  const T* w;
+  T bias;
+  int loss_kind;
+  T loss_param;
+  T* resid;                        // out: each row's residual sw·clip(∂loss/∂m)
+  T* part;                         // out: the block's gradient Σ r_i·x_i (overwritten)
+  T resid_sum;                     // out: Σ r_i in row order
+  double loss_sum;                 // out: Σ sw·loss + (m − m) in row order
+};
+
 template <class T>
 using StepRange = void (*)(const void* coeffs, const ParamSlot<T>& slot, std::int64_t begin,
                            std::int64_t end);
@@ -78,6 +100,9 @@ struct KernelTable {
   // w += a·x, then the fixed-order dot(xn, w): axpy then dot, in one pass.
   float (*axpy_dot_f32)(float* w, const float* x, float a, const float* xn, std::int64_t n);
   double (*axpy_dot_f64)(double* w, const double* x, double a, const double* xn, std::int64_t n);
+  // One block of a fused mini-batch epoch on dense rows.
+  void (*minibatch_block_f32)(MinibatchBlock<float>& block);
+  void (*minibatch_block_f64)(MinibatchBlock<double>& block);
   // log_loss values from the margins z and e = exp(-|z|) (loss_values.cpp).
   void (*log_loss_values_f32)(const float* z, const float* e, float* out, std::int64_t n);
   void (*log_loss_values_f64)(const double* z, const double* e, double* out, std::int64_t n);

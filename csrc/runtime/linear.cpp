@@ -17,9 +17,7 @@ namespace {
 
 // Rows per gradient block: the partial gradients of blocks are summed in
 // block order, so the reduction does not depend on the thread count.
-constexpr std::int64_t kRowBlock = 64;
-constexpr double kMaxDloss = 1e12;
-constexpr int kLogLoss = int(LossKind::log_loss);
+constexpr std::int64_t kRowBlock = detail::kMinibatchBlockRows;
 
 template <class T>
 void apply_step(const OptimizerOptions& opt, double lr, ParamSlot<T>* slots, std::size_t n) {
@@ -147,7 +145,7 @@ void run_batches(std::int64_t count, std::int64_t bs, std::int64_t width, Block&
 }
 
 template <class T, bool Sparse, class GetRow>
-double epoch_impl(std::int64_t n, std::int64_t d_, const T* yv, const T* swv,
+double epoch_impl(const T* X, std::int64_t n, std::int64_t d_, const T* yv, const T* swv,
                   const std::int64_t* order, std::int64_t count, const MinibatchOptions& o,
                   const OptimizerOptions& opt, const double* lr, LinearModel<T>& model,
                   std::int64_t row_bytes, GetRow&& row) {
@@ -200,24 +198,30 @@ double epoch_impl(std::int64_t n, std::int64_t d_, const T* yv, const T* swv,
   };
 
   // Margins, residuals (dloss · weight), and per-block partial gradients
-  // (dense rows) of one block of kRowBlock rows of batch k.  Sparse rows
-  // accumulate the gradient in row order in finish(): a dense partial per
-  // block would cost O(d) per block.
+  // (dense rows) of one block of kRowBlock rows of batch k: dense rows in
+  // this ISA's minibatch_block kernel (the row kernels and the loss inline
+  // there).  Sparse rows accumulate the gradient in row order in finish():
+  // a dense partial per block would cost O(d) per block.
   auto block = [&](std::int64_t k, std::int64_t blk) {
     const std::int64_t start = k * bs, B = std::min(bs, count - start);
     const std::int64_t* rows = order + start;
     const T bias = *b;
-    T* part = partial.data() + blk * d;
-    if (!Sparse) std::fill(part, part + d, T(0));
     const std::int64_t i0 = blk * kRowBlock, i1 = std::min(B, i0 + kRowBlock);
+    if constexpr (!Sparse) {
+      std::int64_t fetch[kRowBlock];
+      for (std::int64_t i = i0; i < i1; ++i) {
+        const std::int64_t q = prefetch_position(start, bs, i0, i1, i, ahead);
+        fetch[i - i0] = q < count ? order[q] : -1;
+      }
+      detail::MinibatchBlock<T> mb{X, d, rows + i0, i1 - i0, fetch, yv, swv, w, bias, kind,
+                                   param, resid.data() + i0, partial.data() + blk * d, T(0), 0.0};
+      K.minibatch_block(mb);
+      resid_sum[std::size_t(blk)] = mb.resid_sum;
+      loss_sum[std::size_t(blk)] = mb.loss_sum;
+      return;
+    }
+    BlockLosses<T, int(kRowBlock)> losses{kind, param};
     T rsum = T(0);
-    double lsum = 0.0;
-    // log_loss: each row's value (a log1p) waits until the block's rows are
-    // done, kept as its parts; the block's values are then computed on
-    // vectors and added in row order as the other losses' are (the same
-    // bits): the log1p is off the per-row path.
-    const bool defer = kind == kLogLoss;
-    T dz[kRowBlock], de[kRowBlock], dw[kRowBlock], dfin[kRowBlock];
     for (std::int64_t i = i0; i < i1; ++i) {
       const std::int64_t r = rows[i];
       const auto x = row(r);
@@ -226,38 +230,16 @@ double epoch_impl(std::int64_t n, std::int64_t d_, const T* yv, const T* swv,
         detail::prefetch_row(row(order[q]));
         detail::prefetch_targets(yv, swv, order[q]);
       }
-      if (Sparse && fetch_weights && i + ahead / 2 < i1)
+      if (fetch_weights && i + ahead / 2 < i1)
         detail::prefetch_weights(row(rows[i + ahead / 2]), w);
       const T m = lazy ? T(double(K.dot(x, w)) * scale) + bias : K.dot(x, w) + bias;
-      const T sw = swv ? swv[r] : T(1);
-      const T yi = yv[r];
-      T dl;
-      // (+ m − m: +0 for a finite margin, NaN otherwise — see linear.hpp)
-      if (defer) {
-        const std::int64_t at = i - i0;
-        dl = log_loss_derivative_parts(yi, m, dz[at], de[at]);
-        dw[at] = sw;
-        dfin[at] = m - m;
-      } else {
-        T lv;
-        loss_value_derivative_elem<T>(kind, param, yi, m, lv, dl);
-        lsum += double(sw * lv) + double(m - m);
-      }
-      // scikit-learn clips the loss derivative at ±1e12 (MAX_DLOSS).
-      dl = dl > T(kMaxDloss) ? T(kMaxDloss) : (dl < T(-kMaxDloss) ? T(-kMaxDloss) : dl);
-      const T ri = sw * dl;
+      const T ri = losses.row(int(i - i0), yv[r], m, swv ? swv[r] : T(1));
       resid[std::size_t(i)] = ri;
       rsum = rsum + ri;
-      if (!Sparse && ri != T(0)) K.axpy(part, x, ri);
-    }
-    if (defer) {
-      T dv[kRowBlock];
-      K.log_loss_values(dz, de, dv, i1 - i0);
-      for (std::int64_t at = 0; at < i1 - i0; ++at)
-        lsum += double(dw[at] * dv[at]) + double(dfin[at]);
     }
     resid_sum[std::size_t(blk)] = rsum;
-    loss_sum[std::size_t(blk)] = lsum;
+    loss_sum[std::size_t(blk)] = losses.total(
+        int(i1 - i0), [&](const T* z, const T* e, T* out, int n) { K.log_loss_values(z, e, out, n); });
   };
   // The lazy step of batch k (see above): the decay into scale, the rows
   // into v, the intercept by the optimizer.
@@ -325,7 +307,7 @@ double dense_minibatch(const DenseData<T>& data, const std::int64_t* order, std:
                        const MinibatchOptions& o, const OptimizerOptions& opt, const double* lr,
                        LinearModel<T>& model) {
   check_data(data, true);
-  return epoch_impl<T, false>(data.n, data.d, data.y, data.sample_weight, order, count, o, opt,
+  return epoch_impl<T, false>(data.X, data.n, data.d, data.y, data.sample_weight, order, count, o, opt,
                               lr, model, data.d * std::int64_t(sizeof(T)), [&](std::int64_t i) {
                          return detail::Row<T>{data.X + i * data.d, nullptr, data.d};
                        });
@@ -336,7 +318,7 @@ double csr_minibatch(const CsrData<T, I>& data, const std::int64_t* order, std::
                      const MinibatchOptions& o, const OptimizerOptions& opt, const double* lr,
                      LinearModel<T>& model) {
   detail::check_csr(data);
-  return epoch_impl<T, true>(data.n, data.d, data.y, data.sample_weight, order, count, o, opt,
+  return epoch_impl<T, true>(static_cast<const T*>(nullptr), data.n, data.d, data.y, data.sample_weight, order, count, o, opt,
                              lr, model, detail::csr_row_bytes(data), [&](std::int64_t i) {
                          const std::int64_t a = data.indptr[i], b = data.indptr[i + 1];
                          return detail::Row<T, I>{data.data + a, data.indices + a, b - a};

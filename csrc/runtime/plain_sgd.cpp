@@ -16,8 +16,6 @@ namespace gd {
 namespace {
 #include "loss_defs.inc"
 
-constexpr double kMaxDloss = 1e12;
-
 template <class T, class I = std::int64_t>
 using Row = detail::Row<T, I>;
 template <class T>

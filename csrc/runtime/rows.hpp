@@ -54,6 +54,11 @@ struct RowKernels {
     }
     for (std::int64_t j = 0; j < x.nnz; ++j) y[x.index[j]] = y[x.index[j]] + a * x.data[j];
   }
+  // one block of a mini-batch epoch on dense rows (minibatch_block.cpp)
+  void minibatch_block(MinibatchBlock<T>& block) const {
+    if constexpr (std::is_same_v<T, float>) k.minibatch_block_f32(block);
+    else k.minibatch_block_f64(block);
+  }
   // out_i = log_loss_value_from_parts(z_i, e_i), on this ISA's vectors
   void log_loss_values(const T* z, const T* e, T* out, std::int64_t n) const {
     if constexpr (std::is_same_v<T, float>) k.log_loss_values_f32(z, e, out, n);
@@ -72,48 +77,13 @@ struct RowKernels {
   }
 };
 
-// A prefetch has no side effect, so GCC (assuming loops terminate) deletes a
-// loop of prefetches; an empty volatile asm statement keeps it.
-#if defined(__GNUC__) || defined(__clang__)
-#define GDCORE_KEEP_LOOP() __asm__ volatile("")
-#endif
-
-// Software prefetch of rows a loop will reach soon: in a random row order
-// the hardware prefetchers cannot guess the next row, and a row's latency
-// (not the bandwidth) bounds the loop.
-inline void prefetch_bytes(const void* p, std::size_t bytes) {
-#if defined(__GNUC__) || defined(__clang__)
-  constexpr std::uintptr_t kLine = 64, kMaxBytes = 2048;  // long rows stream by themselves
-  const std::uintptr_t a = reinterpret_cast<std::uintptr_t>(p);
-  const std::uintptr_t end = a + (bytes < kMaxBytes ? bytes : kMaxBytes);
-  for (std::uintptr_t line = a & ~(kLine - 1); line < end; line += kLine) {
-    __builtin_prefetch(reinterpret_cast<const void*>(line), 0, 3);
-    GDCORE_KEEP_LOOP();
-  }
-#else
-  (void)p;
-  (void)bytes;
-#endif
-}
+#include "prefetch.inc"
 
 template <class T, class I>
 void prefetch_row(const Row<T, I>& x) {
   if (x.nnz <= 0) return;
   prefetch_bytes(x.data, std::size_t(x.nnz) * sizeof(T));
   if (x.index != nullptr) prefetch_bytes(x.index, std::size_t(x.nnz) * sizeof(I));
-}
-
-// A row's target and sample weight (per-row arrays, read in the same order).
-template <class T>
-void prefetch_targets(const T* y, const T* sw, std::int64_t i) {
-#if defined(__GNUC__) || defined(__clang__)
-  __builtin_prefetch(y + i, 0, 3);
-  if (sw != nullptr) __builtin_prefetch(sw + i, 0, 3);
-#else
-  (void)y;
-  (void)sw;
-  (void)i;
-#endif
 }
 
 // The weights a sparse row will touch (its indices must be loaded already).
