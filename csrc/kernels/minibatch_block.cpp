@@ -39,15 +39,30 @@ void minibatch_block_impl(detail::MinibatchBlock<T>& a) {
   BlockLosses<T, N> losses{a.loss_kind, a.loss_param};
   T rsum = T(0);
   const int n = int(a.n_rows);
-  for (int at = 0; at < n; ++at) {
+  // a row's margin, after prefetching the row named for it
+  auto margin = [&](int at) {
     const int64_t q = a.prefetch[at];
     if (q >= 0) {
       prefetch_bytes(X + q * d, std::size_t(d) * sizeof(T));
       prefetch_targets(a.y, sw, q);
     }
+    return dot_impl(X + a.rows[at] * d, w, d) + a.bias;
+  };
+  // float32 rows compute the next row's margin before this row's loss and
+  // update, so that the two chains overlap (measured, three paired runs:
+  // float32 1.02-1.09x faster; float64 log_loss 0.92x, so float64 does not).
+  constexpr bool kAhead = sizeof(T) == 4;
+  T m_next = kAhead && n > 0 ? margin(0) : T(0);
+  for (int at = 0; at < n; ++at) {
+    T m;
+    if constexpr (kAhead) {
+      m = m_next;
+      if (at + 1 < n) m_next = margin(at + 1);
+    } else {
+      m = margin(at);
+    }
     const int64_t r = a.rows[at];
     const T* x = X + r * d;
-    const T m = dot_impl(x, w, d) + a.bias;
     const T ri = losses.row(at, a.y[r], m, sw != nullptr ? sw[r] : T(1));
     a.resid[at] = ri;
     rsum = rsum + ri;
