@@ -238,8 +238,10 @@ double epoch_impl(const T* X, std::int64_t n, std::int64_t d_, const T* yv, cons
       rsum = rsum + ri;
     }
     resid_sum[std::size_t(blk)] = rsum;
-    loss_sum[std::size_t(blk)] = losses.total(
-        int(i1 - i0), [&](const T* z, const T* e, T* out, int n) { K.log_loss_values(z, e, out, n); });
+    loss_sum[std::size_t(blk)] = losses.total(int(i1 - i0), [&](const T* z, const T* e, T* out,
+                                                                 int n) {
+      K.log_loss_values(z, e, out, n);
+    });
   };
   // The lazy step of batch k (see above): the decay into scale, the rows
   // into v, the intercept by the optimizer.
@@ -307,8 +309,9 @@ double dense_minibatch(const DenseData<T>& data, const std::int64_t* order, std:
                        const MinibatchOptions& o, const OptimizerOptions& opt, const double* lr,
                        LinearModel<T>& model) {
   check_data(data, true);
-  return epoch_impl<T, false>(data.X, data.n, data.d, data.y, data.sample_weight, order, count, o, opt,
-                              lr, model, data.d * std::int64_t(sizeof(T)), [&](std::int64_t i) {
+  return epoch_impl<T, false>(data.X, data.n, data.d, data.y, data.sample_weight, order, count,
+                              o, opt, lr, model, data.d * std::int64_t(sizeof(T)),
+                              [&](std::int64_t i) {
                          return detail::Row<T>{data.X + i * data.d, nullptr, data.d};
                        });
 }
@@ -318,8 +321,9 @@ double csr_minibatch(const CsrData<T, I>& data, const std::int64_t* order, std::
                      const MinibatchOptions& o, const OptimizerOptions& opt, const double* lr,
                      LinearModel<T>& model) {
   detail::check_csr(data);
-  return epoch_impl<T, true>(static_cast<const T*>(nullptr), data.n, data.d, data.y, data.sample_weight, order, count, o, opt,
-                             lr, model, detail::csr_row_bytes(data), [&](std::int64_t i) {
+  return epoch_impl<T, true>(static_cast<const T*>(nullptr), data.n, data.d, data.y,
+                             data.sample_weight, order, count, o, opt, lr, model,
+                             detail::csr_row_bytes(data), [&](std::int64_t i) {
                          const std::int64_t a = data.indptr[i], b = data.indptr[i + 1];
                          return detail::Row<T, I>{data.data + a, data.indices + a, b - a};
                        });
