@@ -1,5 +1,7 @@
 // Fused mini-batch epochs of linear models (see gdcore/linear.hpp).
 #include <algorithm>
+#include <climits>
+#include <exception>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -10,6 +12,7 @@
 #include "gdcore/linear.hpp"
 #include "internal.hpp"
 #include "rows.hpp"
+#include "team_sync.hpp"
 
 namespace gd {
 namespace {
@@ -111,8 +114,10 @@ void keep_counters(LinearModel<T>& model, const ParamSlot<T>* slots) {
 // for every kRowBlock-row block of batch k, then finish(k) (reductions and
 // the optimizer step), batch after batch.  Threads pay when a batch has
 // several blocks of real work (`width` elements per row): then one parallel
-// region for the pass, the blocks of a batch shared out statically, two
-// barriers per batch.
+// region for the pass, the blocks of a batch shared out statically (thread
+// t always takes the same blocks), and thread 0 finishes each batch.  The
+// hand-off is two one-way signals a batch (TeamSync) where the platform
+// can sleep on them, OpenMP's barriers elsewhere.
 template <class Block, class Finish>
 void run_batches(std::int64_t count, std::int64_t bs, std::int64_t width, Block&& block,
                  Finish&& finish) {
@@ -129,19 +134,51 @@ void run_batches(std::int64_t count, std::int64_t bs, std::int64_t width, Block&
     return;
   }
 #ifdef GDCORE_OPENMP
+  if (detail::TeamSync::available() && nbatches < INT32_MAX) {
+    detail::TeamSync sync(nt);
+    // An exception may not leave a parallel region: the first one from
+    // finish() skips the later finishes (the threads still take part in
+    // every hand-off) and is rethrown after the region.
+    std::exception_ptr error;  // thread 0's
+    auto finish_or_skip = [&](std::int64_t k) {
+      if (error) return;
+      try {
+        finish(k);
+      } catch (...) {
+        error = std::current_exception();
+      }
+    };
 #pragma omp parallel num_threads(nt)
-#endif
+    {
+      const std::int64_t team = omp_get_num_threads(), tid = omp_get_thread_num();
+      for (std::int64_t k = 0; k < nbatches; ++k) {
+        const std::int64_t nb = blocks_of(k), per = nb / team, extra = nb % team;
+        const std::int64_t lo = tid * per + std::min(tid, extra);
+        const std::int64_t hi = lo + per + (tid < extra ? 1 : 0);
+        for (std::int64_t blk = lo; blk < hi; ++blk) block(k, blk);
+        const auto done = std::int32_t(k + 1);
+        if (tid == 0) {
+          for (int t = 1; t < int(team); ++t) sync.wait(t, done);
+          finish_or_skip(k);
+          sync.post(0, done);
+        } else {
+          sync.post(int(tid), done);
+          sync.wait(0, done);
+        }
+      }
+    }
+    if (error) std::rethrow_exception(error);
+    return;
+  }
+#pragma omp parallel num_threads(nt)
   for (std::int64_t k = 0; k < nbatches; ++k) {
     const std::int64_t nb = blocks_of(k);
-#ifdef GDCORE_OPENMP
 #pragma omp for schedule(static)
-#endif
     for (std::int64_t blk = 0; blk < nb; ++blk) block(k, blk);
-#ifdef GDCORE_OPENMP
 #pragma omp single
-#endif
     finish(k);
   }
+#endif
 }
 
 template <class T, bool Sparse, class GetRow>

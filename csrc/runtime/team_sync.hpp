@@ -1,0 +1,51 @@
+// Internal to the runtime: how the threads of a fused mini-batch loop hand a
+// batch to each other (linear.cpp's run_batches).  Each thread owns one
+// counter on its own cache line and raises it; the others wait for it to
+// reach a value, spinning for a while and then sleeping in the kernel.
+//
+// Per batch the loop needs two one-way signals (the helpers' blocks are
+// done; thread 0 has finished the batch).  An OpenMP barrier pair cost about
+// 1.2 us a batch here against 0.06 us for a raised counter, and a batch of
+// 500 float32 rows of 100 features is about 14 us of work.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+
+namespace gd::detail {
+
+/// One thread's counter, alone on its cache line.
+struct alignas(64) TeamSignal {
+  std::atomic<std::int32_t> value{0};
+  std::atomic<std::int32_t> sleepers{0};
+};
+
+/// The signals of a team of `team` threads.  While the process's teams hold
+/// no more threads than there are processors a wait spins (about 30 us)
+/// before it sleeps; with more (one-vs-rest problems trained side by side,
+/// say) it sleeps at once, so that a waiting thread never holds a processor
+/// the thread it waits for needs.
+class TeamSync {
+ public:
+  explicit TeamSync(int team);
+  ~TeamSync();
+  TeamSync(const TeamSync&) = delete;
+  TeamSync& operator=(const TeamSync&) = delete;
+
+  /// Whether this build can sleep on a counter (Linux futexes); without it
+  /// the loops keep OpenMP's barriers.
+  static bool available() noexcept;
+
+  /// Thread `tid` raises its counter to `value` (releasing its writes).
+  void post(int tid, std::int32_t value) noexcept;
+  /// Wait until thread `tid`'s counter is at least `value` (acquiring the
+  /// writes made before it was raised).
+  void wait(int tid, std::int32_t value) const noexcept;
+
+ private:
+  std::unique_ptr<TeamSignal[]> signals_;
+  int team_;
+};
+
+}  // namespace gd::detail
