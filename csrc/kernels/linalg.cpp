@@ -1,16 +1,17 @@
 // Dot product of one row with the weights — the margin of a linear model.
 //
-//   dot(x, w) = Σ x_i·w_i  in the data's dtype, 16 partial sums (element i
-//   goes to partial i mod 16 whatever the vector width) combined pairwise in
-//   a fixed order: identical bits on every ISA path.
+//   dot(x, w) = Σ x_i·w_i  in the data's dtype, P partial sums (P = 32 for
+//   f32, 16 for f64: four 256-bit registers; element i goes to partial
+//   i mod P whatever the vector width) combined pairwise in a fixed order:
+//   identical bits on every ISA path.
 //   axpy_dot(w, x, a, xn) = w ← w + a·x (multiply then add), then dot(xn, w)
 //   in one pass: the same bits as axpy followed by dot, with one read of w
 //   (the per-sample SGD step followed by the next sample's margin).
 // Bytes per element: dot reads x and w: 2 × sizeof(T) (w stays in cache);
 // axpy_dot reads x, xn and w and writes w: 4 × sizeof(T).
-// Written once over the 16 partials (sum16); paths with AVX2 (AVX2 and
-// AVX-512) keep them in vector registers with masked tails (sum16_avx2),
-// the others leave the vectorising to the compiler.
+// Written once over the partials (sum_partials); paths with AVX2 (AVX2 and
+// AVX-512) keep them in four vector registers with masked tails
+// (sum_partials_avx2), the others leave the vectorising to the compiler.
 #include "row_kernels.hpp"
 
 namespace gd::GDCORE_ISA {

@@ -3,7 +3,7 @@
 // kernels and the loss inline into it.
 //
 //   for each row i of the block, in order (after prefetching the row the
-//   caller names for it):  m_i = dot(x_i, w) + b  (dot's 16 fixed-order
+//   caller names for it):  m_i = dot(x_i, w) + b  (dot's fixed-order
 //   partials),  r_i = sw_i·clip(∂loss(y_i, m_i)/∂m, ±1e12);
 //   resid_sum = Σ r_i and loss_sum = Σ sw_i·loss(y_i, m_i) + (m_i − m_i), in
 //   row order (log_loss: the values of the block's rows computed together

@@ -1,5 +1,5 @@
 // Internal: the row kernels' element definitions for kernel sources — dot
-// with its 16 fixed-order partials (generic, and in AVX2 registers), axpy,
+// with its fixed-order partials (generic, and in AVX2 registers), axpy,
 // axpy_dot — shared by linalg.cpp (which exports them and states their
 // contract) and the fused loops compiled per ISA (minibatch_block.cpp).
 // Internal linkage inside namespace gd::<GDCORE_ISA>, like kernel_common.hpp.
@@ -23,10 +23,19 @@ void axpy_impl(T* GDCORE_RESTRICT a, const T* GDCORE_RESTRICT b, int64_t n, T al
   for (int64_t i = 0; i < n; ++i) a[i] = a[i] + alpha * b[i];
 }
 
-// The 16 partials, combined pairwise: p[j] += p[j + h] for h = 8, 4, 2, 1.
+// A dot product's partial sums: as many as four 256-bit registers hold, 32
+// floats or 16 doubles (four independent chains of vector adds per row).
+template <class T>
+constexpr int kPartials = sizeof(T) == 4 ? 32 : 16;
+
+// The partials, combined pairwise: p[j] += p[j + h] for h = P/2, ..., 2, 1.
 // (Constant indices throughout keep the partials in registers.)
 template <class T>
-T combine16(T* acc) {
+T combine_partials(T* acc) {
+  if constexpr (kPartials<T> == 32) {
+#pragma GCC unroll 16
+    for (int j = 0; j < 16; ++j) acc[j] = acc[j] + acc[j + 16];
+  }
 #pragma GCC unroll 8
   for (int j = 0; j < 8; ++j) acc[j] = acc[j] + acc[j + 8];
 #pragma GCC unroll 4
@@ -36,38 +45,38 @@ T combine16(T* acc) {
   return acc[0] + acc[1];
 }
 
-// Σ term(i) for i < n: term i goes to partial i mod 16 (whatever the vector
-// width), the partials combined by combine16.  The tail adds +0 to the
-// unused partials (no partial is ever -0: they start at +0), so the bits are
-// those of skipping them.
+// Σ term(i) for i < n: term i goes to partial i mod P (whatever the vector
+// width), the partials combined by combine_partials.  The tail adds +0 to
+// the unused partials (no partial is ever -0: they start at +0), so the
+// bits are those of skipping them.
 template <class T, class Term>
-T sum16(int64_t n, Term term) {
-  constexpr int kLanes = 16;
+T sum_partials(int64_t n, Term term) {
+  constexpr int kLanes = kPartials<T>;
   T acc[kLanes];
-#pragma GCC unroll 16
+#pragma GCC unroll 32
   for (int j = 0; j < kLanes; ++j) acc[j] = T(0);
   int64_t i = 0;
   for (; i + kLanes <= n; i += kLanes)
-#pragma GCC unroll 16
+#pragma GCC unroll 32
     for (int j = 0; j < kLanes; ++j) acc[j] = acc[j] + term(i + j);
   const int64_t rest = n - i;
-#pragma GCC unroll 16
+#pragma GCC unroll 32
   for (int j = 0; j < kLanes; ++j) {
     const T p = j < rest ? term(i + j) : T(0);
     acc[j] = acc[j] + p;
   }
-  return combine16(acc);
+  return combine_partials(acc);
 }
 
 template <class T>
 T dot_generic(const T* GDCORE_RESTRICT x, const T* GDCORE_RESTRICT w, int64_t n) {
-  return sum16<T>(n, [x, w](int64_t k) { return x[k] * w[k]; });
+  return sum_partials<T>(n, [x, w](int64_t k) { return x[k] * w[k]; });
 }
 
 template <class T>
 T axpy_dot_generic(T* GDCORE_RESTRICT w, const T* GDCORE_RESTRICT x, T a,
                    const T* GDCORE_RESTRICT xn, int64_t n) {
-  return sum16<T>(n, [w, x, a, xn](int64_t k) {
+  return sum_partials<T>(n, [w, x, a, xn](int64_t k) {
     const T wj = w[k] + a * x[k];
     w[k] = wj;
     return xn[k] * wj;
@@ -75,12 +84,12 @@ T axpy_dot_generic(T* GDCORE_RESTRICT w, const T* GDCORE_RESTRICT x, T a,
 }
 
 #if defined(__AVX2__)
-// The same 16 partials in AVX2 registers (lane j of the 16 in register
-// j / L, lane j % L), the same pairwise combination, and the tail read with
+// The same partials in four AVX2 registers (partial j in register j / L,
+// lane j % L), the same pairwise combination, and the tail read with
 // masked loads: its missing lanes add +0, so the bits are the generic
 // code's.  (Left to the compiler, the tail's per-lane conditions spill the
-// 16 partials to scalars: that epilogue cost more than the main loop for
-// rows of 100 floats.)
+// partials to scalars: that epilogue cost more than the main loop for rows
+// of 100 floats.)
 template <class T>
 struct Avx2 {
   static constexpr bool kF32 = sizeof(T) == 4;
@@ -121,10 +130,11 @@ struct Avx2 {
     if constexpr (kF32) return _mm256_and_ps(v, _mm256_castsi256_ps(m));
     else return _mm256_and_pd(v, _mm256_castsi256_pd(m));
   }
-  // combine16 on the 16 / L registers r (lanes 0..L-1, L..2L-1, ...)
+  // combine_partials on the four registers r (lanes 0..L-1, L..2L-1, ...)
   static T combine(const V* r) {
     if constexpr (kF32) {
-      const V a = _mm256_add_ps(r[0], r[1]);  // p[j] + p[j + 8]
+      // p[j] + p[j + 16], then p[j] + p[j + 8]
+      const V a = _mm256_add_ps(_mm256_add_ps(r[0], r[2]), _mm256_add_ps(r[1], r[3]));
       const __m128 b = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
       const __m128 c = _mm_add_ps(b, _mm_movehl_ps(b, b));
       return _mm_cvtss_f32(_mm_add_ss(c, _mm_shuffle_ps(c, c, 1)));
@@ -136,18 +146,19 @@ struct Avx2 {
   }
 };
 
-// Σ over the 16 partials of step(q, at, m): the term vector of register q
-// for elements at .. at + L (m: the lanes that exist, or null for all).
+// Σ over the partials of step(q, at, m): the term vector of register q for
+// elements at .. at + L (m: the lanes that exist, or null for all).
 template <class T, class Step>
-T sum16_avx2(int64_t n, Step step) {
+T sum_partials_avx2(int64_t n, Step step) {
   using A = Avx2<T>;
   using V = typename A::V;
-  constexpr int Q = 16 / A::L;
+  constexpr int P = kPartials<T>, Q = P / A::L;
+  static_assert(Q == 4, "four registers of partials");
   V r[Q];
 #pragma GCC unroll 4
   for (int q = 0; q < Q; ++q) r[q] = A::zero();
   int64_t i = 0;
-  for (; i + 16 <= n; i += 16)
+  for (; i + P <= n; i += P)
 #pragma GCC unroll 4
     for (int q = 0; q < Q; ++q) r[q] = A::add(r[q], step(i + q * A::L, nullptr));
   const int64_t rest = n - i;
@@ -167,7 +178,7 @@ T sum16_avx2(int64_t n, Step step) {
 template <class T>
 T dot_avx2(const T* GDCORE_RESTRICT x, const T* GDCORE_RESTRICT w, int64_t n) {
   using A = Avx2<T>;
-  return sum16_avx2<T>(n, [x, w](int64_t at, const __m256i* m) {
+  return sum_partials_avx2<T>(n, [x, w](int64_t at, const __m256i* m) {
     if (m == nullptr) return A::mul(A::load(x + at), A::load(w + at));
     return A::mul(A::load(x + at, *m), A::load(w + at, *m));  // 0·0 in the missing lanes
   });
@@ -178,7 +189,7 @@ T axpy_dot_avx2(T* GDCORE_RESTRICT w, const T* GDCORE_RESTRICT x, T a, const T* 
                 int64_t n) {
   using A = Avx2<T>;
   const auto av = A::set1(a);
-  return sum16_avx2<T>(n, [w, x, av, xn](int64_t at, const __m256i* m) {
+  return sum_partials_avx2<T>(n, [w, x, av, xn](int64_t at, const __m256i* m) {
     if (m == nullptr) {
       const auto wj = A::add(A::load(w + at), A::mul(av, A::load(x + at)));
       A::store(w + at, wj);

@@ -1,5 +1,5 @@
 """Plain-numpy oracle of the fused mini-batch epoch of gdcore.linear, written
-from the algorithm documented in ``gdcore/linear/_base.py`` (and issue 3):
+from the algorithm documented in ``gdcore/linear/_base.py``:
 
     for each batch B of the row order (batch_size rows at a time):
         m_i = x_i·w + b                        with the weights before the update
@@ -16,7 +16,7 @@ of ``reference/optim.py``.  Nothing here imports gdcore.
 
 from __future__ import annotations
 
-from typing import Callable, Dict, Sequence, Tuple
+from typing import Any, Callable, Dict, Sequence, Tuple
 
 import numpy as np
 
@@ -161,15 +161,22 @@ def oracle(name: str, w: np.ndarray, b: np.ndarray, **hyper) -> "ref_optim._Orac
     return cls[name]([w.astype(np.float64), b.astype(np.float64).reshape(1)], **hyper)
 
 
-def dot16(x: np.ndarray, w: np.ndarray) -> np.generic:
+def dot_partials(dtype: Any) -> int:
+    """How many partial sums the fixed-order dot product keeps: 32 for
+    float32, 16 for float64 (four 256-bit registers either way)."""
+    return 32 if np.dtype(dtype) == np.float32 else 16
+
+
+def fixed_dot(x: np.ndarray, w: np.ndarray) -> np.generic:
     """The fixed-order dot product of the row kernels: element i goes to
-    partial sum i mod 16 (accumulated in index order), then the 16 partials
-    are combined pairwise: p[j] += p[j + h] for h = 8, 4, 2, 1."""
-    n = x.shape[0]
-    prod = np.zeros(-(-n // 16) * 16 if n else 16, dtype=x.dtype)
+    partial sum i mod P (P = dot_partials(dtype); accumulated in index
+    order), then the P partials are combined pairwise: p[j] += p[j + h] for
+    h = P/2, …, 2, 1."""
+    n, p = x.shape[0], dot_partials(x.dtype)
+    prod = np.zeros(-(-n // p) * p if n else p, dtype=x.dtype)
     prod[:n] = x * w
-    acc = np.cumsum(prod.reshape(-1, 16), axis=0)[-1].copy()  # strictly sequential per lane
-    h = 8
+    acc = np.cumsum(prod.reshape(-1, p), axis=0)[-1].copy()  # strictly sequential per lane
+    h = p // 2
     while h >= 1:
         acc[:h] = acc[:h] + acc[h : 2 * h]
         h //= 2
@@ -177,9 +184,9 @@ def dot16(x: np.ndarray, w: np.ndarray) -> np.generic:
 
 
 def axpy_dot(w: np.ndarray, x: np.ndarray, a: float, xn: np.ndarray) -> np.generic:
-    """w ← w + a·x (multiply, then add), then dot16(xn, w)."""
+    """w ← w + a·x (multiply, then add), then fixed_dot(xn, w)."""
     w[...] = w + x.dtype.type(a) * x
-    return dot16(xn, w)
+    return fixed_dot(xn, w)
 
 
 def block_order(blocks: np.ndarray, within: np.ndarray, size: int, n: int) -> np.ndarray:

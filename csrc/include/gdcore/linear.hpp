@@ -198,8 +198,9 @@ double multinomial_epoch(const DenseData<double>& data, std::int64_t n_classes,
                          const double* lr, LinearModel<double>& model);
 
 /// The row kernels of the per-sample loop, on the active ISA: the
-/// fixed-order dot product Σ x_i·w_i (element i goes to partial sum i mod 16,
-/// the 16 partials combined pairwise) and the fused step w ← w + a·x followed
+/// fixed-order dot product Σ x_i·w_i (element i goes to partial sum i mod P,
+/// P = 32 for float and 16 for double, the partials combined pairwise) and
+/// the fused step w ← w + a·x followed
 /// by dot(xn, w) (the same bits as the two calls in turn).
 float dot(const float* x, const float* w, std::int64_t n);
 double dot(const double* x, const double* w, std::int64_t n);
