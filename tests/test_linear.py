@@ -1073,6 +1073,26 @@ def test_one_vs_rest_in_parallel_equals_sequential():
     assert par.n_iter_ == seq.n_iter_ and par.t_ == seq.t_
 
 
+@pytest.mark.parametrize("n_jobs", [2, 4])
+def test_one_vs_rest_threads_outnumbering_the_cores(n_jobs, rng):
+    # batches of 128 rows x 40 features run each problem's epochs on two
+    # threads: n_jobs problems side by side hold more threads than a small
+    # machine has cores, so the batch hand-offs sleep instead of spinning;
+    # the results are those of one problem after the other
+    X = rng.standard_normal((8192, 40))
+    y = np.argmax(X[:, :4] + 0.5 * rng.standard_normal((8192, 4)), axis=1)
+    old = gd.get_num_threads()
+    gd.set_num_threads(2)
+    try:
+        seq = SGDClassifier(n_jobs=1, random_state=0, max_iter=3, tol=None).fit(X, y)
+        par = SGDClassifier(n_jobs=n_jobs, random_state=0, max_iter=3, tol=None).fit(X, y)
+    finally:
+        gd.set_num_threads(old)
+    np.testing.assert_array_equal(par.coef_, seq.coef_)
+    np.testing.assert_array_equal(par.intercept_, seq.intercept_)
+    assert seq.score(X, y) > 0.6  # chance: 0.25
+
+
 # ------------------------------------------------------------- multinomial
 def test_multinomial_mode_reaches_the_softmax_optimum():
     from sklearn.datasets import load_digits
