@@ -116,7 +116,7 @@ def test_csr_equals_dense(data, loss, penalty):
     y = np.where(y01 > 0, 1.0, -1.0)
     wd, bd = fit_plain(X, y, loss, penalty, 1e-3, 0.15, "optimal", 0.0, 5, 3, False)
     ws, bs = fit_plain(X, y, loss, penalty, 1e-3, 0.15, "optimal", 0.0, 5, 3, True)
-    # the dense dot product sums in fixed partials, the sparse one in order
+    # the dense dot product sums in fixed partials, the sparse one in four
     np.testing.assert_allclose(ws, wd, rtol=1e-5, atol=1e-8)
     np.testing.assert_allclose(bs, bd, rtol=1e-5, atol=1e-8)
 

@@ -71,20 +71,24 @@ inline std::int64_t prefetch_position(std::int64_t start, std::int64_t bs, std::
 }
 
 // g = g·inv + penalty'(w): l2 α·w, l1 α·sign(w), elastic net α(ρ sign(w) + (1−ρ) w).
+// (One loop per penalty, so that each vectorises.)
 template <class T>
 void average_and_penalise(T* g, const T* w, std::int64_t n, T inv, Penalty penalty, T alpha, T l1,
                           T l2) {
-  for (std::int64_t j = 0; j < n; ++j) {
-    T gj = g[j] * inv;
-    const T wj = w[j];
-    const T sign = T((wj > T(0)) - (wj < T(0)));
-    switch (penalty) {
-      case Penalty::l2: gj = gj + alpha * wj; break;
-      case Penalty::l1: gj = gj + alpha * sign; break;
-      case Penalty::elasticnet: gj = gj + l1 * sign + l2 * wj; break;
-      default: break;
-    }
-    g[j] = gj;
+  auto sign = [](T wj) { return T((wj > T(0)) - (wj < T(0))); };
+  switch (penalty) {
+    case Penalty::l2:
+      for (std::int64_t j = 0; j < n; ++j) g[j] = g[j] * inv + alpha * w[j];
+      break;
+    case Penalty::l1:
+      for (std::int64_t j = 0; j < n; ++j) g[j] = g[j] * inv + alpha * sign(w[j]);
+      break;
+    case Penalty::elasticnet:
+      for (std::int64_t j = 0; j < n; ++j) g[j] = g[j] * inv + l1 * sign(w[j]) + l2 * w[j];
+      break;
+    default:
+      for (std::int64_t j = 0; j < n; ++j) g[j] = g[j] * inv;
+      break;
   }
 }
 
