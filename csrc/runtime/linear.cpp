@@ -115,30 +115,37 @@ void keep_counters(LinearModel<T>& model, const ParamSlot<T>* slots) {
 }
 
 // The batches of one pass over `count` rows, `bs` rows each: block(k, blk)
-// for every kRowBlock-row block of batch k, then finish(k) (reductions and
-// the optimizer step), batch after batch.  Threads pay when a batch has
-// several blocks of real work (`width` elements per row): then one parallel
-// region for the pass, the blocks of a batch shared out statically (thread
-// t always takes the same blocks), and thread 0 finishes each batch.  The
-// hand-off is two one-way signals a batch (TeamSync) where the platform
-// can sleep on them, OpenMP's barriers elsewhere.
-template <class Block, class Finish>
+// for every kRowBlock-row block of batch k, reduce(k, blk) for each of them
+// in block order (the fixed-order sums), then finish(k) (the optimizer
+// step), batch after batch.  Threads pay when a batch has several blocks of
+// real work (`width` elements per row): then one parallel region for the
+// pass, the blocks of a batch shared out statically (thread t always takes
+// the same blocks), and thread 0 reduces and finishes each batch.  Where
+// the platform can sleep on counters (TeamSync), a thread signals each block
+// it has done, so that thread 0 sums the blocks done while it waits for the
+// others, and thread 0 signals each finished batch; elsewhere OpenMP's
+// barriers separate the phases.
+template <class Block, class Reduce, class Finish>
 void run_batches(std::int64_t count, std::int64_t bs, std::int64_t width, Block&& block,
-                 Finish&& finish) {
+                 Reduce&& reduce, Finish&& finish) {
   const std::int64_t nbatches = (count + bs - 1) / bs;
   auto blocks_of = [&](std::int64_t k) {
     return (std::min(bs, count - k * bs) + kRowBlock - 1) / kRowBlock;
+  };
+  auto reduce_all = [&](std::int64_t k) {
+    for (std::int64_t blk = 0, nb = blocks_of(k); blk < nb; ++blk) reduce(k, blk);
   };
   const int nt = bs > kRowBlock ? detail::threads_for(std::min(bs, count) * width * 4) : 1;
   if (nt <= 1 || nbatches == 0) {
     for (std::int64_t k = 0; k < nbatches; ++k) {
       for (std::int64_t blk = 0, nb = blocks_of(k); blk < nb; ++blk) block(k, blk);
+      reduce_all(k);
       finish(k);
     }
     return;
   }
 #ifdef GDCORE_OPENMP
-  if (detail::TeamSync::available() && nbatches < INT32_MAX) {
+  if (detail::TeamSync::available() && count / kRowBlock + nbatches < INT32_MAX) {
     detail::TeamSync sync(nt);
     // An exception may not leave a parallel region: the first one from
     // finish() skips the later finishes (the threads still take part in
@@ -155,19 +162,37 @@ void run_batches(std::int64_t count, std::int64_t bs, std::int64_t width, Block&
 #pragma omp parallel num_threads(nt)
     {
       const std::int64_t team = omp_get_num_threads(), tid = omp_get_thread_num();
+      auto share = [&](std::int64_t nb, std::int64_t t, std::int64_t& lo, std::int64_t& hi) {
+        const std::int64_t per = nb / team, extra = nb % team;
+        lo = t * per + std::min(t, extra);
+        hi = lo + per + (t < extra ? 1 : 0);
+      };
+      // thread 0: the blocks each thread had done before this batch (its
+      // counter counts them); the others: their own count
+      std::vector<std::int32_t> before(static_cast<std::size_t>(team), 0);
+      std::int32_t mine = 0;
       for (std::int64_t k = 0; k < nbatches; ++k) {
-        const std::int64_t nb = blocks_of(k), per = nb / team, extra = nb % team;
-        const std::int64_t lo = tid * per + std::min(tid, extra);
-        const std::int64_t hi = lo + per + (tid < extra ? 1 : 0);
-        for (std::int64_t blk = lo; blk < hi; ++blk) block(k, blk);
-        const auto done = std::int32_t(k + 1);
+        const std::int64_t nb = blocks_of(k);
+        std::int64_t lo, hi;
+        share(nb, tid, lo, hi);
+        for (std::int64_t blk = lo; blk < hi; ++blk) {
+          block(k, blk);
+          if (tid != 0) sync.post(int(tid), ++mine);
+        }
         if (tid == 0) {
-          for (int t = 1; t < int(team); ++t) sync.wait(t, done);
+          for (std::int64_t t = 0; t < team; ++t) {
+            std::int64_t tlo, thi;
+            share(nb, t, tlo, thi);
+            for (std::int64_t blk = tlo; blk < thi; ++blk) {
+              if (t > 0) sync.wait(int(t), before[std::size_t(t)] + std::int32_t(blk - tlo + 1));
+              reduce(k, blk);
+            }
+            before[std::size_t(t)] += std::int32_t(thi - tlo);
+          }
           finish_or_skip(k);
-          sync.post(0, done);
+          sync.post(0, std::int32_t(k + 1));
         } else {
-          sync.post(int(tid), done);
-          sync.wait(0, done);
+          sync.wait(0, std::int32_t(k + 1));
         }
       }
     }
@@ -180,7 +205,10 @@ void run_batches(std::int64_t count, std::int64_t bs, std::int64_t width, Block&
 #pragma omp for schedule(static)
     for (std::int64_t blk = 0; blk < nb; ++blk) block(k, blk);
 #pragma omp single
-    finish(k);
+    {
+      reduce_all(k);
+      finish(k);
+    }
   }
 #endif
 }
@@ -307,16 +335,25 @@ double epoch_impl(const T* X, std::int64_t n, std::int64_t d_, const T* yv, cons
       apply_step(opt, lr[k], slots + 1, 1);
     }
   };
-  // Fixed-order reductions, the penalty, and the optimizer's step.
+  // The fixed-order sums of batch k, block after block: residuals, losses
+  // and (dense rows) the partial gradients ...
+  T rsum = T(0);
+  auto reduce = [&](std::int64_t, std::int64_t blk) {
+    rsum = (blk == 0 ? T(0) : rsum) + resid_sum[std::size_t(blk)];
+    total += loss_sum[std::size_t(blk)];
+    if constexpr (!Sparse) {
+      const T* part = partial.data() + blk * d;
+      if (blk == 0) {
+        std::copy(part, part + d, gw.begin());
+      } else {
+        for (std::int64_t j = 0; j < d; ++j) gw[std::size_t(j)] = gw[std::size_t(j)] + part[j];
+      }
+    }
+  };
+  // ... then (sparse rows) the gradient, the penalty and the optimizer's step.
   auto finish = [&](std::int64_t k) {
     const std::int64_t start = k * bs, B = std::min(bs, count - start);
     const std::int64_t* rows = order + start;
-    const std::int64_t nb = (B + kRowBlock - 1) / kRowBlock;
-    T rsum = T(0);
-    for (std::int64_t blk = 0; blk < nb; ++blk) {
-      rsum = rsum + resid_sum[std::size_t(blk)];
-      total += loss_sum[std::size_t(blk)];
-    }
     if (lazy) {
       lazy_step(k, B, rows, rsum);
       return;
@@ -327,8 +364,6 @@ double epoch_impl(const T* X, std::int64_t n, std::int64_t d_, const T* yv, cons
         const T ri = resid[std::size_t(i)];
         if (ri != T(0)) K.axpy(gw.data(), row(rows[i]), ri);
       }
-    } else {
-      sum_block_partials(partial.data(), nb, d, gw.data());
     }
     const T inv = T(1) / T(B);
     average_and_penalise(gw.data(), w, d, inv, o.penalty, alpha, l1, l2);
@@ -339,7 +374,7 @@ double epoch_impl(const T* X, std::int64_t n, std::int64_t d_, const T* yv, cons
   // that the other thread's margins of the next batch would read, moving
   // those cache lines between the cores every batch (3-4x slower measured
   // on two threads, 100 000 weights, 30 non-zeros a row).
-  run_batches(count, bs, lazy ? 0 : d, block, finish);
+  run_batches(count, bs, lazy ? 0 : d, block, reduce, finish);
   if (scale != 1.0) unscale(scale);
   keep_counters(model, slots);
   return total;
@@ -461,7 +496,7 @@ double multinomial_impl(const DenseData<T>& data, std::int64_t k, const std::int
     for (std::int64_t c = 0; c < k; ++c) gb[std::size_t(c)] = gb[std::size_t(c)] * inv;
     apply_step(opt, lr[bt], slots, o.fit_intercept ? 2 : 1);
   };
-  run_batches(count, bs, kd, block, finish);
+  run_batches(count, bs, kd, block, [](std::int64_t, std::int64_t) {}, finish);
   keep_counters(model, slots);
   return total;
 }
