@@ -1093,6 +1093,48 @@ def test_one_vs_rest_threads_outnumbering_the_cores(n_jobs, rng):
     assert seq.score(X, y) > 0.6  # chance: 0.25
 
 
+def test_openmp_barrier_hand_off_gives_the_same_fit(tmp_path):
+    # GDCORE_OPENMP_BARRIERS=1 runs the two-thread mini-batch loop on OpenMP's
+    # barriers (the path of platforms without futexes) instead of the
+    # per-thread counters: the same weights, losses and counters, for dense
+    # and sparse rows, one problem, one-vs-rest and softmax
+    script = textwrap.dedent("""
+        import sys
+        import numpy as np
+        import scipy.sparse as sp
+        import gdcore as gd
+        from gdcore.linear import SGDClassifier
+        gd.set_num_threads(2)
+        rng = np.random.default_rng(5)
+        X = rng.standard_normal((6000, 48))
+        X[rng.random(X.shape) < 0.3] = 0.0
+        y2 = (X[:, 0] - X[:, 1] > 0).astype(int)
+        y3 = np.argmax(X[:, :3], axis=1)
+        out = []
+        for Xi, y, kw in [(X, y2, {}), (X.astype(np.float32), y2, dict(loss="hinge")),
+                          (X, y3, {}), (X, y3, dict(loss="log_loss", multi_class="multinomial")),
+                          (sp.csr_matrix(X), y2, dict(batch_size=256, optimizer="rmsprop"))]:
+            c = SGDClassifier(max_iter=3, tol=None, random_state=0, batch_size=kw.pop("batch_size", 256),
+                              **kw).fit(Xi, y)
+            out += [c.coef_.astype(np.float64).ravel(), np.asarray(c.intercept_, np.float64),
+                    np.asarray(c.loss_curve_), np.array([c.t_])]
+        np.save(sys.argv[1], np.concatenate(out))
+    """)
+    paths = {}
+    for name, flag in (("counters", None), ("barriers", "1")):
+        env = dict(os.environ)
+        env.pop("GDCORE_OPENMP_BARRIERS", None)
+        if flag:
+            env["GDCORE_OPENMP_BARRIERS"] = flag
+        paths[name] = tmp_path / f"{name}.npy"
+        out = subprocess.run([sys.executable, "-c", script, str(paths[name])], capture_output=True,
+                             text=True, env=env, timeout=300)
+        assert out.returncode == 0, out.stderr
+    a, b = np.load(paths["counters"]), np.load(paths["barriers"])
+    assert a.size > 400 and np.all(np.isfinite(a))
+    np.testing.assert_array_equal(a, b)
+
+
 # ------------------------------------------------------------- multinomial
 def test_multinomial_mode_reaches_the_softmax_optimum():
     from sklearn.datasets import load_digits

@@ -1,8 +1,8 @@
 // Fused mini-batch epochs of linear models (see gdcore/linear.hpp).
 #include <algorithm>
 #include <climits>
-#include <exception>
 #include <cstdint>
+#include <exception>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -135,82 +135,83 @@ void run_batches(std::int64_t count, std::int64_t bs, std::int64_t width, Block&
   auto reduce_all = [&](std::int64_t k) {
     for (std::int64_t blk = 0, nb = blocks_of(k); blk < nb; ++blk) reduce(k, blk);
   };
-  const int nt = bs > kRowBlock ? detail::threads_for(std::min(bs, count) * width * 4) : 1;
-  if (nt <= 1 || nbatches == 0) {
-    for (std::int64_t k = 0; k < nbatches; ++k) {
-      for (std::int64_t blk = 0, nb = blocks_of(k); blk < nb; ++blk) block(k, blk);
-      reduce_all(k);
-      finish(k);
-    }
-    return;
-  }
+  [[maybe_unused]] const int nt =
+      bs > kRowBlock ? detail::threads_for(std::min(bs, count) * width * 4) : 1;
 #ifdef GDCORE_OPENMP
-  if (detail::TeamSync::available() && count / kRowBlock + nbatches < INT32_MAX) {
-    detail::TeamSync sync(nt);
-    // An exception may not leave a parallel region: the first one from
-    // finish() skips the later finishes (the threads still take part in
-    // every hand-off) and is rethrown after the region.
-    std::exception_ptr error;  // thread 0's
-    auto finish_or_skip = [&](std::int64_t k) {
-      if (error) return;
-      try {
-        finish(k);
-      } catch (...) {
-        error = std::current_exception();
-      }
-    };
-#pragma omp parallel num_threads(nt)
-    {
-      const std::int64_t team = omp_get_num_threads(), tid = omp_get_thread_num();
-      auto share = [&](std::int64_t nb, std::int64_t t, std::int64_t& lo, std::int64_t& hi) {
-        const std::int64_t per = nb / team, extra = nb % team;
-        lo = t * per + std::min(t, extra);
-        hi = lo + per + (t < extra ? 1 : 0);
+  if (nt > 1 && nbatches > 0) {
+    if (detail::TeamSync::available() && count / kRowBlock + nbatches < INT32_MAX) {
+      detail::TeamSync sync(nt);
+      // An exception may not leave a parallel region: the first one from
+      // finish() skips the later finishes (the threads still take part in
+      // every hand-off) and is rethrown after the region.
+      std::exception_ptr error;  // thread 0's
+      auto finish_or_skip = [&](std::int64_t k) {
+        if (error) return;
+        try {
+          finish(k);
+        } catch (...) {
+          error = std::current_exception();
+        }
       };
-      // thread 0: the blocks each thread had done before this batch (its
-      // counter counts them); the others: their own count
-      std::vector<std::int32_t> before(static_cast<std::size_t>(team), 0);
-      std::int32_t mine = 0;
-      for (std::int64_t k = 0; k < nbatches; ++k) {
-        const std::int64_t nb = blocks_of(k);
-        std::int64_t lo, hi;
-        share(nb, tid, lo, hi);
-        for (std::int64_t blk = lo; blk < hi; ++blk) {
-          block(k, blk);
-          if (tid != 0) sync.post(int(tid), ++mine);
-        }
-        if (tid == 0) {
-          for (std::int64_t t = 0; t < team; ++t) {
-            std::int64_t tlo, thi;
-            share(nb, t, tlo, thi);
-            for (std::int64_t blk = tlo; blk < thi; ++blk) {
-              if (t > 0) sync.wait(int(t), before[std::size_t(t)] + std::int32_t(blk - tlo + 1));
-              reduce(k, blk);
-            }
-            before[std::size_t(t)] += std::int32_t(thi - tlo);
+#pragma omp parallel num_threads(nt)
+      {
+        const std::int64_t team = omp_get_num_threads(), tid = omp_get_thread_num();
+        auto share = [&](std::int64_t nb, std::int64_t t, std::int64_t& lo, std::int64_t& hi) {
+          const std::int64_t per = nb / team, extra = nb % team;
+          lo = t * per + std::min(t, extra);
+          hi = lo + per + (t < extra ? 1 : 0);
+        };
+        // thread 0: the blocks each thread had done before this batch (its
+        // counter counts them); the others: their own count
+        std::vector<std::int32_t> before(static_cast<std::size_t>(team), 0);
+        std::int32_t mine = 0;
+        for (std::int64_t k = 0; k < nbatches; ++k) {
+          const std::int64_t nb = blocks_of(k);
+          std::int64_t lo, hi;
+          share(nb, tid, lo, hi);
+          for (std::int64_t blk = lo; blk < hi; ++blk) {
+            block(k, blk);
+            if (tid != 0) sync.post(int(tid), ++mine);
           }
-          finish_or_skip(k);
-          sync.post(0, std::int32_t(k + 1));
-        } else {
-          sync.wait(0, std::int32_t(k + 1));
+          if (tid == 0) {
+            for (std::int64_t t = 0; t < team; ++t) {
+              std::int64_t tlo, thi;
+              share(nb, t, tlo, thi);
+              for (std::int64_t blk = tlo; blk < thi; ++blk) {
+                if (t > 0) sync.wait(int(t), before[std::size_t(t)] + std::int32_t(blk - tlo + 1));
+                reduce(k, blk);
+              }
+              before[std::size_t(t)] += std::int32_t(thi - tlo);
+            }
+            finish_or_skip(k);
+            sync.post(0, std::int32_t(k + 1));
+          } else {
+            sync.wait(0, std::int32_t(k + 1));
+          }
         }
       }
+      if (error) std::rethrow_exception(error);
+      return;
     }
-    if (error) std::rethrow_exception(error);
-    return;
-  }
 #pragma omp parallel num_threads(nt)
-  for (std::int64_t k = 0; k < nbatches; ++k) {
-    const std::int64_t nb = blocks_of(k);
+    for (std::int64_t k = 0; k < nbatches; ++k) {
+      const std::int64_t nb = blocks_of(k);
 #pragma omp for schedule(static)
-    for (std::int64_t blk = 0; blk < nb; ++blk) block(k, blk);
+      for (std::int64_t blk = 0; blk < nb; ++blk) block(k, blk);
 #pragma omp single
-    {
-      reduce_all(k);
-      finish(k);
+      {
+        reduce_all(k);
+        finish(k);
+      }
     }
+    return;
   }
 #endif
+  for (std::int64_t k = 0; k < nbatches; ++k) {
+    for (std::int64_t blk = 0, nb = blocks_of(k); blk < nb; ++blk) block(k, blk);
+    reduce_all(k);
+    finish(k);
+  }
 }
 
 template <class T, bool Sparse, class GetRow>

@@ -1,6 +1,7 @@
 // Spin-then-sleep counters for the threads of a fused loop (team_sync.hpp).
 #include "team_sync.hpp"
 
+#include <cstdlib>
 #include <thread>
 
 #if defined(__linux__)
@@ -66,7 +67,13 @@ TeamSync::~TeamSync() { busy_threads().fetch_sub(team_, std::memory_order_relaxe
 
 bool TeamSync::available() noexcept {
 #ifdef GDCORE_HAVE_FUTEX
-  return true;
+  // GDCORE_OPENMP_BARRIERS=1 in the environment keeps OpenMP's barriers
+  // (the other platforms' path)
+  static const bool off = [] {
+    const char* v = std::getenv("GDCORE_OPENMP_BARRIERS");
+    return v != nullptr && v[0] != '\0' && v[0] != '0';
+  }();
+  return !off;
 #else
   return false;
 #endif

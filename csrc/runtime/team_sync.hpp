@@ -33,8 +33,9 @@ class TeamSync {
   TeamSync(const TeamSync&) = delete;
   TeamSync& operator=(const TeamSync&) = delete;
 
-  /// Whether this build can sleep on a counter (Linux futexes); without it
-  /// the loops keep OpenMP's barriers.
+  /// Whether this build can sleep on a counter (Linux futexes) and the
+  /// environment does not set GDCORE_OPENMP_BARRIERS=1; otherwise the loops
+  /// keep OpenMP's barriers.
   static bool available() noexcept;
 
   /// Thread `tid` raises its counter to `value` (releasing its writes).
