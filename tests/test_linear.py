@@ -1093,6 +1093,27 @@ def test_one_vs_rest_threads_outnumbering_the_cores(n_jobs, rng):
     assert seq.score(X, y) > 0.6  # chance: 0.25
 
 
+def test_more_threads_than_processors_gives_the_same_fit(rng):
+    # a mini-batch loop runs on at most the processors that are free; asking
+    # for more threads than there are changes nothing in the result
+    X = rng.standard_normal((8192, 40)).astype(np.float32)
+    y = (X[:, 0] + 0.3 * rng.standard_normal(8192) > 0).astype(int)
+    old = gd.get_num_threads()
+    fits = {}
+    try:
+        for nt in (1, 2, 2 * (os.cpu_count() or 1) + 1):
+            gd.set_num_threads(nt)
+            fits[nt] = SGDClassifier(loss="log_loss", random_state=0, max_iter=4, tol=None).fit(X, y)
+    finally:
+        gd.set_num_threads(old)
+    ref_fit = fits.pop(1)
+    for fit in fits.values():
+        np.testing.assert_array_equal(fit.coef_, ref_fit.coef_)
+        np.testing.assert_array_equal(fit.intercept_, ref_fit.intercept_)
+        assert fit.loss_curve_ == ref_fit.loss_curve_
+    assert ref_fit.score(X, y) > 0.85
+
+
 def test_openmp_barrier_hand_off_gives_the_same_fit(tmp_path):
     # GDCORE_OPENMP_BARRIERS=1 runs the two-thread mini-batch loop on OpenMP's
     # barriers (the path of platforms without futexes) instead of the

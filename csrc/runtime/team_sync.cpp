@@ -1,6 +1,7 @@
 // Spin-then-sleep counters for the threads of a fused loop (team_sync.hpp).
 #include "team_sync.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <thread>
 
@@ -28,7 +29,7 @@ namespace {
 // waits of a balanced batch are a few microseconds.
 constexpr int kSpins = 20000;
 
-// Threads of the process's teams now running, and the processors.
+// Threads the process's fused loops hold (ThreadGrant), and the processors.
 std::atomic<int>& busy_threads() {
   static std::atomic<int> n{0};
   return n;
@@ -59,11 +60,19 @@ int* futex_word(std::atomic<std::int32_t>& a) { return reinterpret_cast<int*>(&a
 
 }  // namespace
 
-TeamSync::TeamSync(int team) : signals_(new TeamSignal[team > 0 ? team : 1]), team_(team) {
-  busy_threads().fetch_add(team_, std::memory_order_relaxed);
+ThreadGrant::ThreadGrant(int wanted) noexcept : count_(1) {
+  auto& busy = busy_threads();
+  int now = busy.load(std::memory_order_relaxed);
+  for (;;) {
+    const int free = processors() - now;
+    count_ = std::max(1, std::min(wanted, free));
+    if (busy.compare_exchange_weak(now, now + count_, std::memory_order_relaxed)) break;
+  }
 }
 
-TeamSync::~TeamSync() { busy_threads().fetch_sub(team_, std::memory_order_relaxed); }
+ThreadGrant::~ThreadGrant() { busy_threads().fetch_sub(count_, std::memory_order_relaxed); }
+
+TeamSync::TeamSync(int team) : signals_(new TeamSignal[team > 0 ? team : 1]) {}
 
 bool TeamSync::available() noexcept {
 #ifdef GDCORE_HAVE_FUTEX

@@ -21,15 +21,32 @@ struct alignas(64) TeamSignal {
   std::atomic<std::int32_t> sleepers{0};
 };
 
-/// The signals of a team of `team` threads.  While the process's teams hold
-/// no more threads than there are processors a wait spins (about 30 us)
-/// before it sleeps; with more (one-vs-rest problems trained side by side,
-/// say) it sleeps at once, so that a waiting thread never holds a processor
-/// the thread it waits for needs.
+/// The threads a fused loop may run on: of the `wanted`, as many as the
+/// processors not held by the process's other fused loops (at least one,
+/// the caller's own), held until the grant ends.  A loop that synchronises
+/// every batch slows down by an order of magnitude when its threads
+/// outnumber the processors (one-vs-rest problems trained side by side, or
+/// more threads set than there are cores); its results do not depend on the
+/// thread count.
+class ThreadGrant {
+ public:
+  explicit ThreadGrant(int wanted) noexcept;
+  ~ThreadGrant();
+  ThreadGrant(const ThreadGrant&) = delete;
+  ThreadGrant& operator=(const ThreadGrant&) = delete;
+  int count() const noexcept { return count_; }
+
+ private:
+  int count_;
+};
+
+/// The signals of a team of `team` threads.  While the process's fused
+/// loops hold no more threads than there are processors a wait spins (up
+/// to about 0.6 ms) before it sleeps; with more it sleeps at once, so that
+/// a waiting thread never holds a processor the thread it waits for needs.
 class TeamSync {
  public:
   explicit TeamSync(int team);
-  ~TeamSync();
   TeamSync(const TeamSync&) = delete;
   TeamSync& operator=(const TeamSync&) = delete;
 
@@ -46,7 +63,6 @@ class TeamSync {
 
  private:
   std::unique_ptr<TeamSignal[]> signals_;
-  int team_;
 };
 
 }  // namespace gd::detail
