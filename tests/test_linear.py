@@ -1075,10 +1075,11 @@ def test_one_vs_rest_in_parallel_equals_sequential():
 
 @pytest.mark.parametrize("n_jobs", [2, 4])
 def test_one_vs_rest_threads_outnumbering_the_cores(n_jobs, rng):
-    # batches of 128 rows x 40 features run each problem's epochs on two
-    # threads: n_jobs problems side by side hold more threads than a small
-    # machine has cores, so the batch hand-offs sleep instead of spinning;
-    # the results are those of one problem after the other
+    # batches of 128 rows x 40 features want two threads per epoch: with
+    # n_jobs problems side by side an epoch gets the processors the others
+    # leave (at least its own thread), the threads held can outnumber a
+    # small machine's cores and a team's hand-offs then sleep instead of
+    # spinning; the results are those of one problem after the other
     X = rng.standard_normal((8192, 40))
     y = np.argmax(X[:, :4] + 0.5 * rng.standard_normal((8192, 4)), axis=1)
     old = gd.get_num_threads()
