@@ -92,13 +92,14 @@ void average_and_penalise(T* g, const T* w, std::int64_t n, T inv, Penalty penal
   }
 }
 
-// out = the nb partial gradients of `width` elements (block after block)
-// summed in block order: the fixed reduction order of a batch.
+// Block blk's partial gradient (`width` elements) into out, in block
+// order: the first block copied, the later ones added — the fixed
+// reduction order of a batch.
 template <class T>
-void sum_block_partials(const T* partial, std::int64_t nb, std::int64_t width, T* out) {
-  std::copy(partial, partial + width, out);
-  for (std::int64_t blk = 1; blk < nb; ++blk) {
-    const T* part = partial + blk * width;
+void add_block_partial(const T* part, std::int64_t blk, std::int64_t width, T* out) {
+  if (blk == 0) {
+    std::copy(part, part + width, out);
+  } else {
     for (std::int64_t j = 0; j < width; ++j) out[j] = out[j] + part[j];
   }
 }
@@ -346,14 +347,7 @@ double epoch_impl(const T* X, std::int64_t n, std::int64_t d_, const T* yv, cons
   auto reduce = [&](std::int64_t, std::int64_t blk) {
     rsum = (blk == 0 ? T(0) : rsum) + resid_sum[std::size_t(blk)];
     total += loss_sum[std::size_t(blk)];
-    if constexpr (!Sparse) {
-      const T* part = partial.data() + blk * d;
-      if (blk == 0) {
-        std::copy(part, part + d, gw.begin());
-      } else {
-        for (std::int64_t j = 0; j < d; ++j) gw[std::size_t(j)] = gw[std::size_t(j)] + part[j];
-      }
-    }
+    if constexpr (!Sparse) add_block_partial(partial.data() + blk * d, blk, d, gw.data());
   };
   // ... then (sparse rows) the gradient, the penalty and the optimizer's step.
   auto finish = [&](std::int64_t k) {
@@ -486,22 +480,23 @@ double multinomial_impl(const DenseData<T>& data, std::int64_t k, const std::int
     }
     loss_sum[std::size_t(blk)] = lsum;
   };
+  // the fixed-order sums of batch bt, block after block ...
+  auto reduce = [&](std::int64_t, std::int64_t blk) {
+    add_block_partial(partial.data() + blk * kd, blk, kd, gw.data());
+    if (blk == 0) std::fill(gb.begin(), gb.end(), T(0));
+    total += loss_sum[std::size_t(blk)];
+    for (std::int64_t c = 0; c < k; ++c)
+      gb[std::size_t(c)] = gb[std::size_t(c)] + resid_sum[std::size_t(blk * k + c)];
+  };
+  // ... then the penalty and the optimizer's step
   auto finish = [&](std::int64_t bt) {
     const std::int64_t B = std::min(bs, count - bt * bs);
-    const std::int64_t nb = (B + kRowBlock - 1) / kRowBlock;
-    sum_block_partials(partial.data(), nb, kd, gw.data());
-    std::fill(gb.begin(), gb.end(), T(0));
-    for (std::int64_t blk = 0; blk < nb; ++blk) {
-      total += loss_sum[std::size_t(blk)];
-      for (std::int64_t c = 0; c < k; ++c)
-        gb[std::size_t(c)] = gb[std::size_t(c)] + resid_sum[std::size_t(blk * k + c)];
-    }
     const T inv = T(1) / T(B);
     average_and_penalise(gw.data(), W, kd, inv, o.penalty, alpha, l1, l2);
     for (std::int64_t c = 0; c < k; ++c) gb[std::size_t(c)] = gb[std::size_t(c)] * inv;
     apply_step(opt, lr[bt], slots, o.fit_intercept ? 2 : 1);
   };
-  run_batches(count, bs, kd, block, [](std::int64_t, std::int64_t) {}, finish);
+  run_batches(count, bs, kd, block, reduce, finish);
   keep_counters(model, slots);
   return total;
 }
