@@ -306,6 +306,26 @@ def sparse_rows():
     return X, y
 
 
+@pytest.mark.parametrize("opt_cls, kw, penalty, lazy", [
+    (SGD, {}, "l2", True),
+    (SGD, {}, "none", True),
+    (SGD, {"weight_decay": 0.1}, "l2", True),
+    (SGD, {"momentum": 0.9}, "l2", False),
+    (SGD, {}, "l1", False),
+    (SGD, {}, "elasticnet", False),
+    (Adam, {}, "l2", False),
+    (Adam, {}, "none", False),
+])
+def test_sparse_step_is_lazy_rule(opt_cls, kw, penalty, lazy):
+    # The one statement of which sparse fits take the O(nnz) step, asked by
+    # the estimators when they choose a sparse batch size.
+    probe = opt_cls([np.zeros(1)], lr=0.1, **kw)
+    hyper = probe._hyper(probe.param_groups[0], 0.1)
+    assert _core.sparse_step_is_lazy(probe._kind, hyper, PENALTIES[penalty]) is lazy
+    with pytest.raises(ValueError, match="penalty"):
+        _core.sparse_step_is_lazy(probe._kind, hyper, 7)
+
+
 # SGD hyperparameters: lr, momentum, dampening, weight_decay, nesterov, maximize
 @pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -123,6 +123,15 @@ OptimizerOptions optimizer_options(const std::string& optimizer, const py::tuple
 
 void register_linear(py::module_& m) {
   m.def(
+      "sparse_step_is_lazy",
+      [](const std::string& optimizer, const py::tuple& hyper, int penalty) {
+        if (penalty < 0 || penalty > 3) throw py::value_error("unknown penalty");
+        return gd::sparse_step_is_lazy(optimizer_options(optimizer, hyper), Penalty(penalty));
+      },
+      py::arg("optimizer"), py::arg("hyper"), py::arg("penalty"),
+      "Whether minibatch_epoch_csr updates only the weights a batch touches (plain SGD "
+      "without momentum, with no penalty or L2).");
+  m.def(
       "minibatch_epoch",
       [](const py::object& X, const py::object& y, const py::object& sample_weight,
          const py::array_t<std::int64_t, py::array::c_style>& order, int loss_kind,

@@ -219,6 +219,16 @@ void run_batches(std::int64_t count, std::int64_t bs, std::int64_t width, Block&
   }
 }
 
+}  // namespace
+
+bool sparse_step_is_lazy(const OptimizerOptions& optimizer, Penalty penalty) {
+  const SGDOptions* sgd = std::get_if<SGDOptions>(&optimizer);
+  return sgd != nullptr && sgd->momentum == 0.0 &&
+         (penalty == Penalty::none || penalty == Penalty::l2);
+}
+
+namespace {
+
 template <class T, bool Sparse, class GetRow>
 double epoch_impl(const T* X, std::int64_t n, std::int64_t d_, const T* yv, const T* swv,
                   const std::int64_t* order, std::int64_t count, const MinibatchOptions& o,
@@ -264,8 +274,7 @@ double epoch_impl(const T* X, std::int64_t n, std::int64_t d_, const T* yv, cons
   // the epoch and w = scale·v after it).  Other optimizers and L1 penalties
   // update all weights once per batch.
   const SGDOptions* lazy_sgd = std::get_if<SGDOptions>(&opt);
-  const bool lazy = Sparse && lazy_sgd != nullptr && lazy_sgd->momentum == 0.0 &&
-                    (o.penalty == Penalty::none || o.penalty == Penalty::l2);
+  const bool lazy = Sparse && sparse_step_is_lazy(opt, o.penalty);
   double scale = 1.0;
   auto unscale = [&](double factor) {  // v ← factor·v, scale ← 1
     for (std::int64_t j = 0; j < d; ++j) w[j] = T(double(w[j]) * factor);

@@ -49,6 +49,7 @@ def multinomial_loss(y: np.ndarray, p: np.ndarray) -> Tuple[np.ndarray, np.ndarr
 
 # fused linear-model epochs (gdcore/linear.hpp); model arrays and counters
 # are updated in place, the summed loss is returned
+def sparse_step_is_lazy(optimizer: str, hyper: tuple, penalty: int) -> bool: ...
 def minibatch_epoch(
     X: np.ndarray, y: np.ndarray, sample_weight: Optional[np.ndarray], order: np.ndarray,
     loss_kind: int, loss_param: float, penalty: int, alpha: float, l1_ratio: float,

@@ -94,9 +94,13 @@ struct CsrData {
   bool structure_checked = false;
 };
 
+/// Whether minibatch_epoch on CSR rows takes the lazy step below: SGDOptions
+/// without momentum, with Penalty::none or l2.
+bool sparse_step_is_lazy(const OptimizerOptions& optimizer, Penalty penalty);
+
 /// minibatch_epoch on CSR rows: O(nnz) margins and gradient per batch.  With
 /// SGDOptions without momentum and Penalty::none or l2 the update is O(nnz of
-/// the batch) too: during the pass the weights are scale·coef (the decay
+/// the batch) too (sparse_step_is_lazy): during the pass the weights are scale·coef (the decay
 /// 1 − lr(±alpha + weight_decay) of a step multiplies scale, which is folded
 /// into coef when it leaves [1e-9, 1e9] and at the end), on one thread;
 /// other optimizers and penalties update every weight once per batch (O(d)).

@@ -159,11 +159,11 @@ class _OptimizerSpec:
         self._opt = opt
         self._group = group
 
-    @property
-    def plain_sgd(self) -> bool:
-        """SGD without momentum: on sparse rows (with an L2 penalty or none)
-        the mini-batch loop then updates only the weights a batch touches."""
-        return self.name == "sgd" and float(self._group.get("momentum", 0.0)) == 0.0
+    def sparse_step_is_lazy(self, penalty: int) -> bool:
+        """Whether the mini-batch loop on sparse rows updates only the weights
+        a batch touches (the compiled loop's own rule: plain SGD without
+        momentum, with an L2 penalty or none)."""
+        return bool(_core.sparse_step_is_lazy(self.kind, self.hyper, penalty))
 
     def new_state(self, param: np.ndarray) -> list:
         out = []
@@ -695,7 +695,7 @@ def train_problem(
     rng = np.random.default_rng(seed)
     n_train = X.shape[0] if train_idx is None else train_idx.shape[0]
     bs = cfg.batch_rows(n_train)
-    lazy = cfg.opt.plain_sgd and cfg.penalty in (0, 1)
+    lazy = cfg.opt.sparse_step_is_lazy(cfg.penalty)
     if cfg.batch_size == "auto" and is_sparse(X) and X.shape[0] > 0 and not lazy:
         # The optimizer's update of the weights is dense (O(d) per batch) while
         # the gradient costs O(nnz of the batch): take batches holding at least
