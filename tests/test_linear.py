@@ -133,7 +133,8 @@ def _expected_failures(est):
     return fails
 
 
-@parametrize_with_checks([SGDClassifier(), SGDRegressor(), SGDClassifier(loss="log_loss")],
+@parametrize_with_checks([SGDClassifier(), SGDRegressor(), SGDClassifier(loss="log_loss"),
+                          SGDClassifier(loss="log_loss", multi_class="multinomial")],
                          expected_failed_checks=_expected_failures)
 def test_sklearn_check_estimator(estimator, check):
     check(estimator)
@@ -1282,3 +1283,195 @@ def test_finite_check_overflowing_sum_is_not_an_error(small):
     X[5, 1] = np.inf
     with pytest.raises(ValueError, match="Input X contains infinity"):
         clf.predict(X)
+
+
+def test_multinomial_early_stopping_scores_with_every_intercept():
+    # the validation score of a softmax model takes all k intercepts
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((600, 5))
+    y = np.arange(600) % 3
+    X[:, 0] += 2.0 * y
+    clf = SGDClassifier(loss="log_loss", multi_class="multinomial", early_stopping=True,
+                        n_iter_no_change=3, random_state=0).fit(X, y)
+    assert clf.coef_.shape == (3, 5) and clf.intercept_.shape == (3,)
+    assert clf.n_iter_ < clf.max_iter
+    assert clf.score(X, y) > 0.7
+
+
+@pytest.mark.parametrize("multi_class", ["ovr", "multinomial"])
+def test_log_loss_probabilities_in_log_space(multi_class):
+    # Decision values far below zero: the one-vs-rest sigmoids underflow to
+    # 0 (0/0 before normalising) and the softmax's exponentials too; the
+    # log-space computation gives the limit, finite log-probabilities.
+    X, y = load_digits(return_X_y=True)
+    X = X[:300] / 16.0
+    clf = SGDClassifier(loss="log_loss", multi_class=multi_class, random_state=0, max_iter=5, tol=None)
+    clf.fit(X[:, :3], y[:300] % 3)
+    clf.coef_ = np.array([[-1.0, 0.0, 0.0], [0.0, -1.0, 0.0], [-1.0, -1.0, 0.0]])
+    clf.intercept_ = np.zeros(3)
+    far = np.array([[800.0, 800.0, 0.0], [1.0, 2.0, 0.5]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        p = clf.predict_proba(far)
+        logp = clf.predict_log_proba(far)
+    s = far @ clf.coef_.T
+    if multi_class == "ovr":
+        # exact: log σ(s) = −log1p(e^(−s)), normalised over the classes
+        ls = -np.logaddexp(0.0, -s)
+    else:
+        ls = s
+    expected = ls - np.max(ls, axis=1, keepdims=True)
+    expected = expected - np.log(np.sum(np.exp(expected), axis=1, keepdims=True))
+    np.testing.assert_allclose(logp, expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(p, np.exp(expected), rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(p[0], [0.5, 0.5, 0.0], atol=1e-12)
+    assert np.all(np.isfinite(logp))
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-14)
+
+
+def test_binary_log_proba_matches_sklearn_formula(small):
+    X, y = small
+    clf = SGDClassifier(loss="log_loss", random_state=0).fit(X, y)
+    s = clf.decision_function(X)
+    p1 = 1.0 / (1.0 + np.exp(-s))
+    np.testing.assert_allclose(clf.predict_proba(X), np.stack([1 - p1, p1], axis=1), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(clf.predict_log_proba(X[:1]) , np.log(clf.predict_proba(X[:1])), rtol=1e-12)
+    clf.coef_ = clf.coef_ * 1e4  # margins of ±1e4: log-probabilities stay finite
+    assert np.all(np.isfinite(clf.predict_log_proba(X)))
+
+
+@pytest.mark.parametrize("est", [
+    SGDClassifier(random_state=0, max_iter=5, tol=None),
+    SGDClassifier(loss="log_loss", multi_class="multinomial", random_state=0, max_iter=5, tol=None),
+    SGDClassifier(optimizer="sgd", batch_size=1, learning_rate="optimal", random_state=0, max_iter=5,
+                  tol=None),
+    SGDRegressor(random_state=0, max_iter=5, tol=None),
+])
+def test_partial_fit_continues_from_edited_weights(digits, est):
+    # As scikit-learn's: partial_fit starts from coef_ / intercept_ as they
+    # are, also after the user assigned them.
+    X, y = digits
+    X = X[:400] / 16.0
+    y = y[:400] % 3 if isinstance(est, SGDClassifier) else y[:400].astype(float)
+    if isinstance(est, SGDClassifier) and est.multi_class == "ovr":
+        y = (y == 1).astype(int) if est.optimizer == "sgd" else y
+    kw = {"classes": np.unique(y)} if isinstance(est, SGDClassifier) else {}
+    a = clone(est).fit(X, y)
+    b = clone(est).fit(X, y)
+    fresh = clone(est)
+    fresh.partial_fit(X[:50], y[:50], **kw)  # same shapes, the rest of the state fresh
+    b.coef_ = np.zeros_like(b.coef_)
+    b.intercept_ = np.zeros_like(b.intercept_)
+    a.partial_fit(X, y)
+    b.partial_fit(X, y)
+    assert not np.array_equal(a.coef_, b.coef_)
+    # the same edit done in place takes effect too
+    c = clone(est).fit(X, y)
+    c.coef_[...] = 0.0
+    c.intercept_[...] = 0.0
+    c.partial_fit(X, y)
+    np.testing.assert_array_equal(c.coef_, b.coef_)
+    # untouched weights: partial_fit continues from the fitted ones
+    d = clone(est).fit(X, y)
+    d.partial_fit(X, y)
+    np.testing.assert_array_equal(d.coef_, a.coef_)
+    e = clone(est).fit(X, y)
+    e.coef_ = np.zeros((e.coef_.size + 1,))
+    before = e.intercept_.copy()
+    with pytest.raises(ValueError, match="coef_ of shape"):
+        e.partial_fit(X, y)
+    np.testing.assert_array_equal(e.intercept_, before)
+
+
+def test_partial_fit_refuses_to_switch_multinomial_to_one_vs_rest(digits):
+    X, y = digits
+    X, y = X[:300] / 16.0, y[:300] % 3
+    clf = SGDClassifier(loss="log_loss", multi_class="multinomial", random_state=0)
+    clf.partial_fit(X, y, classes=[0, 1, 2])
+    coef = clf.coef_.copy()
+    clf.set_params(multi_class="ovr")
+    with pytest.raises(ValueError, match="multi_class='ovr', but the model was trained with"):
+        clf.partial_fit(X, y)
+    np.testing.assert_array_equal(clf.coef_, coef)
+
+
+def test_optimizer_params_refuse_maximize(small):
+    X, y = small
+    with pytest.raises(ValueError, match="maximize=True"):
+        SGDClassifier(optimizer_params={"maximize": True}).fit(X, y)
+    SGDClassifier(optimizer="sgd", optimizer_params={"maximize": False}, max_iter=2, tol=None).fit(X, y)
+
+
+def test_regressor_stream_scale_follows_the_targets():
+    # partial_fit one row at a time on targets in the thousands: the step
+    # scale comes from the targets seen so far (one row: their magnitude),
+    # so the default Adam learns as plain SGD does.
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((600, 5))
+    y = X @ np.array([300.0, -200.0, 100.0, 50.0, 10.0]) + 5000.0 + rng.standard_normal(600)
+    reg = SGDRegressor(random_state=0)
+    for _ in range(3):
+        for i in range(len(y)):
+            reg.partial_fit(X[i : i + 1], y[i : i + 1])
+    assert reg.score(X, y) > 0.99
+    # the running spread equals numpy's over every row seen
+    w, mean, q = reg._y_moments
+    assert w == 3 * len(y)
+    np.testing.assert_allclose(mean, np.mean(y), rtol=1e-12)
+    np.testing.assert_allclose(reg._y_scale, np.std(y), rtol=1e-9)
+    # fit takes the scale from its own y, as before
+    fitted = SGDRegressor(random_state=0, max_iter=3, tol=None).fit(X, y)
+    np.testing.assert_allclose(fitted._y_scale, np.std(y), rtol=1e-12)
+
+
+@pytest.mark.parametrize("est", [SGDClassifier(random_state=0), SGDRegressor(random_state=0)])
+def test_overflowing_optimizer_state_is_reported(est):
+    # |g|² overflows: Adam's second moment is inf and its steps 0; the fit
+    # says so instead of returning the initial weights.
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 3)) * 1e200
+    y = rng.standard_normal(200)
+    y = (y > 0).astype(int) if isinstance(est, SGDClassifier) else y
+    with pytest.raises(ValueError, match="Floating-point under-/overflow occurred at epoch #1"):
+        clone(est).fit(X, y)
+
+
+def test_block_shuffle_of_small_data_shuffles_the_batches(small):
+    # one block of rows: shuffle="block" still draws a new order each epoch
+    X, y = small
+    kw = dict(batch_size=16, max_iter=3, tol=None)
+    blk = [SGDClassifier(shuffle="block", random_state=s, **kw).fit(X, y).coef_ for s in (0, 1)]
+    fixed = SGDClassifier(shuffle=False, random_state=0, **kw).fit(X, y).coef_
+    assert not np.array_equal(blk[0], blk[1])
+    assert not np.array_equal(blk[0], fixed)
+
+
+def test_progress_counter_without_tqdm(small, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # import fails
+    X, y = small
+    clf = SGDClassifier(progress=True, random_state=0).fit(X, y)
+    err = capsys.readouterr().err
+    assert clf.n_iter_ < clf.max_iter
+    # the counter's total drops to the epochs run once the fit converges
+    last = err.strip().split("\r")[-1]
+    assert last.startswith(f"epoch {clf.n_iter_}/")
+    assert f"/{clf.max_iter} " not in last
+
+
+def test_optimizer_auto(small):
+    import scipy.sparse as sp
+
+    X, y = small
+    # dense: "auto" is Adam
+    auto = SGDClassifier(random_state=0, max_iter=3, tol=None).fit(X, y)
+    adam = SGDClassifier(optimizer="adam", random_state=0, max_iter=3, tol=None).fit(X, y)
+    np.testing.assert_array_equal(auto.coef_, adam.coef_)
+    # sparse: "auto" is scikit-learn's per-sample SGD; a named "adam" stays Adam
+    Xs = sp.csr_matrix(X)
+    auto_s = SGDClassifier(random_state=0, max_iter=3, tol=None).fit(Xs, y)
+    sk_alg = SGDClassifier(optimizer="sgd", batch_size=1, learning_rate="optimal", random_state=0,
+                           max_iter=3, tol=None).fit(Xs, y)
+    np.testing.assert_array_equal(auto_s.coef_, sk_alg.coef_)
+    adam_s = SGDClassifier(optimizer="adam", random_state=0, max_iter=3, tol=None).fit(Xs, y)
+    np.testing.assert_allclose(adam_s.coef_, adam.coef_, rtol=1e-10, atol=1e-12)
+    assert SGDClassifier().get_params()["optimizer"] == "auto"

@@ -85,7 +85,8 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
     are solved one-vs-rest.  Results do not depend on the number of threads
     (``gdcore.set_num_threads``).
 
-    **Defaults are gdcore's own**: ``optimizer="adam", batch_size="auto"``
+    **Defaults are gdcore's own**: ``optimizer="auto"`` (Adam; on sparse
+    X, scikit-learn's per-sample SGD, see Notes), ``batch_size="auto"``
     (n_samples // 32 rows, clipped to [8, 128]; on more than 131 072 rows
     n_samples // 1024, up to 1024), ``learning_rate="auto",
     eta0=0.01`` — Adam at a constant step until the training objective
@@ -151,12 +152,13 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
     shuffle : bool, "block" or "auto", default="auto"
         True: a fresh permutation of the rows every epoch; "block": the rows
         in contiguous blocks of about 128 KiB (between 16 and 4096 rows),
-        the blocks in random order.  With ``batch_size=1`` the rows are
-        shuffled inside each block, and the next block is fetched while one
-        is visited; mini-batches take a block's rows in order (a batch's
-        gradient does not depend on the order of its rows).  Memory then
-        sees nearly streaming reads: on large data an epoch costs about half
-        as much as with ``shuffle=True``.  False: the rows in order.  "auto"
+        the blocks in random order, the rows shuffled inside each block
+        (with ``batch_size=1`` the next block is fetched while one is
+        visited).  Mini-batches on X larger than 32 MiB take a block's rows
+        in order instead (shuffling them inside the block made those epochs
+        1.4x slower): the batches then join a few random blocks of
+        contiguous rows.  Memory then sees nearly streaming reads: on large
+        data an epoch costs about half as much as with ``shuffle=True``.  False: the rows in order.  "auto"
         is "block" when X takes more than 32 MiB and its rows do not look
         sorted or grouped by target (neighbouring labels agree much more
         often than in a random order), and True otherwise.  Data grouped by
@@ -216,12 +218,17 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
         (True: from the first).  Exact, but each batch is one compiled call
         (slower per epoch than the fused loop, noticeably so with
         ``batch_size=1`` on large data).
-    optimizer : str, default="adam"
+    optimizer : str, default="auto"
         Any gdcore optimizer by name: "sgd", "adam", "adamw", "rmsprop",
-        "adagrad", "adadelta", "adamax", "nadam", "radam", "lion".
+        "adagrad", "adadelta", "adamax", "nadam", "radam", "lion"; "auto" is
+        "adam", except on sparse X when ``batch_size``, ``learning_rate``
+        are "auto" too, ``schedule`` and ``optimizer_params`` are unset and
+        ``multi_class="ovr"``: then scikit-learn's per-sample algorithm (see
+        Notes).  A named optimizer is always used as named.
     optimizer_params : dict or None, default=None
         Keyword arguments of that optimizer class (e.g. ``{"betas": (0.9,
-        0.99)}`` or ``{"momentum": 0.9}``), except ``lr``.  Its state (moments
+        0.99)}`` or ``{"momentum": 0.9}``), except ``lr`` and
+        ``maximize=True``.  Its state (moments
         etc.) lives per one-vs-rest problem and carries over across
         ``partial_fit`` calls.
     batch_size : int or "auto", default="auto"
@@ -270,9 +277,14 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
     vector, so the penalty's decay is one multiplication), while other
     optimizers, L1 and elastic-net penalties and ``average`` update all
     weights densely once per mini-batch.  When ``optimizer``, ``batch_size``
-    and ``learning_rate`` are all left at their defaults, a sparse fit uses
+    and ``learning_rate`` are all "auto" (their defaults), a sparse fit uses
     scikit-learn's per-sample algorithm (``optimizer="sgd", batch_size=1,
-    learning_rate="optimal"``).
+    learning_rate="optimal"``): O(nnz) per sample, where Adam would update
+    every weight once per batch.  A sparse and a dense fit of the same data
+    with the same explicit settings give the same model (up to rounding;
+    with ``batch_size=1`` scikit-learn's intercept decay of 0.01 on sparse
+    data makes them differ, as in scikit-learn); with "auto" settings they
+    are these two different algorithms.
 
     Examples
     --------
@@ -439,7 +451,10 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
             labels, label_counts = unique_labels(y, return_counts=True)
             unseen = np.setdiff1d(labels, classes)
             if len(unseen):
-                raise ValueError(f"y contains labels {unseen.tolist()} not in classes {classes.tolist()}")
+                raise ValueError(
+                    f"classes should include all valid labels that can be in y: y contains "
+                    f"labels {unseen.tolist()} not in classes {classes.tolist()}"
+                )
         unweighted = sample_weight is None and self.class_weight is None
         multinomial = self.multi_class == "multinomial" and n_classes > 2
         # (an unweighted binary or one-vs-rest fit needs no weight array)
@@ -486,7 +501,7 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
                 Xv, yv, swv = X_val, y_i[idx_val], sw[idx_val].astype(np.float64)
 
                 def score_fn(w, b, Xv=Xv, yv=yv, swv=swv):
-                    m = _base.decision(Xv, w[None, :], np.array([b]))[:, 0]
+                    m = _base.decision(Xv, w[None, :], b)[:, 0]
                     pred = np.where(m > 0, 1.0, -1.0)
                     return float(np.average(pred == yv, weights=swv))
 
@@ -523,10 +538,18 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
         old = getattr(self, "_problems", None)
         if old is not None and coef_init is None:
             if len(old) == 1 and k > 1 and old[0].coef.shape == (k * d,):
-                return [old[0].astype(dtype)]  # a multinomial model
-            if len(old) != k:  # pragma: no cover - classes are fixed after the first call
+                if self.multi_class != "multinomial":
+                    raise ValueError(
+                        f"multi_class={self.multi_class!r}, but the model was trained with "
+                        f"multi_class='multinomial'; call fit to train a new model"
+                    )
+                problems = [old[0].astype(dtype)]  # a multinomial model
+            elif len(old) != k:  # pragma: no cover - classes are fixed after the first call
                 raise ValueError("number of one-vs-rest problems changed")
-            return [p.astype(dtype) for p in old]
+            else:
+                problems = [p.astype(dtype) for p in old]
+            _base.adopt_edited_weights(self, problems)
+            return problems
         if coef_init is not None:
             coef_init = np.asarray(coef_init, dtype=dtype, order="C")
             if k > 1:
@@ -634,21 +657,9 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
         (clip(decision, -1, 1) + 1) / 2, normalised likewise."""
         check_is_fitted(self)
         scores = self.decision_function(X)
-        binary = scores.ndim == 1
-        if self.loss == "log_loss" and self.multi_class == "multinomial" and not binary:
-            z = scores - scores.max(axis=1, keepdims=True)
-            e = np.exp(z)
-            return e / e.sum(axis=1, keepdims=True)
         if self.loss == "log_loss":
-            prob = np.empty_like(scores)
-            # stable logistic
-            pos = scores >= 0
-            prob[pos] = 1.0 / (1.0 + np.exp(-scores[pos]))
-            e = np.exp(scores[~pos])
-            prob[~pos] = e / (1.0 + e)
-            if binary:
-                return np.stack([1 - prob, prob], axis=1)
-            return prob / prob.sum(axis=1, keepdims=True)
+            return np.exp(self._log_proba_log_loss(scores))
+        binary = scores.ndim == 1
         prob = (np.clip(scores, -1, 1) + 1.0) / 2.0
         if binary:
             return np.stack([1 - prob, prob], axis=1)
@@ -659,15 +670,32 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
             total[zero] = prob.shape[1]
         return prob / total[:, None]
 
+    def _log_proba_log_loss(self, scores: np.ndarray) -> np.ndarray:
+        """log_loss's class log-probabilities from the decision values, in
+        log space: log σ(s) = −log(1 + e^(−s)) for the binary case; the
+        one-vs-rest σ(s_k) normalised to sum to one, and the multinomial
+        softmax, through a log-sum-exp (no row underflows to 0/0 when every
+        decision value is very negative)."""
+        if scores.ndim == 1:
+            return np.stack([-np.logaddexp(0.0, scores), -np.logaddexp(0.0, -scores)], axis=1)
+        z = scores if self.multi_class == "multinomial" else -np.logaddexp(0.0, -scores)
+        z = z - z.max(axis=1, keepdims=True)
+        return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+
     @available_if(_check_proba)
     def predict_log_proba(self, X: Any) -> np.ndarray:
-        """Log of :meth:`predict_proba`."""
+        """Log of :meth:`predict_proba` (for log_loss computed in log space,
+        so that it is finite wherever the decision values are)."""
+        if self.loss == "log_loss":
+            check_is_fitted(self)
+            return self._log_proba_log_loss(self.decision_function(X))
         return np.log(self.predict_proba(X))
 
     if HAVE_SKLEARN:
 
         def __sklearn_tags__(self):
             tags = super().__sklearn_tags__()
-            tags.input_tags.sparse = True
+            # (the softmax loop takes dense rows only)
+            tags.input_tags.sparse = self.multi_class != "multinomial"
             return tags
 

@@ -40,6 +40,38 @@ def _target_center_scale(y: np.ndarray, sw: np.ndarray):
     return mean, std
 
 
+def _merge_target_moments(moments, y: np.ndarray, sw: np.ndarray):
+    """(weight, mean, weighted sum of squared deviations) of the targets
+    seen so far, with (y, sw) added (Chan et al.'s pairwise update)."""
+    w = sw.astype(np.float64)
+    yy = y.astype(np.float64)
+    wb = float(w.sum())
+    if not wb > 0:
+        return moments
+    mb = float(np.dot(w, yy) / wb)
+    qb = float(np.dot(w, (yy - mb) ** 2))
+    if moments is None:
+        return (wb, mb, qb)
+    wa, ma, qa = moments
+    wt = wa + wb
+    delta = mb - ma
+    return (wt, ma + delta * wb / wt, qa + qb + delta * delta * wa * wb / wt)
+
+
+def _scale_from_moments(moments) -> float:
+    """The step scale of a partial_fit stream: the targets' standard
+    deviation so far; their root mean square while every target seen is the
+    same (one row); 1 when that is 0 or not finite."""
+    if moments is None:
+        return 1.0
+    w, mean, q = moments
+    std = float(np.sqrt(q / w))
+    if np.isfinite(std) and std > 0:
+        return std
+    rms = abs(mean)
+    return rms if np.isfinite(rms) and rms > 0 else 1.0
+
+
 REGRESSOR_LOSSES = ("squared_error", "huber", "epsilon_insensitive", "squared_epsilon_insensitive")
 
 
@@ -51,8 +83,8 @@ class SGDRegressor(RegressorMixin, BaseEstimator):
     :class:`gdcore.linear.SGDClassifier` for the algorithm and the shared
     parameters).
 
-    **Defaults are gdcore's own**: ``optimizer="adam", batch_size="auto",
-    learning_rate="auto", eta0=0.01`` (Adam on mini-batches of n/32 rows
+    **Defaults are gdcore's own**: ``optimizer="auto"`` (Adam),
+    ``batch_size="auto", learning_rate="auto", eta0=0.01`` (Adam on mini-batches of n/32 rows
     clipped to [8, 128], n/1024 up to 1024 on more than 131 072 rows,
     constant step until the objective plateaus, then
     annealing; see :class:`~gdcore.linear.SGDClassifier`).  On diabetes
@@ -65,7 +97,10 @@ class SGDRegressor(RegressorMixin, BaseEstimator):
     measures steps in units of the target: the intercept starts at the
     (weighted) mean of y and every learning rate (from ``learning_rate``
     or ``schedule``) is multiplied by the (weighted) standard deviation of
-    y, both taken from the first ``fit`` / ``partial_fit`` data.  Adaptive
+    y: the mean from the first ``fit`` / ``partial_fit`` data; the
+    standard deviation from ``fit``'s y, or, over ``partial_fit`` calls,
+    from every target seen so far, updated by each call (their root mean
+    square while they are all equal, as after a single row).  Adaptive
     optimizers move each weight by about ``lr`` per step whatever the
     gradient's size, so without this a target in the hundreds would need
     thousands of epochs.  ``optimizer="sgd"`` is left exactly as
@@ -185,7 +220,8 @@ class SGDRegressor(RegressorMixin, BaseEstimator):
             with finite_first(self, X):
                 coef_init, intercept_init = _base.start_fit(
                     self, coef_init, intercept_init,
-                    ("_problems", "coef_", "intercept_", "loss_curve_", "_y_scale"))
+                    ("_problems", "coef_", "intercept_", "loss_curve_", "_y_scale",
+                     "_y_moments"))
                 self._fit_epochs(X, y, sample_weight, coef_init, intercept_init, self.max_iter)
                 _base.end_fit(self)
         return self
@@ -203,10 +239,11 @@ class SGDRegressor(RegressorMixin, BaseEstimator):
             with finite_first(self, X):
                 if not hasattr(self, "t_"):
                     self.t_ = 1.0
-                self._fit_epochs(X, y, sample_weight, None, None, 1)
+                self._fit_epochs(X, y, sample_weight, None, None, 1, stream=True)
         return self
 
-    def _fit_epochs(self, X, y, sample_weight, coef_init, intercept_init, max_iter) -> None:
+    def _fit_epochs(self, X, y, sample_weight, coef_init, intercept_init, max_iter,
+                    stream: bool = False) -> None:
         n, d = X.shape
         dtype = X.dtype
         y = np.ascontiguousarray(y, dtype=dtype)
@@ -214,6 +251,7 @@ class SGDRegressor(RegressorMixin, BaseEstimator):
         old = getattr(self, "_problems", None)
         if old is not None and coef_init is None:
             problem = old[0].astype(dtype)
+            _base.adopt_edited_weights(self, [problem])
         else:
             if coef_init is not None:
                 coef_init = np.asarray(coef_init, dtype=dtype, order="C").ravel()
@@ -234,7 +272,12 @@ class SGDRegressor(RegressorMixin, BaseEstimator):
         cfg = _Config(self, dtype, sparse=_base.is_sparse(X),
                       shuffle=_base.resolve_shuffle(self.shuffle, X, y, classifier=False))
         if self._scale_aware():
-            if old is None or not hasattr(self, "_y_scale"):
+            if stream:
+                # partial_fit: the scale follows the targets seen so far (a
+                # first chunk of one row says little about the spread)
+                self._y_moments = _merge_target_moments(getattr(self, "_y_moments", None), y, sw)
+                self._y_scale = _scale_from_moments(self._y_moments)
+            elif old is None or not hasattr(self, "_y_scale"):
                 self._y_scale = _target_center_scale(y, sw)[1]
             cfg.lr_scale = self._y_scale
         if self.early_stopping:
@@ -242,7 +285,7 @@ class SGDRegressor(RegressorMixin, BaseEstimator):
             Xv, yv, swv = X[idx_val], y[idx_val], sw[idx_val]
 
             def score_fn(w, b):
-                pred = _base.decision(Xv, w[None, :], np.array([b]))[:, 0]
+                pred = _base.decision(Xv, w[None, :], b)[:, 0]
                 return weighted_r2(yv, pred, swv)
         else:
             idx_train, score_fn = None, None
@@ -264,7 +307,7 @@ class SGDRegressor(RegressorMixin, BaseEstimator):
         self.intercept_ = (problem.avg_intercept if use_avg else problem.intercept).copy()
 
     def _scale_aware(self) -> bool:
-        return self.optimizer != "sgd"
+        return self.optimizer != "sgd"  # ("auto" is Adam here)
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted targets X·coef_ + intercept_."""
