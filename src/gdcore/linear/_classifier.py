@@ -148,7 +148,9 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
         None disables the check.  scikit-learn's algorithm (``optimizer="sgd",
         batch_size=1``) tests scikit-learn's own objective instead: the mean
         over the epoch's samples of the (unweighted) loss plus the penalty at
-        its running norms, so that it stops at the same epoch.
+        its running norms, so that it stops at the same epoch (with hinge and
+        perceptron, whose updates match bit for bit; with other losses
+        rounding differences can grow over many epochs and move it).
     shuffle : bool, "block" or "auto", default="auto"
         True: a fresh permutation of the rows every epoch; "block": the rows
         in contiguous blocks of about 128 KiB (between 16 and 4096 rows),
@@ -197,7 +199,10 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
         epoch, and training stops after ``n_iter_no_change`` more epochs
         without improvement or once η < eta0/1000.
     eta0 : float, default=0.01
-        Initial / constant step (> 0).
+        Initial / constant step (> 0): the optimizer's ``lr``.  0.01 suits
+        "adam" (the default) and "sgd"; "adadelta" scales its own step by
+        ``lr`` (torch's default 1.0: pass ``eta0=1.0``), and "lion" takes
+        steps of ``lr`` in every coordinate (torch-style defaults use 1e-4).
     power_t : float, default=0.5
         Exponent of "invscaling".
     early_stopping : bool, default=False
