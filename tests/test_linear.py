@@ -207,6 +207,7 @@ def test_epochs_match_numpy_oracle(case):
     s = np.ones(n) if sw is None else sw
     nb = -(-n // bs)
     curve = []
+    l1_state = {}  # the cumulative L1 penalty's, carried over like the optimizer state
     for epoch in range(3):
         t = 1.0 + epoch * nb + np.arange(nb)
         if lr_name == "constant":
@@ -218,7 +219,7 @@ def test_epochs_match_numpy_oracle(case):
             t0 = 1.0 / (typw * 0.01)
             lrs = 1.0 / (0.01 * (t0 + t - 1.0))
         total = ref.minibatch_epoch(X, yy, s, np.arange(n), loss, penalty, 0.01, 0.3, fit_intercept,
-                                    bs, o, lrs * scale)
+                                    bs, o, lrs * scale, l1_state=l1_state)
         w = o.params[0]
         pen = {None: 0.0, "l2": 0.5 * 0.01 * w @ w, "l1": 0.01 * np.abs(w).sum(),
                "elasticnet": 0.01 * (0.3 * np.abs(w).sum() + 0.7 * 0.5 * w @ w)}[penalty]

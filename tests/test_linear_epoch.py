@@ -16,12 +16,36 @@ ALL_LOSSES = ["hinge", "log_loss", "modified_huber", "squared_hinge", "perceptro
               "huber", "epsilon_insensitive", "squared_epsilon_insensitive"]
 
 
-def numpy_epoch(X, y, sw, order, loss, penalty, alpha, l1_ratio, fit_intercept, bs, lr, w, b):
+def numpy_l1_truncate(w, q, u):
+    """The cumulative L1 penalty's truncation (Tsuruoka, Tsujii and Ananiadou,
+    2009) of every weight, given the total penalty u so far: positive
+    weights move down by u + q, negative ones up by u - q, neither across
+    zero; q accumulates the change.  Returns the new (w, q)."""
+    z = w
+    w = np.where(z > 0, np.maximum(0.0, z - (u + q)), np.where(z < 0, np.minimum(0.0, z + (u - q)), z))
+    return w, q + (w - z)
+
+
+def l1_rho(penalty, l1_ratio):
+    """The L1 share of the penalty (None: no L1 part)."""
+    return {"l1": 1.0, "elasticnet": l1_ratio}.get(penalty)
+
+
+def numpy_epoch(X, y, sw, order, loss, penalty, alpha, l1_ratio, fit_intercept, bs, lr, w, b,
+                l1_state=None):
     """Plain SGD (no momentum) mini-batch epoch: for each batch B,
-    g = X_B^T r / |B| + penalty'(w), r_i = sw_i * dloss(y_i, x_i.w + b)."""
+    g = X_B^T r / |B| + (1 - rho) alpha w, r_i = sw_i * dloss(y_i, x_i.w + b),
+    w <- w - lr_k g, then (l1, elasticnet) the cumulative L1 truncation with
+    u <- u + lr_k alpha rho.  ``l1_state``: a dict {"u": float, "q": array}
+    carried over and updated in place (None: a fresh zero state)."""
     w = w.astype(np.float64).copy()
     b = float(b)
     total = 0.0
+    rho = l1_rho(penalty, l1_ratio)
+    if l1_state is None:
+        l1_state = {}
+    l1_state.setdefault("u", 0.0)
+    l1_state.setdefault("q", np.zeros_like(w))
     for k, start in enumerate(range(0, len(order), bs)):
         rows = order[start : start + bs]
         m = X[rows] @ w + b
@@ -29,25 +53,26 @@ def numpy_epoch(X, y, sw, order, loss, penalty, alpha, l1_ratio, fit_intercept, 
         total += float(np.sum(s * loss.value(y[rows], m)))
         r = s * loss.derivative(y[rows], m)
         g = X[rows].T @ r / len(rows)
-        sign = np.sign(w)
         if penalty == "l2":
             g = g + alpha * w
-        elif penalty == "l1":
-            g = g + alpha * sign
         elif penalty == "elasticnet":
-            g = g + alpha * l1_ratio * sign + alpha * (1 - l1_ratio) * w
+            g = g + alpha * (1 - l1_ratio) * w
         gb = r.sum() / len(rows)
         w = w - lr[k] * g
         if fit_intercept:
             b = b - lr[k] * gb
+        if rho is not None:
+            l1_state["u"] += lr[k] * alpha * rho
+            w, l1_state["q"] = numpy_l1_truncate(w, l1_state["q"], l1_state["u"])
     return w, b, total
 
 
 def run_epochs(X, y, sw, order, loss, penalty, alpha, l1_ratio, fit_intercept, bs, lr, opt_cls, kw, epochs=1,
-               sparse=False, index_dtype=np.int64):
+               sparse=False, index_dtype=np.int64, l1=None):
     """``epochs`` passes of minibatch_epoch (minibatch_epoch_csr on X as CSR
     with ``index_dtype`` indices when ``sparse``); returns w, b, totals, the
-    coef state and the counters."""
+    coef state and the counters.  ``l1``: a list [] that receives the
+    cumulative L1 penalty's state (l1_q, l1_u) kept across the passes."""
     dt = X.dtype
     w = np.zeros(X.shape[1], dt)
     b = np.zeros(1, dt)
@@ -60,15 +85,18 @@ def run_epochs(X, y, sw, order, loss, penalty, alpha, l1_ratio, fit_intercept, b
     scalars = np.ones(2)
     args = (y, sw, order, loss.kind, loss.param, PENALTIES[penalty], alpha, l1_ratio, fit_intercept,
             bs, probe._kind, probe._hyper(group, 0.0), lr, w, b, cst, bst, counters, scalars)
+    state = dict(l1_q=np.zeros(X.shape[1], dt), l1_u=np.zeros(1))
+    if l1 is not None:
+        l1[:] = [state["l1_q"], state["l1_u"]]
     if sparse:
         C = pytest.importorskip("scipy.sparse").csr_matrix(X)
         csr = (C.data, C.indices.astype(index_dtype), C.indptr.astype(index_dtype), X.shape[1])
     totals = []
     for _ in range(epochs):
         if sparse:
-            totals.append(_core.minibatch_epoch_csr(*csr, *args))
+            totals.append(_core.minibatch_epoch_csr(*csr, *args, **state))
         else:
-            totals.append(_core.minibatch_epoch(X, *args))
+            totals.append(_core.minibatch_epoch(X, *args, **state))
     return w, b, totals, cst, counters
 
 
@@ -404,12 +432,19 @@ def test_csr_plain_sgd_same_bits_on_every_isa_and_thread_count(dtype):
 
 
 # ------------------------------------------------------------- multinomial
-def numpy_softmax_epoch(X, y, sw, order, k, penalty, alpha, l1_ratio, bs, lr, W, b):
+def numpy_softmax_epoch(X, y, sw, order, k, penalty, alpha, l1_ratio, bs, lr, W, b, l1_state=None):
     """Plain-SGD softmax regression epoch: per batch, G = R^T X_B / |B| +
-    penalty'(W), R = sw * (softmax(X_B W^T + b) - onehot(y))."""
+    (1 - rho) alpha W, R = sw * (softmax(X_B W^T + b) - onehot(y)), W <- W -
+    lr_t G, then the cumulative L1 truncation of every entry of W (as
+    numpy_epoch; ``l1_state`` likewise)."""
     W = W.copy()
     b = b.copy()
     total = 0.0
+    rho = l1_rho(penalty, l1_ratio)
+    if l1_state is None:
+        l1_state = {}
+    l1_state.setdefault("u", 0.0)
+    l1_state.setdefault("q", np.zeros_like(W))
     for t, start in enumerate(range(0, len(order), bs)):
         rows = order[start : start + bs]
         Z = X[rows] @ W.T + b
@@ -425,9 +460,12 @@ def numpy_softmax_epoch(X, y, sw, order, k, penalty, alpha, l1_ratio, bs, lr, W,
         if penalty == "l2":
             G = G + alpha * W
         elif penalty == "elasticnet":
-            G = G + alpha * l1_ratio * np.sign(W) + alpha * (1 - l1_ratio) * W
+            G = G + alpha * (1 - l1_ratio) * W
         W = W - lr[t] * G
         b = b - lr[t] * R.sum(axis=0) / len(rows)
+        if rho is not None:
+            l1_state["u"] += lr[t] * alpha * rho
+            W, l1_state["q"] = numpy_l1_truncate(W, l1_state["q"], l1_state["u"])
     return W, b, total
 
 
@@ -441,15 +479,18 @@ def run_softmax(X, y, sw, order, k, penalty, alpha, l1_ratio, bs, lr, opt="sgd",
     slots = probe._slots(probe.param_groups[0])
     cst = [np.zeros(k * d, dt) if s else None for s in slots]
     bst = [np.zeros(k, dt) if s else None for s in slots]
+    counters, scalars = np.zeros(4, np.int64), np.ones(2)
+    l1_q, l1_u = np.zeros(k * d, dt), np.zeros(1)
     totals = [
         _core.multinomial_epoch(X, y, sw, order, k, PENALTIES[penalty], alpha, l1_ratio, True, bs,
-                                opt, hyper, lr, W, b, cst, bst, np.zeros(4, np.int64), np.ones(2))
+                                opt, hyper, lr, W, b, cst, bst, counters, scalars, l1_q=l1_q,
+                                l1_u=l1_u)
         for _ in range(epochs)
     ]
     return W.reshape(k, d), b, totals
 
 
-@pytest.mark.parametrize("penalty", ["none", "l2", "elasticnet"])
+@pytest.mark.parametrize("penalty", ["none", "l2", "l1", "elasticnet"])
 def test_multinomial_epoch_matches_numpy(penalty):
     rng = np.random.default_rng(9)
     n, d, k = 250, 13, 4
