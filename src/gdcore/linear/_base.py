@@ -8,15 +8,35 @@ out so it can be checked against a plain-numpy reimplementation)::
     for each batch B of `order` (rows, batch_size at a time), k = 0, 1, ...:
         m_i  = x_i · w + b                        (weights before the update)
         r_i  = s_i · ∂ℓ(y_i, m_i)/∂m               s_i = sample × class weight
-        g_w  = (Σ_B r_i x_i) / |B| + penalty'(w)   l2: α w;  l1: α sign(w);
-                                                   elasticnet: α(ρ sign(w) + (1-ρ) w)
+        g_w  = (Σ_B r_i x_i) / |B| + (1-ρ) α w    ρ = 0 (l2), 1 (l1), l1_ratio
+                                                   (elasticnet); no penalty: 0
         g_b  = (Σ_B r_i) / |B|                     (the intercept is not penalised)
         w, b ← optimizer step with learning rate lr[k]   (b only if fit_intercept)
+        l1, elasticnet -- the L1 part by the cumulative penalty:
+            u ← u + lr[k] α ρ
+            for every weight j, z = w_j:
+                z > 0:  w_j ← max(0, z − (u + q_j))
+                z < 0:  w_j ← min(0, z + (u − q_j))
+                q_j ← q_j + (w_j − z)
     returns Σ s_i ℓ(y_i, m_i)
 
 |B| is the number of rows in the batch (not the sum of their weights), so
 with ``batch_size=1, optimizer="sgd"`` the update is scikit-learn's plain SGD
 step  w ← w − η (s ∂ℓ x + α w).
+
+The L1 part is the cumulative penalty with truncation of Tsuruoka, Tsujii
+and Ananiadou (2009, "Stochastic gradient descent training for
+L1-regularized log-linear models with cumulative penalty", ACL-IJCNLP),
+the rule scikit-learn's per-sample SGD uses: u is the total L1 penalty a
+weight could have received so far, q_j what weight j did receive; a weight
+that the optimizer's steps do not keep away from zero is clipped to exactly
+0 (a subgradient α ρ sign(w) would make it oscillate around 0 instead).  u
+(a float) and q (one value per weight) persist across epochs, partial_fit
+calls and warm starts exactly as the optimizer's state does
+(_Problem.l1_state), and are reset with it.  Note the threshold grows by
+lr[k] α ρ per step whatever the optimizer: adaptive optimizers (Adam,
+RMSprop, ...) move each weight by about lr per step, so gradient noise can
+keep more weights away from zero than plain SGD with a decaying rate.
 """
 
 from __future__ import annotations
