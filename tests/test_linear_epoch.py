@@ -218,8 +218,9 @@ def test_no_intercept_and_subset_order(data):
     assert b[0] == 0.0 and br == 0.0
 
 
+@pytest.mark.parametrize("penalty", ["elasticnet", "l1"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_bitwise_identical_across_isa_and_threads(dtype):
+def test_bitwise_identical_across_isa_and_threads(dtype, penalty):
     rng = np.random.default_rng(5)
     n, d = 5000, 33
     X = rng.standard_normal((n, d)).astype(dtype)
@@ -231,17 +232,88 @@ def test_bitwise_identical_across_isa_and_threads(dtype):
         for nt in THREADS:
             for bs in (1, 64, 128, 1000, n):
                 lr = np.full(-(-n // bs), 0.01)
-                results.append(((isa, nt, bs), run_on(isa, nt, lambda: run_epochs(
-                    X, y, None, order, loss, "elasticnet", 1e-3, 0.5, True, bs, lr, Adam, {}, epochs=2))))
+                l1 = []
+                got = run_on(isa, nt, lambda: run_epochs(
+                    X, y, None, order, loss, penalty, 1e-3, 0.5, True, bs, lr, Adam, {}, epochs=2,
+                    l1=l1))
+                results.append(((isa, nt, bs), got + (l1,)))
     by_bs = {}
-    for (isa, nt, bs), (w, b, totals, cst, _) in results:
+    for (isa, nt, bs), (w, b, totals, cst, _, l1) in results:
         assert w.dtype == dtype
-        ref = by_bs.setdefault(bs, (w, b, totals, cst))
+        ref = by_bs.setdefault(bs, (w, b, totals, cst, l1))
         np.testing.assert_array_equal(w, ref[0], err_msg=f"{isa} {nt} {bs}")
         np.testing.assert_array_equal(b, ref[1])
         assert totals == ref[2]
         for s, r in zip(cst, ref[3]):
             np.testing.assert_array_equal(s, r)
+        for s, r in zip(l1, ref[4]):  # the cumulative L1 penalty's q and u
+            np.testing.assert_array_equal(s, r)
+    # the truncation leaves exact zeros (pure-noise labels; 10 000 steps of batch 1)
+    assert np.count_nonzero(by_bs[1][0] == 0) >= 5
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("penalty", ["l1", "elasticnet"])
+def test_l1_truncation_state_carries_over_epochs(penalty, sparse):
+    """Three passes with the same (l1_q, l1_u) arrays == three numpy epochs
+    with the state carried over; the truncation leaves exact zeros, and
+    starting each pass from a fresh state gives another model."""
+    rng = np.random.default_rng(4)
+    n, d = 300, 40
+    X = rng.standard_normal((n, d))
+    if sparse:
+        X[rng.random((n, d)) < 0.6] = 0.0
+    y = np.where(X[:, :4] @ np.array([2.0, -1.0, 1.5, 0.7]) + 0.3 * rng.standard_normal(n) > 0,
+                 1.0, -1.0)
+    loss = losses.get("log_loss")
+    order = rng.permutation(n).astype(np.int64)
+    bs, alpha = 16, 0.02
+    lr = np.linspace(0.2, 0.05, -(-n // bs))
+    l1 = []
+    w, b, totals, _, _ = run_epochs(X, y, None, order, loss, penalty, alpha, 0.6, True, bs, lr, SGD,
+                                    {}, epochs=3, sparse=sparse, l1=l1)
+    state = {}
+    wr, br = np.zeros(d), 0.0
+    for e in range(3):
+        wr, br, tr = numpy_epoch(X, y, None, order, loss, penalty, alpha, 0.6, True, bs, lr, wr, br,
+                                 l1_state=state)
+        np.testing.assert_allclose(totals[e], tr, rtol=1e-9)
+    np.testing.assert_allclose(w, wr, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(b[0], br, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(l1[0], state["q"], rtol=1e-9, atol=1e-12)
+    assert l1[1][0] == pytest.approx(state["u"], rel=1e-14)
+    assert l1[1][0] == pytest.approx(3 * alpha * l1_rho(penalty, 0.6) * lr.sum(), rel=1e-12)
+    zeros = np.flatnonzero(w == 0)
+    assert 10 <= len(zeros) < d - 4 and np.array_equal(zeros, np.flatnonzero(wr == 0))
+    # the carried state matters: a fresh state every pass is another fit
+    wf, bf = np.zeros(d), 0.0
+    for e in range(3):
+        wf, bf, _ = numpy_epoch(X, y, None, order, loss, penalty, alpha, 0.6, True, bs, lr, wf, bf)
+    assert np.abs(wf - w).max() > 1e-3
+
+
+def test_l1_state_arguments_are_checked(data):
+    X, y, _, _ = data
+    loss = losses.get("hinge")
+    args = dict(X=X, y=y, sample_weight=None, order=np.arange(len(y), dtype=np.int64),
+                loss_kind=loss.kind, loss_param=loss.param, penalty=2, alpha=1e-2, l1_ratio=0.15,
+                fit_intercept=True, batch_size=16, optimizer="sgd",
+                hyper=(0.1, 0.0, 0.0, 0.0, False, False), lr=np.full(13, 0.1),
+                coef=np.full(X.shape[1], 0.5), intercept=np.full(1, 0.25), coef_states=[],
+                intercept_states=[], counters=np.zeros(4, np.int64), scalars=np.ones(2))
+    coef = args["coef"]
+    bad = [
+        (dict(l1_q=np.zeros(X.shape[1])), "given together"),
+        (dict(l1_q=np.zeros(3), l1_u=np.zeros(1)), "l1_q"),
+        (dict(l1_q=np.zeros(X.shape[1], np.float32), l1_u=np.zeros(1)), "l1_q"),
+        (dict(l1_q=np.zeros(X.shape[1]), l1_u=np.zeros(2)), "l1_u"),
+        (dict(l1_q=coef, l1_u=np.zeros(1)), "share memory"),
+    ]
+    for extra, match in bad:
+        with pytest.raises(ValueError, match=match):
+            _core.minibatch_epoch(**args, **extra)
+        np.testing.assert_array_equal(coef, 0.5)
+        assert args["intercept"][0] == 0.25
 
 
 def test_adam_epoch_matches_gdcore_adam_driven_from_numpy(data):
@@ -508,8 +580,33 @@ def test_multinomial_epoch_matches_numpy(penalty):
     np.testing.assert_allclose(totals[0], tr, rtol=1e-10)
 
 
+def test_multinomial_l1_state_carries_over_epochs():
+    rng = np.random.default_rng(19)
+    n, d, k = 240, 12, 3
+    centers = np.zeros((k, d))
+    centers[:, :3] = rng.standard_normal((k, 3)) * 2  # features 3.. are noise
+    y = rng.integers(0, k, n)
+    X = centers[y] + rng.standard_normal((n, d))
+    order = rng.permutation(n).astype(np.int64)
+    bs = 16
+    lr = np.full(-(-n // bs), 0.1)
+    W, b, totals = run_softmax(X, y.astype(np.float64), None, order, k, "l1", 0.02, 0.0, bs, lr,
+                               epochs=3)
+    state = {}
+    Wr, br = np.zeros((k, d)), np.zeros(k)
+    for e in range(3):
+        Wr, br, tr = numpy_softmax_epoch(X, y, None, order, k, "l1", 0.02, 0.0, bs, lr, Wr, br,
+                                         l1_state=state)
+        np.testing.assert_allclose(totals[e], tr, rtol=1e-10)
+    np.testing.assert_allclose(W, Wr, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(b, br, rtol=1e-9, atol=1e-12)
+    assert np.count_nonzero(W[:, 3:] == 0) > 10 and np.all(W[:, :3] != 0)
+    np.testing.assert_array_equal(W == 0, Wr == 0)
+
+
+@pytest.mark.parametrize("penalty", ["l2", "l1"])
 @pytest.mark.parametrize("bs", [64, 256])  # 256: four row blocks per batch, shared by threads
-def test_multinomial_learns_and_is_thread_and_isa_invariant(bs):
+def test_multinomial_learns_and_is_thread_and_isa_invariant(bs, penalty):
     rng = np.random.default_rng(10)
     n, d, k = 3000, 20, 3
     centers = rng.standard_normal((k, d)) * 2
@@ -521,7 +618,7 @@ def test_multinomial_learns_and_is_thread_and_isa_invariant(bs):
     for isa in ISAS:
         for nt in THREADS:
             W, b, totals = run_on(isa, nt, lambda: run_softmax(
-                X, y.astype(np.float64), None, order, k, "l2", 1e-4, 0.0, bs, lr, opt="adam",
+                X, y.astype(np.float64), None, order, k, penalty, 1e-4, 0.0, bs, lr, opt="adam",
                 hyper=(0.0, 0.9, 0.999, 1e-8, 0.0, False, False, False), epochs=3))
             if ref is None:
                 ref = (W, b)
