@@ -123,12 +123,11 @@ class CumulativeL1 {
     u_ += lr * alpha_ * rho_;
     const double u = u_;
     T* q = q_;
+    // (both candidates, then a select: no branch, so the loop vectorises)
     for (std::int64_t j = 0; j < n_; ++j) {
       const double z = double(w[j]), qj = double(q[j]);
-      double wj = z;
-      if (z > 0.0) wj = std::max(0.0, z - (u + qj));
-      else if (z < 0.0) wj = std::min(0.0, z + (u - qj));
-      const T wt = T(wj);
+      const double down = std::max(0.0, z - (u + qj)), up = std::min(0.0, z + (u - qj));
+      const T wt = T(z > 0.0 ? down : (z < 0.0 ? up : z));
       w[j] = wt;
       q[j] = T(qj + (double(wt) - z));
     }
