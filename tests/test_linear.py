@@ -208,6 +208,7 @@ def test_epochs_match_numpy_oracle(case):
     s = np.ones(n) if sw is None else sw
     nb = -(-n // bs)
     curve = []
+    l1_state = {}  # the cumulative L1 penalty's, carried over like the optimizer state
     for epoch in range(3):
         t = 1.0 + epoch * nb + np.arange(nb)
         if lr_name == "constant":
@@ -219,7 +220,7 @@ def test_epochs_match_numpy_oracle(case):
             t0 = 1.0 / (typw * 0.01)
             lrs = 1.0 / (0.01 * (t0 + t - 1.0))
         total = ref.minibatch_epoch(X, yy, s, np.arange(n), loss, penalty, 0.01, 0.3, fit_intercept,
-                                    bs, o, lrs * scale)
+                                    bs, o, lrs * scale, l1_state=l1_state)
         w = o.params[0]
         pen = {None: 0.0, "l2": 0.5 * 0.01 * w @ w, "l1": 0.01 * np.abs(w).sum(),
                "elasticnet": 0.01 * (0.3 * np.abs(w).sum() + 0.7 * 0.5 * w @ w)}[penalty]
@@ -383,6 +384,26 @@ def test_thread_count_does_not_change_the_model(shuffle):
     np.testing.assert_array_equal(fits[0].coef_, fits[1].coef_)
     np.testing.assert_array_equal(fits[0].intercept_, fits[1].intercept_)
     assert fits[0].loss_curve_ == fits[1].loss_curve_
+
+
+@pytest.mark.parametrize("penalty", ["l1", "elasticnet"])
+def test_l1_fit_does_not_depend_on_the_thread_count(penalty):
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((1024, 64))  # batches of 256 × 64: split over threads
+    y = (X[:, :6] @ rng.standard_normal(6) > 0).astype(int)
+    old = gd.get_num_threads()
+    fits = []
+    try:
+        for n in (1, 2):
+            gd.set_num_threads(n)
+            fits.append(SGDClassifier(penalty=penalty, alpha=0.01, l1_ratio=0.5, batch_size=256,
+                                      max_iter=5, tol=None, random_state=0).fit(X, y))
+    finally:
+        gd.set_num_threads(old)
+    np.testing.assert_array_equal(fits[0].coef_, fits[1].coef_)
+    np.testing.assert_array_equal(fits[0].intercept_, fits[1].intercept_)
+    assert fits[0].loss_curve_ == fits[1].loss_curve_
+    assert np.count_nonzero(fits[0].coef_ == 0) > 0
 
 
 def test_every_isa_path_gives_the_same_model():
@@ -651,6 +672,71 @@ def test_warm_start_coef_init_and_partial_fit(small):
     for _ in range(3):
         r.partial_fit(X, y, classes=np.array([0, 1]))
     np.testing.assert_array_equal(q.coef_, r.coef_)
+
+
+def _sparse_truth_data(seed=0, n=2000, d=50):
+    """Five informative features of fifty (the data of the L1 report)."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    w = np.zeros(d)
+    w[:5] = [2, -1.5, 1, 0.8, -0.5]
+    y = (X @ w + 0.3 * rng.standard_normal(n) > 0).astype(int)
+    return X, y
+
+
+@pytest.mark.parametrize("kw, max_nnz", [
+    ({}, 45),                                    # Adam, batch_size="auto"
+    ({"optimizer": "sgd", "batch_size": 32}, 20),
+    ({"optimizer": "sgd", "batch_size": 32, "learning_rate": "optimal"}, 12),
+])
+def test_l1_minibatch_fit_gives_exact_zeros(kw, max_nnz):
+    # the cumulative L1 truncation after each mini-batch step sets unneeded
+    # weights to exactly 0 (a subgradient α·sign(w) left all 50 non-zero);
+    # the fit predicts as well as scikit-learn's per-sample L1 fit
+    X, y = _sparse_truth_data()
+    Xt, yt = _sparse_truth_data(seed=1)
+    ours = SGDClassifier(penalty="l1", alpha=0.01, random_state=0, **kw).fit(X, y)
+    theirs = sklm.SGDClassifier(penalty="l1", alpha=0.01, random_state=0).fit(X, y)
+    nz = np.flatnonzero(ours.coef_[0])
+    assert set(range(5)) <= set(nz) and len(nz) <= max_nnz, nz
+    assert ours.score(Xt, yt) >= theirs.score(Xt, yt) - 0.01
+    # elastic net zeroes some too
+    enet = SGDClassifier(penalty="elasticnet", l1_ratio=0.5, alpha=0.01, random_state=0,
+                         **kw).fit(X, y)
+    assert np.count_nonzero(enet.coef_ == 0) > 0
+
+
+@pytest.mark.parametrize("kw", [
+    {},
+    {"optimizer": "sgd", "batch_size": 32},
+    {"optimizer": "sgd", "batch_size": 32, "average": 10},
+    {"loss": "log_loss", "multi_class": "multinomial", "batch_size": 32},
+])
+def test_l1_partial_fit_continues_the_truncation_state(kw):
+    # the cumulative penalty's u and q carry over like the optimizer state:
+    # three partial_fit calls == one 3-epoch fit (fixed order)
+    X, y = _sparse_truth_data(n=600, d=20)
+    if kw.get("multi_class"):
+        y = y + (X[:, 2] > 1)  # three classes
+    classes = np.unique(y)
+    est = dict(penalty="l1", alpha=0.01, shuffle=False, **kw)
+    q = SGDClassifier(max_iter=3, tol=None, **est).fit(X, y)
+    r = SGDClassifier(**est)
+    for _ in range(3):
+        r.partial_fit(X, y, classes=classes)
+    np.testing.assert_array_equal(q.coef_, r.coef_)
+    np.testing.assert_array_equal(q.intercept_, r.intercept_)
+    # (the weights, not their average, hold the truncation's zeros)
+    assert all(np.count_nonzero(p.coef == 0) > 0 for p in q._problems)
+    # (the state matters: restarting it before the last call changes the model)
+    s = SGDClassifier(**est)
+    for i in range(3):
+        if i == 2:
+            for p in s._problems:
+                p.l1_q[:] = 0
+                p.l1_u[:] = 0
+        s.partial_fit(X, y, classes=classes)
+    assert not np.array_equal(s.coef_, q.coef_)
 
 
 def test_class_and_sample_weights(small):

@@ -16,12 +16,36 @@ ALL_LOSSES = ["hinge", "log_loss", "modified_huber", "squared_hinge", "perceptro
               "huber", "epsilon_insensitive", "squared_epsilon_insensitive"]
 
 
-def numpy_epoch(X, y, sw, order, loss, penalty, alpha, l1_ratio, fit_intercept, bs, lr, w, b):
+def numpy_l1_truncate(w, q, u):
+    """The cumulative L1 penalty's truncation (Tsuruoka, Tsujii and Ananiadou,
+    2009) of every weight, given the total penalty u so far: positive
+    weights move down by u + q, negative ones up by u - q, neither across
+    zero; q accumulates the change.  Returns the new (w, q)."""
+    z = w
+    w = np.where(z > 0, np.maximum(0.0, z - (u + q)), np.where(z < 0, np.minimum(0.0, z + (u - q)), z))
+    return w, q + (w - z)
+
+
+def l1_rho(penalty, l1_ratio):
+    """The L1 share of the penalty (None: no L1 part)."""
+    return {"l1": 1.0, "elasticnet": l1_ratio}.get(penalty)
+
+
+def numpy_epoch(X, y, sw, order, loss, penalty, alpha, l1_ratio, fit_intercept, bs, lr, w, b,
+                l1_state=None):
     """Plain SGD (no momentum) mini-batch epoch: for each batch B,
-    g = X_B^T r / |B| + penalty'(w), r_i = sw_i * dloss(y_i, x_i.w + b)."""
+    g = X_B^T r / |B| + (1 - rho) alpha w, r_i = sw_i * dloss(y_i, x_i.w + b),
+    w <- w - lr_k g, then (l1, elasticnet) the cumulative L1 truncation with
+    u <- u + lr_k alpha rho.  ``l1_state``: a dict {"u": float, "q": array}
+    carried over and updated in place (None: a fresh zero state)."""
     w = w.astype(np.float64).copy()
     b = float(b)
     total = 0.0
+    rho = l1_rho(penalty, l1_ratio)
+    if l1_state is None:
+        l1_state = {}
+    l1_state.setdefault("u", 0.0)
+    l1_state.setdefault("q", np.zeros_like(w))
     for k, start in enumerate(range(0, len(order), bs)):
         rows = order[start : start + bs]
         m = X[rows] @ w + b
@@ -29,25 +53,26 @@ def numpy_epoch(X, y, sw, order, loss, penalty, alpha, l1_ratio, fit_intercept, 
         total += float(np.sum(s * loss.value(y[rows], m)))
         r = s * loss.derivative(y[rows], m)
         g = X[rows].T @ r / len(rows)
-        sign = np.sign(w)
         if penalty == "l2":
             g = g + alpha * w
-        elif penalty == "l1":
-            g = g + alpha * sign
         elif penalty == "elasticnet":
-            g = g + alpha * l1_ratio * sign + alpha * (1 - l1_ratio) * w
+            g = g + alpha * (1 - l1_ratio) * w
         gb = r.sum() / len(rows)
         w = w - lr[k] * g
         if fit_intercept:
             b = b - lr[k] * gb
+        if rho is not None:
+            l1_state["u"] += lr[k] * alpha * rho
+            w, l1_state["q"] = numpy_l1_truncate(w, l1_state["q"], l1_state["u"])
     return w, b, total
 
 
 def run_epochs(X, y, sw, order, loss, penalty, alpha, l1_ratio, fit_intercept, bs, lr, opt_cls, kw, epochs=1,
-               sparse=False, index_dtype=np.int64):
+               sparse=False, index_dtype=np.int64, l1=None):
     """``epochs`` passes of minibatch_epoch (minibatch_epoch_csr on X as CSR
     with ``index_dtype`` indices when ``sparse``); returns w, b, totals, the
-    coef state and the counters."""
+    coef state and the counters.  ``l1``: a list [] that receives the
+    cumulative L1 penalty's state (l1_q, l1_u) kept across the passes."""
     dt = X.dtype
     w = np.zeros(X.shape[1], dt)
     b = np.zeros(1, dt)
@@ -60,15 +85,18 @@ def run_epochs(X, y, sw, order, loss, penalty, alpha, l1_ratio, fit_intercept, b
     scalars = np.ones(2)
     args = (y, sw, order, loss.kind, loss.param, PENALTIES[penalty], alpha, l1_ratio, fit_intercept,
             bs, probe._kind, probe._hyper(group, 0.0), lr, w, b, cst, bst, counters, scalars)
+    state = dict(l1_q=np.zeros(X.shape[1], dt), l1_u=np.zeros(1))
+    if l1 is not None:
+        l1[:] = [state["l1_q"], state["l1_u"]]
     if sparse:
         C = pytest.importorskip("scipy.sparse").csr_matrix(X)
         csr = (C.data, C.indices.astype(index_dtype), C.indptr.astype(index_dtype), X.shape[1])
     totals = []
     for _ in range(epochs):
         if sparse:
-            totals.append(_core.minibatch_epoch_csr(*csr, *args))
+            totals.append(_core.minibatch_epoch_csr(*csr, *args, **state))
         else:
-            totals.append(_core.minibatch_epoch(X, *args))
+            totals.append(_core.minibatch_epoch(X, *args, **state))
     return w, b, totals, cst, counters
 
 
@@ -190,8 +218,9 @@ def test_no_intercept_and_subset_order(data):
     assert b[0] == 0.0 and br == 0.0
 
 
+@pytest.mark.parametrize("penalty", ["elasticnet", "l1"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_bitwise_identical_across_isa_and_threads(dtype):
+def test_bitwise_identical_across_isa_and_threads(dtype, penalty):
     rng = np.random.default_rng(5)
     n, d = 5000, 33
     X = rng.standard_normal((n, d)).astype(dtype)
@@ -203,17 +232,88 @@ def test_bitwise_identical_across_isa_and_threads(dtype):
         for nt in THREADS:
             for bs in (1, 64, 128, 1000, n):
                 lr = np.full(-(-n // bs), 0.01)
-                results.append(((isa, nt, bs), run_on(isa, nt, lambda: run_epochs(
-                    X, y, None, order, loss, "elasticnet", 1e-3, 0.5, True, bs, lr, Adam, {}, epochs=2))))
+                l1 = []
+                got = run_on(isa, nt, lambda: run_epochs(
+                    X, y, None, order, loss, penalty, 1e-3, 0.5, True, bs, lr, Adam, {}, epochs=2,
+                    l1=l1))
+                results.append(((isa, nt, bs), got + (l1,)))
     by_bs = {}
-    for (isa, nt, bs), (w, b, totals, cst, _) in results:
+    for (isa, nt, bs), (w, b, totals, cst, _, l1) in results:
         assert w.dtype == dtype
-        ref = by_bs.setdefault(bs, (w, b, totals, cst))
+        ref = by_bs.setdefault(bs, (w, b, totals, cst, l1))
         np.testing.assert_array_equal(w, ref[0], err_msg=f"{isa} {nt} {bs}")
         np.testing.assert_array_equal(b, ref[1])
         assert totals == ref[2]
         for s, r in zip(cst, ref[3]):
             np.testing.assert_array_equal(s, r)
+        for s, r in zip(l1, ref[4]):  # the cumulative L1 penalty's q and u
+            np.testing.assert_array_equal(s, r)
+    # the truncation leaves exact zeros (pure-noise labels; 10 000 steps of batch 1)
+    assert np.count_nonzero(by_bs[1][0] == 0) >= 5
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("penalty", ["l1", "elasticnet"])
+def test_l1_truncation_state_carries_over_epochs(penalty, sparse):
+    """Three passes with the same (l1_q, l1_u) arrays == three numpy epochs
+    with the state carried over; the truncation leaves exact zeros, and
+    starting each pass from a fresh state gives another model."""
+    rng = np.random.default_rng(4)
+    n, d = 300, 40
+    X = rng.standard_normal((n, d))
+    if sparse:
+        X[rng.random((n, d)) < 0.6] = 0.0
+    y = np.where(X[:, :4] @ np.array([2.0, -1.0, 1.5, 0.7]) + 0.3 * rng.standard_normal(n) > 0,
+                 1.0, -1.0)
+    loss = losses.get("log_loss")
+    order = rng.permutation(n).astype(np.int64)
+    bs, alpha = 16, 0.02
+    lr = np.linspace(0.2, 0.05, -(-n // bs))
+    l1 = []
+    w, b, totals, _, _ = run_epochs(X, y, None, order, loss, penalty, alpha, 0.6, True, bs, lr, SGD,
+                                    {}, epochs=3, sparse=sparse, l1=l1)
+    state = {}
+    wr, br = np.zeros(d), 0.0
+    for e in range(3):
+        wr, br, tr = numpy_epoch(X, y, None, order, loss, penalty, alpha, 0.6, True, bs, lr, wr, br,
+                                 l1_state=state)
+        np.testing.assert_allclose(totals[e], tr, rtol=1e-9)
+    np.testing.assert_allclose(w, wr, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(b[0], br, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(l1[0], state["q"], rtol=1e-9, atol=1e-12)
+    assert l1[1][0] == pytest.approx(state["u"], rel=1e-14)
+    assert l1[1][0] == pytest.approx(3 * alpha * l1_rho(penalty, 0.6) * lr.sum(), rel=1e-12)
+    zeros = np.flatnonzero(w == 0)
+    assert 10 <= len(zeros) < d - 4 and np.array_equal(zeros, np.flatnonzero(wr == 0))
+    # the carried state matters: a fresh state every pass is another fit
+    wf, bf = np.zeros(d), 0.0
+    for e in range(3):
+        wf, bf, _ = numpy_epoch(X, y, None, order, loss, penalty, alpha, 0.6, True, bs, lr, wf, bf)
+    assert np.abs(wf - w).max() > 1e-3
+
+
+def test_l1_state_arguments_are_checked(data):
+    X, y, _, _ = data
+    loss = losses.get("hinge")
+    args = dict(X=X, y=y, sample_weight=None, order=np.arange(len(y), dtype=np.int64),
+                loss_kind=loss.kind, loss_param=loss.param, penalty=2, alpha=1e-2, l1_ratio=0.15,
+                fit_intercept=True, batch_size=16, optimizer="sgd",
+                hyper=(0.1, 0.0, 0.0, 0.0, False, False), lr=np.full(13, 0.1),
+                coef=np.full(X.shape[1], 0.5), intercept=np.full(1, 0.25), coef_states=[],
+                intercept_states=[], counters=np.zeros(4, np.int64), scalars=np.ones(2))
+    coef = args["coef"]
+    bad = [
+        (dict(l1_q=np.zeros(X.shape[1])), "given together"),
+        (dict(l1_q=np.zeros(3), l1_u=np.zeros(1)), "l1_q"),
+        (dict(l1_q=np.zeros(X.shape[1], np.float32), l1_u=np.zeros(1)), "l1_q"),
+        (dict(l1_q=np.zeros(X.shape[1]), l1_u=np.zeros(2)), "l1_u"),
+        (dict(l1_q=coef, l1_u=np.zeros(1)), "share memory"),
+    ]
+    for extra, match in bad:
+        with pytest.raises(ValueError, match=match):
+            _core.minibatch_epoch(**args, **extra)
+        np.testing.assert_array_equal(coef, 0.5)
+        assert args["intercept"][0] == 0.25
 
 
 def test_adam_epoch_matches_gdcore_adam_driven_from_numpy(data):
@@ -404,12 +504,19 @@ def test_csr_plain_sgd_same_bits_on_every_isa_and_thread_count(dtype):
 
 
 # ------------------------------------------------------------- multinomial
-def numpy_softmax_epoch(X, y, sw, order, k, penalty, alpha, l1_ratio, bs, lr, W, b):
+def numpy_softmax_epoch(X, y, sw, order, k, penalty, alpha, l1_ratio, bs, lr, W, b, l1_state=None):
     """Plain-SGD softmax regression epoch: per batch, G = R^T X_B / |B| +
-    penalty'(W), R = sw * (softmax(X_B W^T + b) - onehot(y))."""
+    (1 - rho) alpha W, R = sw * (softmax(X_B W^T + b) - onehot(y)), W <- W -
+    lr_t G, then the cumulative L1 truncation of every entry of W (as
+    numpy_epoch; ``l1_state`` likewise)."""
     W = W.copy()
     b = b.copy()
     total = 0.0
+    rho = l1_rho(penalty, l1_ratio)
+    if l1_state is None:
+        l1_state = {}
+    l1_state.setdefault("u", 0.0)
+    l1_state.setdefault("q", np.zeros_like(W))
     for t, start in enumerate(range(0, len(order), bs)):
         rows = order[start : start + bs]
         Z = X[rows] @ W.T + b
@@ -425,9 +532,12 @@ def numpy_softmax_epoch(X, y, sw, order, k, penalty, alpha, l1_ratio, bs, lr, W,
         if penalty == "l2":
             G = G + alpha * W
         elif penalty == "elasticnet":
-            G = G + alpha * l1_ratio * np.sign(W) + alpha * (1 - l1_ratio) * W
+            G = G + alpha * (1 - l1_ratio) * W
         W = W - lr[t] * G
         b = b - lr[t] * R.sum(axis=0) / len(rows)
+        if rho is not None:
+            l1_state["u"] += lr[t] * alpha * rho
+            W, l1_state["q"] = numpy_l1_truncate(W, l1_state["q"], l1_state["u"])
     return W, b, total
 
 
@@ -441,15 +551,18 @@ def run_softmax(X, y, sw, order, k, penalty, alpha, l1_ratio, bs, lr, opt="sgd",
     slots = probe._slots(probe.param_groups[0])
     cst = [np.zeros(k * d, dt) if s else None for s in slots]
     bst = [np.zeros(k, dt) if s else None for s in slots]
+    counters, scalars = np.zeros(4, np.int64), np.ones(2)
+    l1_q, l1_u = np.zeros(k * d, dt), np.zeros(1)
     totals = [
         _core.multinomial_epoch(X, y, sw, order, k, PENALTIES[penalty], alpha, l1_ratio, True, bs,
-                                opt, hyper, lr, W, b, cst, bst, np.zeros(4, np.int64), np.ones(2))
+                                opt, hyper, lr, W, b, cst, bst, counters, scalars, l1_q=l1_q,
+                                l1_u=l1_u)
         for _ in range(epochs)
     ]
     return W.reshape(k, d), b, totals
 
 
-@pytest.mark.parametrize("penalty", ["none", "l2", "elasticnet"])
+@pytest.mark.parametrize("penalty", ["none", "l2", "l1", "elasticnet"])
 def test_multinomial_epoch_matches_numpy(penalty):
     rng = np.random.default_rng(9)
     n, d, k = 250, 13, 4
@@ -467,8 +580,33 @@ def test_multinomial_epoch_matches_numpy(penalty):
     np.testing.assert_allclose(totals[0], tr, rtol=1e-10)
 
 
+def test_multinomial_l1_state_carries_over_epochs():
+    rng = np.random.default_rng(19)
+    n, d, k = 240, 12, 3
+    centers = np.zeros((k, d))
+    centers[:, :3] = rng.standard_normal((k, 3)) * 2  # features 3.. are noise
+    y = rng.integers(0, k, n)
+    X = centers[y] + rng.standard_normal((n, d))
+    order = rng.permutation(n).astype(np.int64)
+    bs = 16
+    lr = np.full(-(-n // bs), 0.1)
+    W, b, totals = run_softmax(X, y.astype(np.float64), None, order, k, "l1", 0.02, 0.0, bs, lr,
+                               epochs=3)
+    state = {}
+    Wr, br = np.zeros((k, d)), np.zeros(k)
+    for e in range(3):
+        Wr, br, tr = numpy_softmax_epoch(X, y, None, order, k, "l1", 0.02, 0.0, bs, lr, Wr, br,
+                                         l1_state=state)
+        np.testing.assert_allclose(totals[e], tr, rtol=1e-10)
+    np.testing.assert_allclose(W, Wr, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(b, br, rtol=1e-9, atol=1e-12)
+    assert np.count_nonzero(W[:, 3:] == 0) > 10 and np.all(W[:, :3] != 0)
+    np.testing.assert_array_equal(W == 0, Wr == 0)
+
+
+@pytest.mark.parametrize("penalty", ["l2", "l1"])
 @pytest.mark.parametrize("bs", [64, 256])  # 256: four row blocks per batch, shared by threads
-def test_multinomial_learns_and_is_thread_and_isa_invariant(bs):
+def test_multinomial_learns_and_is_thread_and_isa_invariant(bs, penalty):
     rng = np.random.default_rng(10)
     n, d, k = 3000, 20, 3
     centers = rng.standard_normal((k, d)) * 2
@@ -480,7 +618,7 @@ def test_multinomial_learns_and_is_thread_and_isa_invariant(bs):
     for isa in ISAS:
         for nt in THREADS:
             W, b, totals = run_on(isa, nt, lambda: run_softmax(
-                X, y.astype(np.float64), None, order, k, "l2", 1e-4, 0.0, bs, lr, opt="adam",
+                X, y.astype(np.float64), None, order, k, penalty, 1e-4, 0.0, bs, lr, opt="adam",
                 hyper=(0.0, 0.9, 0.999, 1e-8, 0.0, False, False, False), epochs=3))
             if ref is None:
                 ref = (W, b)

@@ -74,7 +74,8 @@ double run_model(std::int64_t coef_size, std::int64_t intercept_size, DType dt,
                  const py::handle& coef, const py::handle& intercept, const py::list& coef_states,
                  const py::list& intercept_states,
                  py::array_t<std::int64_t, py::array::c_style>& counters,
-                 py::array_t<double, py::array::c_style>& scalars, Epoch&& epoch) {
+                 py::array_t<double, py::array::c_style>& scalars, const py::object& l1_q,
+                 const py::object& l1_u, Epoch&& epoch) {
   if (order.ndim() != 1) throw py::value_error("order must be 1-D");
   const std::int64_t count = order.shape(0);
   const std::int64_t nbatches = (count + mo.batch_size - 1) / std::max<std::int64_t>(1, mo.batch_size);
@@ -89,6 +90,17 @@ double run_model(std::int64_t coef_size, std::int64_t intercept_size, DType dt,
   model.intercept.size = intercept_size;
   fill_states(model.coef, coef_states, coef_size, dt, "coef state");
   fill_states(model.intercept, intercept_states, intercept_size, dt, "intercept state");
+  // the cumulative L1 penalty's state (l1 / elasticnet): both or neither
+  if (l1_q.is_none() != l1_u.is_none())
+    throw py::value_error("l1_q and l1_u must be given together");
+  double* u = nullptr;
+  if (!l1_q.is_none()) {
+    model.l1_q = static_cast<T*>(view_vector(l1_q, "l1_q", coef_size, dt, true).data);
+    u = static_cast<double*>(view_vector(l1_u, "l1_u", 1, DType::f64, true).data);
+    if (coef_size > 0 && model.l1_q == model.coef.param)
+      throw py::value_error("l1_q must not share memory with coef");
+    model.l1_u = *u;
+  }
   load_counters(model, counters, scalars);
   double total;
   {
@@ -96,6 +108,7 @@ double run_model(std::int64_t coef_size, std::int64_t intercept_size, DType dt,
     total = epoch(model, count);
   }
   save_counters(model, counters, scalars);
+  if (u != nullptr) *u = model.l1_u;
   return total;
 }
 
@@ -140,7 +153,8 @@ void register_linear(py::module_& m) {
          const py::array_t<double, py::array::c_style>& lr, const py::object& coef,
          const py::object& intercept, const py::list& coef_states,
          const py::list& intercept_states, py::array_t<std::int64_t, py::array::c_style>& counters,
-         py::array_t<double, py::array::c_style>& scalars) {
+         py::array_t<double, py::array::c_style>& scalars, const py::object& l1_q,
+         const py::object& l1_u) {
         const ArrayView xv = matrix(X);
         const MinibatchOptions mo = minibatch_options(loss_kind, loss_param, penalty, alpha,
                                                       l1_ratio, fit_intercept, batch_size);
@@ -150,7 +164,7 @@ void register_linear(py::module_& m) {
           using T = decltype(tag);
           const DenseData<T> data = dense_data<T>(xv, y, sample_weight);
           return run_model<T>(data.d, 1, dt, order, mo, lr, coef, intercept, coef_states,
-                              intercept_states, counters, scalars,
+                              intercept_states, counters, scalars, l1_q, l1_u,
                               [&](LinearModel<T>& model, std::int64_t count) {
                                 return gd::minibatch_epoch(data, order.data(), count, mo, opt,
                                                            lr.data(), model);
@@ -163,7 +177,11 @@ void register_linear(py::module_& m) {
       py::arg("fit_intercept"), py::arg("batch_size"), py::arg("optimizer"), py::arg("hyper"),
       py::arg("lr"), py::arg("coef"), py::arg("intercept"), py::arg("coef_states"),
       py::arg("intercept_states"), py::arg("counters"), py::arg("scalars"),
-      "One fused pass of mini-batch training; returns the summed weighted loss.");
+      py::arg("l1_q") = py::none(), py::arg("l1_u") = py::none(),
+      "One fused pass of mini-batch training; returns the summed weighted loss.  "
+      "penalty l1 / elasticnet: l1_q (one value per weight, coef's dtype) and l1_u (one "
+      "float64) hold the cumulative L1 penalty's state, updated in place (None: a fresh "
+      "zero state for this call only).");
   m.def(
       "minibatch_epoch_csr",
       [](const py::object& values, const py::object& indices, const py::object& indptr,
@@ -174,7 +192,8 @@ void register_linear(py::module_& m) {
          const py::array_t<double, py::array::c_style>& lr, const py::object& coef,
          const py::object& intercept, const py::list& coef_states,
          const py::list& intercept_states, py::array_t<std::int64_t, py::array::c_style>& counters,
-         py::array_t<double, py::array::c_style>& scalars, bool check) {
+         py::array_t<double, py::array::c_style>& scalars, bool check, const py::object& l1_q,
+         const py::object& l1_u) {
         const CsrView cv = view_csr(values, indices, indptr, n_features);
         const MinibatchOptions mo = minibatch_options(loss_kind, loss_param, penalty, alpha,
                                                       l1_ratio, fit_intercept, batch_size);
@@ -185,7 +204,7 @@ void register_linear(py::module_& m) {
           using I = decltype(index_tag);
           const CsrData<T, I> data = csr_data<T, I>(cv, n_features, y, sample_weight, check);
           return run_model<T>(data.d, 1, dt, order, mo, lr, coef, intercept, coef_states,
-                              intercept_states, counters, scalars,
+                              intercept_states, counters, scalars, l1_q, l1_u,
                               [&](LinearModel<T>& model, std::int64_t count) {
                                 return gd::minibatch_epoch(data, order.data(), count, mo, opt,
                                                            lr.data(), model);
@@ -201,6 +220,7 @@ void register_linear(py::module_& m) {
       py::arg("batch_size"), py::arg("optimizer"), py::arg("hyper"), py::arg("lr"),
       py::arg("coef"), py::arg("intercept"), py::arg("coef_states"), py::arg("intercept_states"),
       py::arg("counters"), py::arg("scalars"), py::arg("check") = true,
+      py::arg("l1_q") = py::none(), py::arg("l1_u") = py::none(),
       "minibatch_epoch on CSR rows (O(nnz) gradient; dense optimizer update per batch). "
       "check=False skips the O(nnz) structure check: only for arrays an earlier call checked "
       "and nothing changed since.");
@@ -213,7 +233,8 @@ void register_linear(py::module_& m) {
          const py::array_t<double, py::array::c_style>& lr, const py::object& coef,
          const py::object& intercept, const py::list& coef_states,
          const py::list& intercept_states, py::array_t<std::int64_t, py::array::c_style>& counters,
-         py::array_t<double, py::array::c_style>& scalars) {
+         py::array_t<double, py::array::c_style>& scalars, const py::object& l1_q,
+         const py::object& l1_u) {
         const ArrayView xv = matrix(X);
         const MinibatchOptions mo =
             minibatch_options(4, 0.0, penalty, alpha, l1_ratio, fit_intercept, batch_size);
@@ -224,7 +245,7 @@ void register_linear(py::module_& m) {
           const DenseData<T> data = dense_data<T>(xv, y, sample_weight);
           if (n_classes < 2) throw py::value_error("n_classes must be >= 2");
           return run_model<T>(n_classes * data.d, n_classes, dt, order, mo, lr, coef, intercept,
-                              coef_states, intercept_states, counters, scalars,
+                              coef_states, intercept_states, counters, scalars, l1_q, l1_u,
                               [&](LinearModel<T>& model, std::int64_t count) {
                                 return gd::multinomial_epoch(data, n_classes, order.data(), count,
                                                              mo, opt, lr.data(), model);
@@ -236,8 +257,10 @@ void register_linear(py::module_& m) {
       py::arg("penalty"), py::arg("alpha"), py::arg("l1_ratio"), py::arg("fit_intercept"),
       py::arg("batch_size"), py::arg("optimizer"), py::arg("hyper"), py::arg("lr"),
       py::arg("coef"), py::arg("intercept"), py::arg("coef_states"), py::arg("intercept_states"),
-      py::arg("counters"), py::arg("scalars"),
-      "One fused pass of softmax regression (coef: n_classes*n_features, row-major).");
+      py::arg("counters"), py::arg("scalars"), py::arg("l1_q") = py::none(),
+      py::arg("l1_u") = py::none(),
+      "One fused pass of softmax regression (coef: n_classes*n_features, row-major; "
+      "l1_q: as many values, l1_u as minibatch_epoch's).");
   m.def(
       "decision_function",
       [](const py::object& X, const py::object& coef, double intercept, const py::object& rows) {

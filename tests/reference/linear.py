@@ -1,13 +1,19 @@
 """Plain-numpy oracle of the fused mini-batch epoch of gdcore.linear, written
 from the algorithm documented in ``gdcore/linear/_base.py``:
 
-    for each batch B of the row order (batch_size rows at a time):
+    for each batch B of the row order (batch_size rows at a time), k = 0, 1, ...:
         m_i = x_i·w + b                        with the weights before the update
         r_i = s_i ∂ℓ(y_i, m_i)/∂m
-        g_w = (Σ_B r_i x_i) / |B| + penalty'(w)
+        g_w = (Σ_B r_i x_i) / |B| + (1 − ρ) α w    ρ: 0 l2, 1 l1, l1_ratio elasticnet
         g_b = (Σ_B r_i) / |B|
-        (w, b) ← optimizer step with that batch's learning rate
+        (w, b) ← optimizer step with that batch's learning rate lr_k
+        l1, elasticnet: the cumulative L1 penalty (Tsuruoka, Tsujii and
+        Ananiadou 2009): u ← u + lr_k α ρ, then for every weight, z = w_j:
+            z > 0: w_j ← max(0, z − (u + q_j));  z < 0: w_j ← min(0, z + (u − q_j))
+            q_j ← q_j + (w_j − z)
     total = Σ s_i ℓ(y_i, m_i)
+
+u and q carry over from epoch to epoch (like the optimizer's state).
 
 The losses are scikit-learn's (``sklearn/linear_model/_sgd_fast.pyx.tp``)
 written out again here; the optimizer steps are the torch-algorithm oracles
@@ -16,7 +22,7 @@ of ``reference/optim.py``.  Nothing here imports gdcore.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Sequence, Tuple
+from typing import Any, Callable, Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -107,14 +113,27 @@ def loss(name: str, epsilon: float = 0.1) -> Tuple[Callable, Callable]:
     }[name]()
 
 
-def penalty_grad(penalty: str, alpha: float, l1_ratio: float, w: np.ndarray) -> np.ndarray:
-    if penalty is None:
-        return np.zeros_like(w)
-    if penalty == "l2":
-        return alpha * w
-    if penalty == "l1":
-        return alpha * np.sign(w)
-    return alpha * l1_ratio * np.sign(w) + alpha * (1.0 - l1_ratio) * w
+def l2_share(penalty: str, l1_ratio: float) -> float:
+    """1 − ρ: the share of α that the gradient carries (α w)."""
+    return {None: 0.0, "l2": 1.0, "l1": 0.0, "elasticnet": 1.0 - l1_ratio}[penalty]
+
+
+def l1_share(penalty: str, l1_ratio: float) -> float:
+    """ρ: the share of α applied by the cumulative L1 truncation."""
+    return {None: 0.0, "l2": 0.0, "l1": 1.0, "elasticnet": l1_ratio}[penalty]
+
+
+def cumulative_l1(w: np.ndarray, q: np.ndarray, u: float) -> None:
+    """Tsuruoka et al.'s truncation of every weight, in place on w and q:
+    a positive weight drops by u + q_j, a negative one rises by u − q_j,
+    never past zero; q_j records what was applied."""
+    for j in range(w.shape[0]):
+        z = w[j]
+        if z > 0:
+            w[j] = max(0.0, z - (u + q[j]))
+        elif z < 0:
+            w[j] = min(0.0, z + (u - q[j]))
+        q[j] += w[j] - z
 
 
 def minibatch_epoch(
@@ -131,19 +150,29 @@ def minibatch_epoch(
     opt: "ref_optim._Oracle",
     lrs: Sequence[float],
     epsilon: float = 0.1,
+    l1_state: Optional[Dict[str, Any]] = None,
 ) -> float:
     """One epoch, in float64, updating ``opt.params == [w, b]`` in place of
-    the oracle's state.  Returns the summed weighted loss."""
+    the oracle's state.  ``l1_state``: the cumulative L1 penalty's state
+    {"u": float, "q": array}, updated in place (pass the same dict to every
+    epoch; None: a fresh zero state).  Returns the summed weighted loss."""
     value, deriv = loss(loss_name, epsilon)
     order = np.asarray(order)
     total = 0.0
+    rho = l1_share(penalty, l1_ratio)
+    if l1_state is None:
+        l1_state = {}
+    l1_state.setdefault("u", 0.0)
+    l1_state.setdefault("q", np.zeros(opt.params[0].shape[0]))
     for k, start in enumerate(range(0, len(order), batch_size)):
         rows = order[start : start + batch_size]
         w, b = opt.params
         m = X[rows] @ w + b[0]
         total += float(np.sum(s[rows] * value(y[rows], m)))
         r = s[rows] * deriv(y[rows], m)
-        gw = X[rows].T @ r / len(rows) + penalty_grad(penalty, alpha, l1_ratio, w)
+        gw = X[rows].T @ r / len(rows)
+        if penalty is not None:
+            gw = gw + alpha * l2_share(penalty, l1_ratio) * w
         gb = np.array([r.sum() / len(rows)])
         opt.h["lr"] = float(lrs[k])
         if fit_intercept:
@@ -152,6 +181,9 @@ def minibatch_epoch(
             saved = opt.params[1]
             opt.step([gw, np.zeros(1)])
             opt.params[1] = saved
+        if penalty in ("l1", "elasticnet"):
+            l1_state["u"] += float(lrs[k]) * alpha * rho
+            cumulative_l1(opt.params[0], l1_state["q"], l1_state["u"])
     return total
 
 

@@ -2,10 +2,23 @@
 //
 // minibatch_epoch runs a whole pass over the data in one call: for each
 // mini-batch it gathers the rows, computes the margins, the loss derivatives,
-// the gradient Xᵦᵀr / |B| + penalty, and applies the chosen optimizer's fused
-// update to the weights and the intercept, with the batch's learning rate.
+// the gradient Xᵦᵀr / |B| + the L2 part of the penalty, and applies the
+// chosen optimizer's fused update to the weights and the intercept, with the
+// batch's learning rate, then the L1 part of the penalty (below).
 // Rows are processed in fixed blocks and reduced in a fixed order, so the
 // result does not depend on the number of threads or the ISA path.
+//
+// Penalties: the L2 part (1 − ρ)·α·w is part of the gradient (ρ = 0 for l2,
+// 1 for l1, l1_ratio for elasticnet); the L1 part ρ·α is applied after each
+// batch's optimizer step by the cumulative penalty with truncation
+// (Tsuruoka, Tsujii and Ananiadou, 2009, "Stochastic gradient descent
+// training for L1-regularized log-linear models with cumulative penalty"),
+// which gives exact zeros:
+//   u ← u + lr_k·α·ρ
+//   for every weight j (not the intercepts), z = w_j:
+//     z > 0: w_j ← max(0, z − (u + q_j));  z < 0: w_j ← min(0, z + (u − q_j))
+//     q_j ← q_j + (w_j − z)
+// elementwise in double (w_j and q_j rounded to T), on one thread.
 #pragma once
 
 #include <cstdint>
@@ -44,11 +57,18 @@ struct MinibatchOptions {
 
 /// The model and its optimizer state: coef.param → d weights, intercept.param
 /// → 1 value; their state buffers and counters as for the optimizer's
-/// *_step function (grad pointers are set by the loop).
+/// *_step function (grad pointers are set by the loop).  With Penalty::l1 or
+/// elasticnet, the cumulative L1 penalty's state (see above): l1_u the total
+/// L1 penalty a weight could have received, l1_q → coef.size values, the
+/// penalty each weight did receive; both carry over between calls like the
+/// optimizer state (start them at 0).  l1_q null: a zeroed buffer for this
+/// call only (l1_u then starts at 0 too and is not kept).
 template <class T>
 struct LinearModel {
   ParamSlot<T> coef;
   ParamSlot<T> intercept;
+  T* l1_q = nullptr;
+  double l1_u = 0.0;
 };
 
 /// One pass over rows order[0..count) in mini-batches of batch_size; batch k
@@ -188,10 +208,11 @@ void plain_sgd_finalize(PlainSGDState<double>& state, std::int64_t d);
 /// mini-batches: coef.param holds W (k × d, row-major, coef.size = k·d),
 /// intercept.param the k intercepts (intercept.size = k); y holds class
 /// indices 0 … k−1 (as T).  For each batch: logits = X_B Wᵀ + b, residuals
-/// R = sw·(softmax − onehot), gradient Rᵀ X_B / |B| + penalty(W), intercept
-/// gradient Σ R / |B|, then the optimizer's update.  Returns Σ sw·(−log p_y)
-/// (NaN when any logit was not finite).  Same fixed-order reductions as
-/// minibatch_epoch.
+/// R = sw·(softmax − onehot), gradient Rᵀ X_B / |B| + (1 − ρ)·α·W, intercept
+/// gradient Σ R / |B|, then the optimizer's update and the cumulative L1
+/// truncation of every entry of W (l1_q: k·d values).  Returns
+/// Σ sw·(−log p_y) (NaN when any logit was not finite).  Same fixed-order
+/// reductions as minibatch_epoch.
 double multinomial_epoch(const DenseData<float>& data, std::int64_t n_classes,
                          const std::int64_t* order, std::int64_t count,
                          const MinibatchOptions& options, const OptimizerOptions& optimizer,

@@ -8,15 +8,35 @@ out so it can be checked against a plain-numpy reimplementation)::
     for each batch B of `order` (rows, batch_size at a time), k = 0, 1, ...:
         m_i  = x_i · w + b                        (weights before the update)
         r_i  = s_i · ∂ℓ(y_i, m_i)/∂m               s_i = sample × class weight
-        g_w  = (Σ_B r_i x_i) / |B| + penalty'(w)   l2: α w;  l1: α sign(w);
-                                                   elasticnet: α(ρ sign(w) + (1-ρ) w)
+        g_w  = (Σ_B r_i x_i) / |B| + (1-ρ) α w    ρ = 0 (l2), 1 (l1), l1_ratio
+                                                   (elasticnet); no penalty: 0
         g_b  = (Σ_B r_i) / |B|                     (the intercept is not penalised)
         w, b ← optimizer step with learning rate lr[k]   (b only if fit_intercept)
+        l1, elasticnet -- the L1 part by the cumulative penalty:
+            u ← u + lr[k] α ρ
+            for every weight j, z = w_j:
+                z > 0:  w_j ← max(0, z − (u + q_j))
+                z < 0:  w_j ← min(0, z + (u − q_j))
+                q_j ← q_j + (w_j − z)
     returns Σ s_i ℓ(y_i, m_i)
 
 |B| is the number of rows in the batch (not the sum of their weights), so
 with ``batch_size=1, optimizer="sgd"`` the update is scikit-learn's plain SGD
 step  w ← w − η (s ∂ℓ x + α w).
+
+The L1 part is the cumulative penalty with truncation of Tsuruoka, Tsujii
+and Ananiadou (2009, "Stochastic gradient descent training for
+L1-regularized log-linear models with cumulative penalty", ACL-IJCNLP),
+the rule scikit-learn's per-sample SGD uses: u is the total L1 penalty a
+weight could have received so far, q_j what weight j did receive; a weight
+that the optimizer's steps do not keep away from zero is clipped to exactly
+0 (a subgradient α ρ sign(w) would make it oscillate around 0 instead).  u
+(a float) and q (one value per weight) persist across epochs, partial_fit
+calls and warm starts exactly as the optimizer's state does
+(_Problem.l1_state), and are reset with it.  Note the threshold grows by
+lr[k] α ρ per step whatever the optimizer: adaptive optimizers (Adam,
+RMSprop, ...) move each weight by about lr per step, so gradient noise can
+keep more weights away from zero than plain SGD with a decaying rate.
 """
 
 from __future__ import annotations
@@ -201,6 +221,12 @@ class _Problem:
         self.avg_intercept: Optional[np.ndarray] = None
         #: scikit-learn's per-sample algorithm: the L1 penalty applied per weight
         self.q: Optional[np.ndarray] = None
+        #: the mini-batch loop's cumulative L1 penalty (l1 / elasticnet): the
+        #: penalty each weight received (coef's shape and dtype) and, in a
+        #: one-element float64 array, the total a weight could have received;
+        #: kept and reset with the optimizer state
+        self.l1_q: Optional[np.ndarray] = None
+        self.l1_u: Optional[np.ndarray] = None
 
     def copy(self) -> "_Problem":
         new = _Problem.__new__(_Problem)
@@ -214,7 +240,7 @@ class _Problem:
 
     def astype(self, dtype: np.dtype) -> "_Problem":
         new = self.copy()
-        for k in ("coef", "intercept", "avg_coef", "avg_intercept", "q"):
+        for k in ("coef", "intercept", "avg_coef", "avg_intercept", "q", "l1_q"):
             v = getattr(new, k)
             if v is not None:
                 setattr(new, k, np.ascontiguousarray(v, dtype=dtype))
@@ -231,7 +257,21 @@ class _Problem:
             self.intercept_states = spec.new_state(self.intercept)
             self.counters[:] = 0
             self.scalars[:] = 1.0
+            self.l1_q = self.l1_u = None
             self.optimizer, self.slots = spec.name, spec.slots
+
+    def l1_state(self, penalty: int) -> Tuple[Optional[np.ndarray], Optional[np.ndarray]]:
+        """The cumulative L1 penalty's state (l1_q, l1_u) for the mini-batch
+        loop: created at zero on first use (or when coef changed shape);
+        (None, None) for penalties without an L1 part."""
+        if penalty not in (2, 3):
+            return None, None
+        if self.l1_q is None or self.l1_q.shape != self.coef.shape or self.l1_u is None:
+            self.l1_q = np.zeros_like(self.coef)
+            self.l1_u = np.zeros(1, dtype=np.float64)
+        elif self.l1_q.dtype != self.coef.dtype:
+            self.l1_q = np.ascontiguousarray(self.l1_q, dtype=self.coef.dtype)
+        return self.l1_q, self.l1_u
 
     def reset_state(self) -> None:
         self.optimizer = None
@@ -602,11 +642,13 @@ def check_finite_model(p: _Problem, epoch: int) -> None:
         )
 
 
-def _minibatch(X, *args, multinomial_k: int = 0, check: bool = True):
+def _minibatch(X, *args, multinomial_k: int = 0, check: bool = True,
+               l1: Tuple[Optional[np.ndarray], Optional[np.ndarray]] = (None, None)):
     """One fused mini-batch pass over dense or CSR rows (softmax regression
     over multinomial_k classes when it is > 0).  ``check=False``: the CSR
     structure passed an earlier call of this fit (its O(nnz) check is
-    skipped)."""
+    skipped).  ``l1``: the cumulative L1 penalty's state (_Problem.l1_state)."""
+    l1_q, l1_u = l1
     if multinomial_k:
         if is_sparse(X):
             raise TypeError("multi_class='multinomial' does not support sparse input yet")
@@ -614,11 +656,12 @@ def _minibatch(X, *args, multinomial_k: int = 0, check: bool = True):
          lr, coef, intercept, cst, ist, counters, scalars) = args
         return _core.multinomial_epoch(X, y, sw, order, multinomial_k, penalty, alpha, l1_ratio,
                                        fit_intercept, bs, okind, hyper, lr, coef, intercept, cst,
-                                       ist, counters, scalars)
+                                       ist, counters, scalars, l1_q=l1_q, l1_u=l1_u)
     if is_sparse(X):
         data, indices, indptr = csr_arrays(X)
-        return _core.minibatch_epoch_csr(data, indices, indptr, X.shape[1], *args, check=check)
-    return _core.minibatch_epoch(X, *args)
+        return _core.minibatch_epoch_csr(data, indices, indptr, X.shape[1], *args, check=check,
+                                         l1_q=l1_q, l1_u=l1_u)
+    return _core.minibatch_epoch(X, *args, l1_q=l1_q, l1_u=l1_u)
 
 
 LEARNING_RATE_IDS = {"constant": 0, "adaptive": 0, "optimal": 1, "invscaling": 2}
@@ -799,7 +842,7 @@ def _train_epochs(cfg, X, y, sw, p, score_fn, max_iter, t, bs, wsum, progress, p
                 X, y, sw, order, kind, param, cfg.penalty, cfg.alpha, cfg.l1_ratio,
                 cfg.fit_intercept, bs, opt.kind, opt.hyper, lr, p.coef, p.intercept,
                 p.coef_states, p.intercept_states, p.counters, p.scalars,
-                multinomial_k=cfg.multinomial_k, check=epoch == 1,
+                multinomial_k=cfg.multinomial_k, check=epoch == 1, l1=p.l1_state(cfg.penalty),
             )
         else:
             lr = cfg.rates(t, nb, eta)
@@ -813,6 +856,7 @@ def _train_epochs(cfg, X, y, sw, p, score_fn, max_iter, t, bs, wsum, progress, p
                     cfg.l1_ratio, cfg.fit_intercept, bs, opt.kind, opt.hyper, lr[k : k + 1],
                     p.coef, p.intercept, p.coef_states, p.intercept_states, p.counters, p.scalars,
                     multinomial_k=cfg.multinomial_k, check=epoch == 1 and k == 0,
+                    l1=p.l1_state(cfg.penalty),
                 )
                 tk = t + k
                 if start <= tk:

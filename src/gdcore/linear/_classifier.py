@@ -131,8 +131,12 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
         :mod:`gdcore.losses`).
     penalty : {"l2", "l1", "elasticnet", None}, default="l2"
         Regulariser α(½(1-ρ)‖w‖² + ρ‖w‖₁) with ρ = 0 (l2), 1 (l1) or
-        ``l1_ratio`` (elasticnet); its (sub)gradient is added to each
-        mini-batch gradient.  The intercept is not penalised.
+        ``l1_ratio`` (elasticnet).  The L2 part's gradient (1-ρ)α w is added
+        to each mini-batch gradient; the L1 part is applied after each
+        optimizer step as the cumulative penalty with truncation (Tsuruoka,
+        Tsujii and Ananiadou 2009, as scikit-learn's SGD), so unneeded
+        weights become exactly 0 (see :mod:`gdcore.linear._base`).  The
+        intercept is not penalised.
     alpha : float, default=1e-4
         Regularisation strength (≥ 0); also sets the "optimal" learning rate.
     l1_ratio : float or None, default=0.15
@@ -235,10 +239,11 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
         0.99)}`` or ``{"momentum": 0.9}``), except ``lr`` and
         ``maximize=True``.  Its state (moments
         etc.) lives per one-vs-rest problem and carries over across
-        ``partial_fit`` calls.
+        ``partial_fit`` calls, as does the cumulative L1 penalty's.
     batch_size : int or "auto", default="auto"
         Rows per update; the gradient is the mean over the batch's rows of
-        the weighted loss gradient, plus the penalty's.  "auto":
+        the weighted loss gradient, plus the L2 penalty's (the L1 penalty
+        is applied after the step, see ``penalty``).  "auto":
         n_rows // 32 clipped to [8, 128] (n_rows of the training rows of each
         fit / partial_fit call), so small data sets still get at least 32
         updates per epoch; beyond 131 072 rows n_rows // 1024 (up to 1024),
