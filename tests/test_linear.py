@@ -1561,3 +1561,18 @@ def test_optimizer_auto(small):
     adam_s = SGDClassifier(optimizer="adam", random_state=0, max_iter=3, tol=None).fit(Xs, y)
     np.testing.assert_allclose(adam_s.coef_, adam.coef_, rtol=1e-10, atol=1e-12)
     assert SGDClassifier().get_params()["optimizer"] == "auto"
+
+
+def test_per_sample_l1_partial_fit_matches_sklearn(small):
+    # each partial_fit call restarts the cumulative L1 penalty (u and q), as
+    # scikit-learn's; hinge updates are bit-exact
+    X, y = small
+    kw = dict(loss="hinge", penalty="elasticnet", l1_ratio=0.7, alpha=1e-3, shuffle=False,
+              learning_rate="optimal")
+    ours = SGDClassifier(optimizer="sgd", batch_size=1, **kw)
+    theirs = sklm.SGDClassifier(**kw)
+    for _ in range(3):
+        ours.partial_fit(X, y, classes=[0, 1])
+        theirs.partial_fit(X, y, classes=[0, 1])
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(ours.intercept_, theirs.intercept_, rtol=1e-12, atol=1e-14)

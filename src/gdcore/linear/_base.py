@@ -687,7 +687,10 @@ class _PlainRun:
     def __init__(self, cfg: "_Config", p: "_Problem", t: float, block: int = 0) -> None:
         self.cfg, self.p = cfg, p
         dtype = p.coef.dtype
-        if cfg.penalty in (2, 3) and (p.q is None or p.q.shape != p.coef.shape):
+        if cfg.penalty in (2, 3):
+            # the cumulative L1 penalty restarts with every call, its total u
+            # (state below) and each weight's q alike, as scikit-learn's
+            # _plain_sgd allocates both per call
             p.q = np.zeros_like(p.coef)
         # intercept, average intercept, wscale, average_a, average_b, u, t, and
         # scikit-learn's running norms and objective_sum (its WeightVector

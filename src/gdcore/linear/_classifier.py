@@ -136,7 +136,13 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
         optimizer step as the cumulative penalty with truncation (Tsuruoka,
         Tsujii and Ananiadou 2009, as scikit-learn's SGD), so unneeded
         weights become exactly 0 (see :mod:`gdcore.linear._base`).  The
-        intercept is not penalised.
+        intercept is not penalised.  The threshold grows by lr·α·ρ a step
+        whatever the optimizer, and adaptive optimizers move every weight by
+        about lr a step, so they leave more weights non-zero: on 2 000 rows
+        with 5 informative features of 50 (α=0.01), scikit-learn kept 5,
+        ``optimizer="sgd", batch_size=1`` 6, ``optimizer="sgd",
+        batch_size=32`` 17 (9 with ``learning_rate="optimal"``) and the Adam
+        defaults 40.  For feature selection use ``optimizer="sgd"``.
     alpha : float, default=1e-4
         Regularisation strength (≥ 0); also sets the "optimal" learning rate.
     l1_ratio : float or None, default=0.15
