@@ -262,6 +262,48 @@ void register_linear(py::module_& m) {
       "One fused pass of softmax regression (coef: n_classes*n_features, row-major; "
       "l1_q: as many values, l1_u as minibatch_epoch's).");
   m.def(
+      "multinomial_epoch_csr",
+      [](const py::object& values, const py::object& indices, const py::object& indptr,
+         std::int64_t n_features, const py::object& y, const py::object& sample_weight,
+         const py::array_t<std::int64_t, py::array::c_style>& order, std::int64_t n_classes,
+         int penalty, double alpha, double l1_ratio, bool fit_intercept, std::int64_t batch_size,
+         const std::string& optimizer, const py::tuple& hyper,
+         const py::array_t<double, py::array::c_style>& lr, const py::object& coef,
+         const py::object& intercept, const py::list& coef_states,
+         const py::list& intercept_states, py::array_t<std::int64_t, py::array::c_style>& counters,
+         py::array_t<double, py::array::c_style>& scalars, bool check, const py::object& l1_q,
+         const py::object& l1_u) {
+        const CsrView cv = view_csr(values, indices, indptr, n_features);
+        const MinibatchOptions mo =
+            minibatch_options(4, 0.0, penalty, alpha, l1_ratio, fit_intercept, batch_size);
+        const OptimizerOptions opt = optimizer_options(optimizer, hyper);
+        const DType dt = cv.values.dtype;
+        if (n_classes < 2) throw py::value_error("n_classes must be >= 2");
+        auto build = [&](auto tag, auto index_tag) {
+          using T = decltype(tag);
+          using I = decltype(index_tag);
+          const CsrData<T, I> data = csr_data<T, I>(cv, n_features, y, sample_weight, check);
+          return run_model<T>(n_classes * data.d, n_classes, dt, order, mo, lr, coef, intercept,
+                              coef_states, intercept_states, counters, scalars, l1_q, l1_u,
+                              [&](LinearModel<T>& model, std::int64_t count) {
+                                return gd::multinomial_epoch(data, n_classes, order.data(), count,
+                                                             mo, opt, lr.data(), model);
+                              });
+        };
+        if (cv.int32)
+          return dt == DType::f32 ? build(float{}, std::int32_t{}) : build(double{}, std::int32_t{});
+        return dt == DType::f32 ? build(float{}, std::int64_t{}) : build(double{}, std::int64_t{});
+      },
+      py::arg("data"), py::arg("indices"), py::arg("indptr"), py::arg("n_features"), py::arg("y"),
+      py::arg("sample_weight"), py::arg("order"), py::arg("n_classes"), py::arg("penalty"),
+      py::arg("alpha"), py::arg("l1_ratio"), py::arg("fit_intercept"), py::arg("batch_size"),
+      py::arg("optimizer"), py::arg("hyper"), py::arg("lr"), py::arg("coef"), py::arg("intercept"),
+      py::arg("coef_states"), py::arg("intercept_states"), py::arg("counters"), py::arg("scalars"),
+      py::arg("check") = true, py::arg("l1_q") = py::none(), py::arg("l1_u") = py::none(),
+      "multinomial_epoch on CSR rows (O(n_classes*nnz) gradient of a batch; dense optimizer "
+      "update of the n_classes*n_features weights per batch).  check=False skips the O(nnz) "
+      "structure check: only for arrays an earlier call checked and nothing changed since.");
+  m.def(
       "decision_function",
       [](const py::object& X, const py::object& coef, double intercept, const py::object& rows) {
         const ArrayView xv = matrix(X);

@@ -472,17 +472,24 @@ double csr_minibatch(const CsrData<T, I>& data, const std::int64_t* order, std::
                        });
 }
 
-template <class T>
-double multinomial_impl(const DenseData<T>& data, std::int64_t k, const std::int64_t* order,
-                        std::int64_t count, const MinibatchOptions& o,
-                        const OptimizerOptions& opt, const double* lr, LinearModel<T>& model) {
-  check_data(data, true);
-  const std::int64_t n = data.n, d = data.d;
+// Softmax regression over k classes (see multinomial_epoch), on the rows
+// row(i) of n rows (dense, or CSR with column indices).  Dense rows: each
+// block of kRowBlock rows sums its partial gradient (k·d) in row order, the
+// partials added in block order.  Sparse rows: the blocks keep each row's k
+// residuals and finish() adds the gradient over the batch's rows in row
+// order, O(k·nnz of the batch) (a dense partial per block would cost O(k·d)
+// per block); the optimizer's update stays dense over the k·d weights once
+// per batch.  Either way the sums do not depend on the thread count.
+template <class T, bool Sparse, class GetRow>
+double multinomial_impl(std::int64_t n, std::int64_t d, const T* yv, const T* swv,
+                        std::int64_t k, const std::int64_t* order, std::int64_t count,
+                        const MinibatchOptions& o, const OptimizerOptions& opt, const double* lr,
+                        LinearModel<T>& model, std::int64_t row_bytes, GetRow&& row) {
   if (k < 2) throw std::invalid_argument("n_classes must be >= 2");
   check_minibatch_options(o, count, lr);
   detail::check_order(order, count, n);
   for (std::int64_t i = 0; i < n; ++i) {
-    const T yi = data.y[i];
+    const T yi = yv[i];
     if (!(yi >= T(0) && yi < T(k)) || yi != T(std::int64_t(yi)))
       throw std::invalid_argument("class indices must be whole numbers in [0, n_classes)");
   }
@@ -500,7 +507,9 @@ double multinomial_impl(const DenseData<T>& data, std::int64_t k, const std::int
   const std::int64_t kd = k * d;
   CumulativeL1<T> l1_penalty(o, model, kd);
   const std::int64_t max_blocks = (bs + kRowBlock - 1) / kRowBlock;
-  std::vector<T> partial(static_cast<std::size_t>(max_blocks * kd));
+  std::vector<T> partial(Sparse ? 0 : static_cast<std::size_t>(max_blocks * kd));
+  // (sparse rows) each row's k residuals, row-major
+  std::vector<T> resid(Sparse ? static_cast<std::size_t>(bs * k) : 0);
   // per block: each class's residual sum and the losses' sum, in row order
   std::vector<T> resid_sum(static_cast<std::size_t>(max_blocks * k));
   std::vector<double> loss_sum(static_cast<std::size_t>(max_blocks));
@@ -509,12 +518,12 @@ double multinomial_impl(const DenseData<T>& data, std::int64_t k, const std::int
   slots[0].grad = gw.data();
   slots[1].grad = gb.data();
   double total = 0.0;
-  const std::int64_t ahead = detail::prefetch_distance(d * std::int64_t(sizeof(T)));
+  const std::int64_t ahead = detail::prefetch_distance(row_bytes);
   auto block = [&](std::int64_t bt, std::int64_t blk) {
     const std::int64_t start = bt * bs, B = std::min(bs, count - start);
     const std::int64_t* rows = order + start;
-    T* part = partial.data() + blk * kd;
-    std::fill(part, part + kd, T(0));
+    T* part = Sparse ? nullptr : partial.data() + blk * kd;
+    if constexpr (!Sparse) std::fill(part, part + kd, T(0));
     std::vector<T> z(static_cast<std::size_t>(k));
     T* rsum = resid_sum.data() + blk * k;
     std::fill(rsum, rsum + k, T(0));
@@ -522,11 +531,11 @@ double multinomial_impl(const DenseData<T>& data, std::int64_t k, const std::int
     const std::int64_t i0 = blk * kRowBlock, i1 = std::min(B, i0 + kRowBlock);
     for (std::int64_t i = i0; i < i1; ++i) {
       const std::int64_t r = rows[i];
-      const detail::Row<T> x{data.X + r * d, nullptr, d};
+      const auto x = row(r);
       const std::int64_t q = prefetch_position(start, bs, i0, i1, i, ahead);
       if (q < count) {
-        detail::prefetch_row(detail::Row<T>{data.X + order[q] * d, nullptr, d});
-        detail::prefetch_targets(data.y, data.sample_weight, order[q]);
+        detail::prefetch_row(row(order[q]));
+        detail::prefetch_targets(yv, swv, order[q]);
       }
       T m = T(0), finite = T(0);  // finite: +0 when every margin is finite, NaN otherwise
       for (std::int64_t c = 0; c < k; ++c) {
@@ -537,29 +546,45 @@ double multinomial_impl(const DenseData<T>& data, std::int64_t k, const std::int
       T sum = T(0);
       for (std::int64_t c = 0; c < k; ++c) sum = sum + gd_exp(z[std::size_t(c)] - m);
       const T lse = m + gd_log(sum);
-      const std::int64_t yc = std::int64_t(data.y[r]);
-      const T sw = data.sample_weight ? data.sample_weight[r] : T(1);
+      const std::int64_t yc = std::int64_t(yv[r]);
+      const T sw = swv ? swv[r] : T(1);
       lsum += double(sw * (lse - z[std::size_t(yc)])) + double(finite);
       for (std::int64_t c = 0; c < k; ++c) {
         T rc = gd_exp(z[std::size_t(c)] - lse) - (c == yc ? T(1) : T(0));
         rc = sw * rc;
         rsum[c] = rsum[c] + rc;
-        if (rc != T(0)) K.axpy(part + c * d, x, rc);
+        if constexpr (Sparse) {
+          resid[std::size_t(i * k + c)] = rc;
+        } else {
+          if (rc != T(0)) K.axpy(part + c * d, x, rc);
+        }
       }
     }
     loss_sum[std::size_t(blk)] = lsum;
   };
   // the fixed-order sums of batch bt, block after block ...
   auto reduce = [&](std::int64_t, std::int64_t blk) {
-    add_block_partial(partial.data() + blk * kd, blk, kd, gw.data());
+    if constexpr (!Sparse) add_block_partial(partial.data() + blk * kd, blk, kd, gw.data());
     if (blk == 0) std::fill(gb.begin(), gb.end(), T(0));
     total += loss_sum[std::size_t(blk)];
     for (std::int64_t c = 0; c < k; ++c)
       gb[std::size_t(c)] = gb[std::size_t(c)] + resid_sum[std::size_t(blk * k + c)];
   };
-  // ... then the penalty's L2 part, the optimizer's step and the L1 part
+  // ... then (sparse rows) the gradient in row order, the penalty's L2
+  // part, the optimizer's step and the L1 part
   auto finish = [&](std::int64_t bt) {
-    const std::int64_t B = std::min(bs, count - bt * bs);
+    const std::int64_t start = bt * bs, B = std::min(bs, count - start);
+    if constexpr (Sparse) {
+      const std::int64_t* rows = order + start;
+      std::fill(gw.begin(), gw.end(), T(0));
+      for (std::int64_t i = 0; i < B; ++i) {
+        const auto x = row(rows[i]);
+        for (std::int64_t c = 0; c < k; ++c) {
+          const T rc = resid[std::size_t(i * k + c)];
+          if (rc != T(0)) K.axpy(gw.data() + c * d, x, rc);
+        }
+      }
+    }
     const T inv = T(1) / T(B);
     average_and_penalise(gw.data(), W, kd, inv, o.penalty, alpha, l2);
     for (std::int64_t c = 0; c < k; ++c) gb[std::size_t(c)] = gb[std::size_t(c)] * inv;
@@ -570,6 +595,33 @@ double multinomial_impl(const DenseData<T>& data, std::int64_t k, const std::int
   keep_counters(model, slots);
   l1_penalty.keep();
   return total;
+}
+
+template <class T>
+double dense_multinomial(const DenseData<T>& data, std::int64_t k, const std::int64_t* order,
+                         std::int64_t count, const MinibatchOptions& o,
+                         const OptimizerOptions& opt, const double* lr, LinearModel<T>& model) {
+  check_data(data, true);
+  const std::int64_t d = data.d;
+  return multinomial_impl<T, false>(data.n, d, data.y, data.sample_weight, k, order, count, o,
+                                    opt, lr, model, d * std::int64_t(sizeof(T)),
+                                    [&](std::int64_t i) {
+                                      return detail::Row<T>{data.X + i * d, nullptr, d};
+                                    });
+}
+
+template <class T, class I>
+double csr_multinomial(const CsrData<T, I>& data, std::int64_t k, const std::int64_t* order,
+                       std::int64_t count, const MinibatchOptions& o,
+                       const OptimizerOptions& opt, const double* lr, LinearModel<T>& model) {
+  detail::check_csr(data);
+  return multinomial_impl<T, true>(data.n, data.d, data.y, data.sample_weight, k, order, count,
+                                   o, opt, lr, model, detail::csr_row_bytes(data),
+                                   [&](std::int64_t i) {
+                                     const std::int64_t a = data.indptr[i], b = data.indptr[i + 1];
+                                     return detail::Row<T, I>{data.data + a, data.indices + a,
+                                                              b - a};
+                                   });
 }
 
 template <class T>
@@ -634,13 +686,37 @@ double multinomial_epoch(const DenseData<float>& data, std::int64_t k, const std
                          std::int64_t count, const MinibatchOptions& o,
                          const OptimizerOptions& opt, const double* lr,
                          LinearModel<float>& model) {
-  return multinomial_impl(data, k, order, count, o, opt, lr, model);
+  return dense_multinomial(data, k, order, count, o, opt, lr, model);
 }
 double multinomial_epoch(const DenseData<double>& data, std::int64_t k,
                          const std::int64_t* order, std::int64_t count,
                          const MinibatchOptions& o, const OptimizerOptions& opt,
                          const double* lr, LinearModel<double>& model) {
-  return multinomial_impl(data, k, order, count, o, opt, lr, model);
+  return dense_multinomial(data, k, order, count, o, opt, lr, model);
+}
+double multinomial_epoch(const CsrData<float>& data, std::int64_t k,
+                         const std::int64_t* order, std::int64_t count,
+                         const MinibatchOptions& o, const OptimizerOptions& opt,
+                         const double* lr, LinearModel<float>& model) {
+  return csr_multinomial(data, k, order, count, o, opt, lr, model);
+}
+double multinomial_epoch(const CsrData<float, std::int32_t>& data, std::int64_t k,
+                         const std::int64_t* order, std::int64_t count,
+                         const MinibatchOptions& o, const OptimizerOptions& opt,
+                         const double* lr, LinearModel<float>& model) {
+  return csr_multinomial(data, k, order, count, o, opt, lr, model);
+}
+double multinomial_epoch(const CsrData<double>& data, std::int64_t k,
+                         const std::int64_t* order, std::int64_t count,
+                         const MinibatchOptions& o, const OptimizerOptions& opt,
+                         const double* lr, LinearModel<double>& model) {
+  return csr_multinomial(data, k, order, count, o, opt, lr, model);
+}
+double multinomial_epoch(const CsrData<double, std::int32_t>& data, std::int64_t k,
+                         const std::int64_t* order, std::int64_t count,
+                         const MinibatchOptions& o, const OptimizerOptions& opt,
+                         const double* lr, LinearModel<double>& model) {
+  return csr_multinomial(data, k, order, count, o, opt, lr, model);
 }
 void block_order(const std::int64_t* blocks, std::int64_t n_blocks, const std::int64_t* within,
                  std::int64_t within_size, std::int64_t size, std::int64_t n, std::int64_t* out) {

@@ -73,6 +73,14 @@ def multinomial_epoch(
     intercept: np.ndarray, coef_states: list, intercept_states: list, counters: np.ndarray,
     scalars: np.ndarray, l1_q: Optional[np.ndarray] = None, l1_u: Optional[np.ndarray] = None,
 ) -> float: ...
+def multinomial_epoch_csr(
+    data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, n_features: int, y: np.ndarray,
+    sample_weight: Optional[np.ndarray], order: np.ndarray, n_classes: int, penalty: int,
+    alpha: float, l1_ratio: float, fit_intercept: bool, batch_size: int, optimizer: str,
+    hyper: tuple, lr: np.ndarray, coef: np.ndarray, intercept: np.ndarray, coef_states: list,
+    intercept_states: list, counters: np.ndarray, scalars: np.ndarray, check: bool = True,
+    l1_q: Optional[np.ndarray] = None, l1_u: Optional[np.ndarray] = None,
+) -> float: ...
 def decision_function(
     X: np.ndarray, coef: np.ndarray, intercept: float, rows: Optional[np.ndarray] = None
 ) -> np.ndarray: ...

@@ -222,6 +222,30 @@ double multinomial_epoch(const DenseData<double>& data, std::int64_t n_classes,
                          const MinibatchOptions& options, const OptimizerOptions& optimizer,
                          const double* lr, LinearModel<double>& model);
 
+/// multinomial_epoch on CSR rows (structure checked as for minibatch_epoch's
+/// CSR overloads, unless data.structure_checked): logits and residuals cost
+/// O(k·nnz) per row and the batch's gradient Rᵀ X_B is summed over its rows
+/// in row order, O(k·nnz of the batch); the optimizer's update (and the L1
+/// truncation) stays dense over the k × d weights, once per batch.  Equal
+/// to the dense overload on the same data up to rounding (the sums run in
+/// another order); the same bits for every thread count and ISA path.
+double multinomial_epoch(const CsrData<float>& data, std::int64_t n_classes,
+                         const std::int64_t* order, std::int64_t count,
+                         const MinibatchOptions& options, const OptimizerOptions& optimizer,
+                         const double* lr, LinearModel<float>& model);
+double multinomial_epoch(const CsrData<float, std::int32_t>& data, std::int64_t n_classes,
+                         const std::int64_t* order, std::int64_t count,
+                         const MinibatchOptions& options, const OptimizerOptions& optimizer,
+                         const double* lr, LinearModel<float>& model);
+double multinomial_epoch(const CsrData<double>& data, std::int64_t n_classes,
+                         const std::int64_t* order, std::int64_t count,
+                         const MinibatchOptions& options, const OptimizerOptions& optimizer,
+                         const double* lr, LinearModel<double>& model);
+double multinomial_epoch(const CsrData<double, std::int32_t>& data, std::int64_t n_classes,
+                         const std::int64_t* order, std::int64_t count,
+                         const MinibatchOptions& options, const OptimizerOptions& optimizer,
+                         const double* lr, LinearModel<double>& model);
+
 /// The row kernels of the per-sample loop, on the active ISA: the
 /// fixed-order dot product Σ x_i·w_i (element i goes to partial sum i mod P,
 /// P = 32 for float and 16 for double, the partials combined pairwise) and
