@@ -9,7 +9,7 @@ import pytest
 from helpers import ISAS, LARGE, SIZES, THREADS, run_on
 
 from gdcore import _core, losses
-from gdcore.optim import SGD, Adam
+from gdcore.optim import SGD, Adagrad, Adam, RMSprop
 
 PENALTIES = {"none": 0, "l2": 1, "l1": 2, "elasticnet": 3}
 ALL_LOSSES = ["hinge", "log_loss", "modified_huber", "squared_hinge", "perceptron", "squared_error",
@@ -650,6 +650,257 @@ def test_multinomial_bad_labels_write_nothing():
                                     2, "sgd", (0.1, 0.0, 0.0, 0.0, False, False), np.full(2, 0.1),
                                     W, b, [], [], np.zeros(4, np.int64), np.ones(2))
         np.testing.assert_array_equal(W, 0.5)
+
+
+# ------------------------------------------------------ multinomial, CSR rows
+def softmax_epochs(X, y, sw, order, k, penalty, alpha, l1_ratio, bs, lr, opt_cls=SGD, kw=None,
+                   epochs=1, sparse=False, index_dtype=np.int64, fit_intercept=True, check=True):
+    """``epochs`` passes of multinomial_epoch (multinomial_epoch_csr on X as
+    CSR with ``index_dtype`` indices when ``sparse``) with the optimizer
+    ``opt_cls(**kw)``, the cumulative L1 state kept across them; returns W
+    (k × d), b, totals, the optimizer's coef state, the counters and the L1
+    state (l1_q, l1_u)."""
+    dt = X.dtype
+    d = X.shape[1]
+    W = np.zeros(k * d, dt)
+    b = np.zeros(k, dt)
+    probe = opt_cls([np.zeros(1, dt)], **(kw or {}))
+    group = probe.param_groups[0]
+    slots = probe._slots(group)
+    cst = [np.zeros(k * d, dt) if s else None for s in slots]
+    bst = [np.zeros(k, dt) if s else None for s in slots]
+    counters, scalars = np.zeros(4, np.int64), np.ones(2)
+    l1_q, l1_u = np.zeros(k * d, dt), np.zeros(1)
+    rest = (order, k, PENALTIES[penalty], alpha, l1_ratio, fit_intercept, bs, probe._kind,
+            probe._hyper(group, 0.0), lr, W, b, cst, bst, counters, scalars)
+    if sparse:
+        C = pytest.importorskip("scipy.sparse").csr_matrix(X)
+        csr = (C.data, C.indices.astype(index_dtype), C.indptr.astype(index_dtype), d)
+    totals = []
+    for _ in range(epochs):
+        if sparse:
+            totals.append(_core.multinomial_epoch_csr(*csr, y, sw, *rest, check=check, l1_q=l1_q,
+                                                      l1_u=l1_u))
+        else:
+            totals.append(_core.multinomial_epoch(X, y, sw, *rest, l1_q=l1_q, l1_u=l1_u))
+    return W.reshape(k, d), b, totals, cst, counters, (l1_q, l1_u)
+
+
+def sparse_softmax_data(dtype, n=301, d=41, k=4, density=0.2, seed=31):
+    """Sparse rows (some empty, an empty column) with class indices that
+    depend on them."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    X[rng.random((n, d)) >= density] = 0.0
+    X[[0, 7, n - 1]] = 0.0  # empty rows, the last one in a batch's tail
+    X[:, 5] = 0.0  # a feature no row has
+    centers = rng.standard_normal((k, d))
+    y = np.argmax(X @ centers.T + 0.3 * rng.standard_normal((n, k)), axis=1)
+    return X.astype(dtype), y.astype(dtype), rng.uniform(0.5, 2.0, n).astype(dtype)
+
+
+SOFTMAX_OPTIMIZERS = [
+    (SGD, {}, "l2"),
+    (SGD, {"momentum": 0.9, "nesterov": True}, "l1"),
+    (Adam, {}, "elasticnet"),
+    (Adagrad, {}, "none"),
+    (RMSprop, {"weight_decay": 1e-3}, "elasticnet"),
+]
+
+
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("opt_cls, kw, penalty", SOFTMAX_OPTIMIZERS)
+@pytest.mark.parametrize("bs, weighted", [(23, True), (64, False), (300, True)])
+def test_multinomial_csr_epoch_equals_dense(dtype, index_dtype, opt_cls, kw, penalty, bs,
+                                            weighted):
+    # 301 rows: every batch size leaves a tail; 300 takes several row blocks
+    X, y, sw = sparse_softmax_data(dtype)
+    sw = sw if weighted else None
+    n = X.shape[0]
+    order = np.random.default_rng(2).permutation(n).astype(np.int64)
+    lr = np.linspace(0.05, 0.02, -(-n // bs))
+    args = (X, y, sw, order, 4, penalty, 1e-3, 0.4, bs, lr, opt_cls, kw)
+    Wd, bd, td, sd, cd, (qd, ud) = softmax_epochs(*args, epochs=3)
+    Ws, bs_, ts, ss, cs, (qs, us) = softmax_epochs(*args, epochs=3, sparse=True,
+                                                   index_dtype=index_dtype)
+    # (the dense loop sums dot products in 16 or 32 lanes and the gradient
+    # by row blocks, the sparse one in row order: equal up to rounding)
+    rtol, atol = (1e-12, 1e-13) if dtype == np.float64 else (2e-4, 2e-6)
+    np.testing.assert_allclose(Ws, Wd, rtol=rtol, atol=atol)
+    np.testing.assert_allclose(bs_, bd, rtol=rtol, atol=atol)
+    np.testing.assert_allclose(ts, td, rtol=rtol)
+    for a, b in zip(ss, sd):
+        if b is not None:
+            np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
+    np.testing.assert_array_equal(cs, cd)
+    np.testing.assert_allclose(qs, qd, rtol=rtol, atol=atol)
+    assert us[0] == ud[0]  # u only sums the learning rates
+    assert np.all(Ws[:, 5] == Wd[:, 5])  # the feature no row has: penalty only
+    if penalty in ("l1", "elasticnet"):
+        assert ud[0] > 0 and np.any(qd != 0)
+        np.testing.assert_array_equal(Ws == 0, Wd == 0)
+
+
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+def test_multinomial_csr_epoch_without_intercept_and_on_a_subset(index_dtype):
+    X, y, sw = sparse_softmax_data(np.float64, seed=4)
+    order = np.random.default_rng(3).permutation(X.shape[0])[:150].astype(np.int64)
+    lr = np.full(-(-150 // 16), 0.1)
+    args = (X, y, sw, order, 4, "l2", 1e-3, 0.0, 16, lr)
+    Wd, bd = softmax_epochs(*args, fit_intercept=False, epochs=2)[:2]
+    Ws, bs_ = softmax_epochs(*args, fit_intercept=False, epochs=2, sparse=True,
+                             index_dtype=index_dtype)[:2]
+    np.testing.assert_allclose(Ws, Wd, rtol=1e-12, atol=1e-13)
+    np.testing.assert_array_equal(bs_, 0.0)
+    np.testing.assert_array_equal(bd, 0.0)
+
+
+def test_multinomial_csr_epoch_matches_numpy():
+    X, y, sw = sparse_softmax_data(np.float64, seed=8)
+    n = X.shape[0]
+    order = np.random.default_rng(4).permutation(n).astype(np.int64)
+    lr = np.linspace(0.2, 0.05, -(-n // 20))
+    state = {}
+    Wr, br = np.zeros((4, X.shape[1])), np.zeros(4)
+    W, b, totals = softmax_epochs(X, y, sw, order, 4, "elasticnet", 1e-2, 0.3, 20, lr, epochs=2,
+                                  sparse=True)[:3]
+    for e in range(2):
+        Wr, br, tr = numpy_softmax_epoch(X, y, sw, order, 4, "elasticnet", 1e-2, 0.3, 20, lr, Wr,
+                                         br, l1_state=state)
+        np.testing.assert_allclose(totals[e], tr, rtol=1e-10)
+    np.testing.assert_allclose(W, Wr, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(b, br, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("bs", [37, 300])  # 300: several row blocks per batch, shared by threads
+def test_multinomial_csr_epoch_same_bits_on_every_isa_and_thread_count(dtype, bs):
+    X, y, sw = sparse_softmax_data(dtype, n=1500, d=300, k=5, density=0.05, seed=12)
+    order = np.random.default_rng(5).permutation(X.shape[0]).astype(np.int64)
+    lr = np.full(-(-X.shape[0] // bs), 0.05)
+    ref = None
+    for isa in ISAS:
+        for nt in THREADS:
+            got = run_on(isa, nt, lambda: softmax_epochs(
+                X, y, sw, order, 5, "elasticnet", 1e-3, 0.3, bs, lr, Adam, {}, epochs=2,
+                sparse=True, index_dtype=np.int32))
+            if ref is None:
+                ref = got
+                assert got[2][-1] < got[2][0]
+            # W, b, Adam's first moment, l1_q and l1_u
+            for a, b in zip([*got[:2], got[3][0], *got[5]], [*ref[:2], ref[3][0], *ref[5]]):
+                np.testing.assert_array_equal(a, b, err_msg=f"{isa} {nt}")
+            assert got[2] == ref[2]
+
+
+def _csr_softmax_call(X, y, data=None, indices=None, indptr=None, n_features=None, **kw):
+    C = pytest.importorskip("scipy.sparse").csr_matrix(X)
+    args = dict(data=C.data if data is None else data,
+                indices=C.indices if indices is None else indices,
+                indptr=C.indptr if indptr is None else indptr,
+                n_features=X.shape[1] if n_features is None else n_features, y=y,
+                sample_weight=None, order=np.arange(X.shape[0], dtype=np.int64), n_classes=3,
+                penalty=2, alpha=1e-3, l1_ratio=0.0, fit_intercept=True, batch_size=4,
+                optimizer="sgd", hyper=(0.1, 0.0, 0.0, 0.0, False, False),
+                lr=np.full(-(-X.shape[0] // 4), 0.1), coef=np.full(3 * X.shape[1], 0.5),
+                intercept=np.full(3, 0.25), coef_states=[], intercept_states=[],
+                counters=np.zeros(4, np.int64), scalars=np.ones(2),
+                l1_q=np.zeros(3 * X.shape[1]), l1_u=np.zeros(1))
+    args.update(kw)
+    return args
+
+
+def _bad_indices(C):
+    bad = C.indices.copy()
+    bad[2] = 6
+    return bad
+
+
+def _negative_index(C):
+    bad = C.indices.copy()
+    bad[1] = -1
+    return bad
+
+
+def _decreasing_indptr(C):
+    bad = C.indptr.copy()
+    bad[3], bad[4] = bad[4], bad[3]
+    return bad
+
+
+def _indptr_not_from_zero(C):
+    bad = C.indptr.copy()
+    bad[0] = 1
+    return bad
+
+
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+@pytest.mark.parametrize("make, key, exc, match", [
+    (_bad_indices, "indices", ValueError, "column index outside"),
+    (_negative_index, "indices", ValueError, "column index outside"),
+    (_decreasing_indptr, "indptr", ValueError, "indptr must not decrease"),
+    (_indptr_not_from_zero, "indptr", ValueError, "indptr"),
+    (lambda C: np.array([0, 1, 2, 0.5, 1, 0, 2, 1, 0, 1, 2, 0]), "y", ValueError,
+     "class indices"),
+    (lambda C: np.array([0, 1, 2, 3.0, 1, 0, 2, 1, 0, 1, 2, 0]), "y", ValueError,
+     "class indices"),
+    (lambda C: np.arange(-1, 11, dtype=np.int64), "order", ValueError, "row index"),
+    (lambda C: np.full(2, 0.1), "lr", ValueError, "one learning rate per batch"),
+    (lambda C: 1, "n_classes", ValueError, "n_classes"),
+    (lambda C: np.zeros(12), "coef", ValueError, "coef"),
+    (lambda C: C.indices.astype(np.float64), "indices", TypeError, "int32 or int64"),
+])
+def test_multinomial_csr_bad_input_writes_nothing(make, key, exc, match, index_dtype):
+    sp = pytest.importorskip("scipy.sparse")
+    rng = np.random.default_rng(6)
+    X = rng.standard_normal((12, 6))
+    X[rng.random((12, 6)) < 0.5] = 0.0
+    X[:, 0] = 1.0  # every row has a value: indptr strictly increases
+    y = (np.arange(12) % 3).astype(np.float64)
+    C = sp.csr_matrix(X)
+    C.indices = C.indices.astype(index_dtype)
+    C.indptr = C.indptr.astype(index_dtype)
+    args = _csr_softmax_call(X, y, data=C.data, indices=C.indices, indptr=C.indptr)
+    bad = make(C)
+    if key in ("indices", "indptr") and bad.dtype.kind == "i":
+        bad = bad.astype(index_dtype)
+    args[key] = bad
+    kept = {name: args[name].copy() for name in ("intercept", "counters", "scalars", "l1_q",
+                                                 "l1_u")}
+    coef = args["coef"]
+    coef_before = coef.copy()
+    with pytest.raises(exc, match=match):
+        _core.multinomial_epoch_csr(**args)
+    np.testing.assert_array_equal(coef, coef_before)
+    for name, before in kept.items():
+        np.testing.assert_array_equal(args[name], before, err_msg=name)
+
+
+def test_multinomial_csr_check_false_skips_only_the_structure_pass():
+    X, y, _ = sparse_softmax_data(np.float64, n=80, d=15, k=3, seed=9)
+    order = np.arange(80, dtype=np.int64)
+    lr = np.full(-(-80 // 8), 0.1)
+    runs = [softmax_epochs(X, y, None, order, 3, "l1", 1e-3, 0.0, 8, lr, epochs=2, sparse=True,
+                           check=check) for check in (True, False)]
+    for a, b in zip(runs[0][:2], runs[1][:2]):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_multinomial_csr_of_an_empty_matrix():
+    # no stored values at all: only the intercepts (and the penalty) move
+    X = np.zeros((10, 4))
+    y = (np.arange(10) % 3).astype(np.float64)
+    lr = np.full(3, 0.1)
+    Wd, bd, td = softmax_epochs(X, y, None, np.arange(10, dtype=np.int64), 3, "l2", 1e-3, 0.0, 4,
+                                lr)[:3]
+    Ws, bs_, ts = softmax_epochs(X, y, None, np.arange(10, dtype=np.int64), 3, "l2", 1e-3, 0.0,
+                                 4, lr, sparse=True, index_dtype=np.int32)[:3]
+    np.testing.assert_array_equal(Ws, 0.0)
+    np.testing.assert_array_equal(Wd, 0.0)
+    np.testing.assert_allclose(bs_, bd, rtol=1e-15)
+    np.testing.assert_allclose(ts, td, rtol=1e-15)
+    assert np.any(bd != 0)
 
 
 def test_csr_check_false_skips_only_the_structure_pass():
