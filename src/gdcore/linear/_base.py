@@ -650,13 +650,15 @@ def _minibatch(X, *args, multinomial_k: int = 0, check: bool = True,
     skipped).  ``l1``: the cumulative L1 penalty's state (_Problem.l1_state)."""
     l1_q, l1_u = l1
     if multinomial_k:
-        if is_sparse(X):
-            raise TypeError("multi_class='multinomial' does not support sparse input yet")
         (y, sw, order, _kind, _param, penalty, alpha, l1_ratio, fit_intercept, bs, okind, hyper,
          lr, coef, intercept, cst, ist, counters, scalars) = args
-        return _core.multinomial_epoch(X, y, sw, order, multinomial_k, penalty, alpha, l1_ratio,
-                                       fit_intercept, bs, okind, hyper, lr, coef, intercept, cst,
-                                       ist, counters, scalars, l1_q=l1_q, l1_u=l1_u)
+        rest = (order, multinomial_k, penalty, alpha, l1_ratio, fit_intercept, bs, okind, hyper,
+                lr, coef, intercept, cst, ist, counters, scalars)
+        if is_sparse(X):
+            data, indices, indptr = csr_arrays(X)
+            return _core.multinomial_epoch_csr(data, indices, indptr, X.shape[1], y, sw, *rest,
+                                               check=check, l1_q=l1_q, l1_u=l1_u)
+        return _core.multinomial_epoch(X, y, sw, *rest, l1_q=l1_q, l1_u=l1_u)
     if is_sparse(X):
         data, indices, indptr = csr_arrays(X)
         return _core.minibatch_epoch_csr(data, indices, indptr, X.shape[1], *args, check=check,
@@ -772,6 +774,8 @@ def train_problem(
     n_train = X.shape[0] if train_idx is None else train_idx.shape[0]
     bs = cfg.batch_rows(n_train)
     lazy = cfg.opt.sparse_step_is_lazy(cfg.penalty)
+    if cfg.multinomial_k:
+        lazy = False  # (the softmax loop always updates every weight)
     if cfg.batch_size == "auto" and is_sparse(X) and X.shape[0] > 0 and not lazy:
         # The optimizer's update of the weights is dense (O(d) per batch) while
         # the gradient costs O(nnz of the batch): take batches holding at least

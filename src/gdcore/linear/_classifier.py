@@ -186,7 +186,8 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
         "ovr" trains one binary model per class (scikit-learn's SGD);
         "multinomial" (with loss="log_loss") trains softmax regression: one
         fused pass updates the whole n_classes × n_features matrix, and
-        predict_proba is the softmax of the decision values.  Dense input.
+        predict_proba is the softmax of the decision values.  Dense or CSR
+        input (see Notes).
     n_jobs : int or None, default=None
         Threads that train the one-vs-rest problems of a multiclass fit
         side by side (None: gdcore's thread count, ``gdcore.set_num_threads``;
@@ -300,7 +301,12 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
     with the same explicit settings give the same model (up to rounding;
     with ``batch_size=1`` scikit-learn's intercept decay of 0.01 on sparse
     data makes them differ, as in scikit-learn); with "auto" settings they
-    are these two different algorithms.
+    are these two different algorithms.  ``multi_class="multinomial"``
+    accepts CSR too (always the mini-batch loop, with the optimizer as
+    given: "auto" is Adam): the logits and the gradient of a batch cost
+    O(n_classes × nnz of the batch), and the optimizer updates all
+    n_classes × n_features weights densely once per batch; a sparse and a
+    dense fit give the same model up to rounding.
 
     Examples
     --------
@@ -711,7 +717,6 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
 
         def __sklearn_tags__(self):
             tags = super().__sklearn_tags__()
-            # (the softmax loop takes dense rows only)
-            tags.input_tags.sparse = self.multi_class != "multinomial"
+            tags.input_tags.sparse = True
             return tags
 
