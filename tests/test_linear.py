@@ -1206,7 +1206,7 @@ def test_openmp_barrier_hand_off_gives_the_same_fit(tmp_path):
     # GDCORE_OPENMP_BARRIERS=1 runs the two-thread mini-batch loop on OpenMP's
     # barriers (the path of platforms without futexes) instead of the
     # per-thread counters: the same weights, losses and counters, for dense
-    # and sparse rows, one problem, one-vs-rest and softmax
+    # and sparse rows, one problem, one-vs-rest and softmax (dense and sparse)
     script = textwrap.dedent("""
         import sys
         import numpy as np
@@ -1222,7 +1222,8 @@ def test_openmp_barrier_hand_off_gives_the_same_fit(tmp_path):
         out = []
         for Xi, y, kw in [(X, y2, {}), (X.astype(np.float32), y2, dict(loss="hinge")),
                           (X, y3, {}), (X, y3, dict(loss="log_loss", multi_class="multinomial")),
-                          (sp.csr_matrix(X), y2, dict(batch_size=256, optimizer="rmsprop"))]:
+                          (sp.csr_matrix(X), y2, dict(batch_size=256, optimizer="rmsprop")),
+                          (sp.csr_matrix(X), y3, dict(loss="log_loss", multi_class="multinomial"))]:
             c = SGDClassifier(max_iter=3, tol=None, random_state=0, batch_size=kw.pop("batch_size", 256),
                               **kw).fit(Xi, y)
             out += [c.coef_.astype(np.float64).ravel(), np.asarray(c.intercept_, np.float64),
@@ -1282,6 +1283,93 @@ def test_multinomial_needs_log_loss_and_partial_fit_continues():
     first = clf.coef_.copy()
     clf.partial_fit(X, y)
     assert clf.coef_.shape == (3, 4) and not np.array_equal(clf.coef_, first)
+
+
+@pytest.fixture(scope="module")
+def sparse_digits():
+    sp = pytest.importorskip("scipy.sparse")
+    X, y = load_digits(return_X_y=True)  # about half of the pixels are 0
+    return X, sp.csr_matrix(X), y
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("kw", [
+    dict(),  # Adam, batch_size="auto" (the sparse rule: batches of >= d non-zeros)
+    dict(optimizer="sgd", learning_rate="constant", eta0=0.01, penalty="l1", alpha=1e-3,
+         batch_size=16),  # the cumulative L1 penalty, exact zeros
+    dict(optimizer="adagrad", penalty="elasticnet", alpha=1e-3, batch_size=100, average=5),
+    dict(optimizer="sgd", optimizer_params=dict(momentum=0.9), batch_size=300,
+         class_weight="balanced"),  # several row blocks a batch, weighted rows
+])
+def test_multinomial_sparse_digits_fit_equals_dense(sparse_digits, dtype, kw):
+    X, C, y = sparse_digits
+    est = SGDClassifier(loss="log_loss", multi_class="multinomial", random_state=0, max_iter=15,
+                        tol=None, **kw)
+    dense = clone(est).fit(X.astype(dtype), y)
+    sparse = clone(est).fit(C.astype(dtype), y)
+    assert sparse.coef_.dtype == dense.coef_.dtype == dtype
+    rtol, atol = (1e-9, 1e-12) if dtype == np.float64 else (1e-4, 1e-5)
+    scale = np.abs(dense.coef_).max()
+    np.testing.assert_allclose(sparse.coef_, dense.coef_, rtol=rtol, atol=atol * scale)
+    np.testing.assert_allclose(sparse.intercept_, dense.intercept_, rtol=rtol, atol=atol * scale)
+    np.testing.assert_allclose(sparse.loss_curve_, dense.loss_curve_, rtol=rtol)
+    assert sparse.t_ == dense.t_
+    if kw.get("penalty") == "l1":
+        assert np.any(dense.coef_ == 0)
+        np.testing.assert_array_equal(sparse.coef_ == 0, dense.coef_ == 0)
+    np.testing.assert_array_equal(sparse.predict(C.astype(dtype)), dense.predict(X.astype(dtype)))
+    np.testing.assert_allclose(sparse.predict_proba(C), dense.predict_proba(X),
+                               rtol=1e-6 if dtype == np.float64 else 1e-3, atol=1e-9)
+    assert dense.score(X, y) > 0.85
+
+
+@pytest.mark.parametrize("fmt", ["csc", "coo"])
+def test_multinomial_sparse_formats_and_index_dtypes_fit_the_same_model(sparse_digits, fmt):
+    _, C, y = sparse_digits
+    C64 = C.copy()
+    C64.indices, C64.indptr = C64.indices.astype(np.int64), C64.indptr.astype(np.int64)
+    est = SGDClassifier(loss="log_loss", multi_class="multinomial", random_state=0, max_iter=4,
+                        tol=None, penalty="elasticnet", batch_size=64)
+    ref_fit = clone(est).fit(C, y)
+    for Xs in (C.asformat(fmt), C64):
+        fit = clone(est).fit(Xs, y)
+        np.testing.assert_array_equal(fit.coef_, ref_fit.coef_)
+        np.testing.assert_array_equal(fit.intercept_, ref_fit.intercept_)
+
+
+def test_multinomial_sparse_fit_is_thread_count_and_isa_invariant(sparse_digits):
+    from helpers import ISAS, THREADS, run_on
+
+    _, C, y = sparse_digits
+    est = SGDClassifier(loss="log_loss", multi_class="multinomial", random_state=0, max_iter=3,
+                        tol=None, batch_size=512, penalty="l1")  # several row blocks a batch
+    fits = [run_on(isa, nt, lambda: clone(est).fit(C, y)) for isa in ISAS for nt in THREADS]
+    for fit in fits[1:]:
+        np.testing.assert_array_equal(fit.coef_, fits[0].coef_)
+        np.testing.assert_array_equal(fit.intercept_, fits[0].intercept_)
+        assert fit.loss_curve_ == fits[0].loss_curve_
+
+
+def test_multinomial_sparse_partial_fit_and_early_stopping(sparse_digits):
+    X, C, y = sparse_digits
+    kw = dict(loss="log_loss", multi_class="multinomial", random_state=0, batch_size=32)
+    dense, sparse = SGDClassifier(**kw), SGDClassifier(**kw)
+    for _ in range(3):
+        dense.partial_fit(X, y, classes=np.unique(y))
+        sparse.partial_fit(C, y, classes=np.unique(y))
+    np.testing.assert_allclose(sparse.coef_, dense.coef_, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(sparse.intercept_, dense.intercept_, rtol=1e-9, atol=1e-12)
+    es = dict(kw, early_stopping=True, max_iter=50, n_iter_no_change=3)
+    a = SGDClassifier(**es).fit(X, y)
+    b = SGDClassifier(**es).fit(C, y)
+    assert a.n_iter_ == b.n_iter_
+    np.testing.assert_allclose(b.coef_, a.coef_, rtol=1e-9, atol=1e-12)
+    assert b.score(C, y) > 0.9
+
+
+def test_multinomial_sparse_tag():
+    assert SGDClassifier(loss="log_loss", multi_class="multinomial").__sklearn_tags__().input_tags.sparse
+    assert SGDClassifier().__sklearn_tags__().input_tags.sparse
 
 
 def test_sparse_default_fit_is_scikit_learns_per_sample_algorithm():
