@@ -125,6 +125,15 @@ struct CsrView {
   std::int64_t rows = 0;
 };
 
+/// build(T{}, I{}) for the CSR arrays' value type T (float or double) and
+/// index type I (int32 or int64).
+template <class Build>
+auto dispatch_csr(const CsrView& cv, Build&& build) {
+  const bool f32 = cv.values.dtype == DType::f32;
+  if (cv.int32) return f32 ? build(float{}, std::int32_t{}) : build(double{}, std::int32_t{});
+  return f32 ? build(float{}, std::int64_t{}) : build(double{}, std::int64_t{});
+}
+
 /// The arrays of a CSR matrix: contiguous float values, contiguous column
 /// indices of the same length and n + 1 row pointers ending at nnz, both
 /// int32 or both int64; `rows` is n.  (Index ranges are checked by the C++

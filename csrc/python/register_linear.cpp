@@ -210,9 +210,7 @@ void register_linear(py::module_& m) {
                                                            lr.data(), model);
                               });
         };
-        if (cv.int32)
-          return dt == DType::f32 ? build(float{}, std::int32_t{}) : build(double{}, std::int32_t{});
-        return dt == DType::f32 ? build(float{}, std::int64_t{}) : build(double{}, std::int64_t{});
+        return dispatch_csr(cv, build);
       },
       py::arg("data"), py::arg("indices"), py::arg("indptr"), py::arg("n_features"), py::arg("y"),
       py::arg("sample_weight"), py::arg("order"), py::arg("loss_kind"), py::arg("loss_param"),
@@ -290,9 +288,7 @@ void register_linear(py::module_& m) {
                                                              mo, opt, lr.data(), model);
                               });
         };
-        if (cv.int32)
-          return dt == DType::f32 ? build(float{}, std::int32_t{}) : build(double{}, std::int32_t{});
-        return dt == DType::f32 ? build(float{}, std::int64_t{}) : build(double{}, std::int64_t{});
+        return dispatch_csr(cv, build);
       },
       py::arg("data"), py::arg("indices"), py::arg("indptr"), py::arg("n_features"), py::arg("y"),
       py::arg("sample_weight"), py::arg("order"), py::arg("n_classes"), py::arg("penalty"),

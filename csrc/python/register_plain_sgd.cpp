@@ -143,9 +143,7 @@ void register_plain_sgd(py::module_& m) {
           return run<T>(csr_data<T, I>(cv, n_features, y, sw, check), order, o, w, aw, q, state,
                         dt);
         };
-        if (cv.int32)
-          return dt == DType::f32 ? build(float{}, std::int32_t{}) : build(double{}, std::int32_t{});
-        return dt == DType::f32 ? build(float{}, std::int64_t{}) : build(double{}, std::int64_t{});
+        return dispatch_csr(cv, build);
       },
       py::arg("data"), py::arg("indices"), py::arg("indptr"), py::arg("n_features"),
       py::arg("y"), py::arg("sample_weight"), py::arg("order"), py::arg("loss_kind"),
