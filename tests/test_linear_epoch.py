@@ -292,15 +292,22 @@ def test_l1_truncation_state_carries_over_epochs(penalty, sparse):
     assert np.abs(wf - w).max() > 1e-3
 
 
-def test_l1_state_arguments_are_checked(data):
+def hinge_epoch_args(data, penalty, alpha):
+    """Keyword arguments of one minibatch_epoch call of plain SGD on ``data``
+    (hinge, batches of 16, lr 0.1)."""
     X, y, _, _ = data
     loss = losses.get("hinge")
-    args = dict(X=X, y=y, sample_weight=None, order=np.arange(len(y), dtype=np.int64),
-                loss_kind=loss.kind, loss_param=loss.param, penalty=2, alpha=1e-2, l1_ratio=0.15,
-                fit_intercept=True, batch_size=16, optimizer="sgd",
+    return dict(X=X, y=y, sample_weight=None, order=np.arange(len(y), dtype=np.int64),
+                loss_kind=loss.kind, loss_param=loss.param, penalty=penalty, alpha=alpha,
+                l1_ratio=0.15, fit_intercept=True, batch_size=16, optimizer="sgd",
                 hyper=(0.1, 0.0, 0.0, 0.0, False, False), lr=np.full(13, 0.1),
                 coef=np.full(X.shape[1], 0.5), intercept=np.full(1, 0.25), coef_states=[],
                 intercept_states=[], counters=np.zeros(4, np.int64), scalars=np.ones(2))
+
+
+def test_l1_state_arguments_are_checked(data):
+    X = data[0]
+    args = hinge_epoch_args(data, penalty=2, alpha=1e-2)
     coef = args["coef"]
     bad = [
         (dict(l1_q=np.zeros(X.shape[1])), "given together"),
@@ -349,14 +356,7 @@ def test_adam_epoch_matches_gdcore_adam_driven_from_numpy(data):
     ],
 )
 def test_bad_arguments_write_nothing(data, kwargs, exc, match):
-    X, y, _, _ = data
-    loss = losses.get("hinge")
-    args = dict(X=X, y=y, sample_weight=None, order=np.arange(len(y), dtype=np.int64),
-                loss_kind=loss.kind, loss_param=loss.param, penalty=1, alpha=1e-4, l1_ratio=0.15,
-                fit_intercept=True, batch_size=16, optimizer="sgd",
-                hyper=(0.1, 0.0, 0.0, 0.0, False, False), lr=np.full(13, 0.1),
-                coef=np.full(X.shape[1], 0.5), intercept=np.full(1, 0.25), coef_states=[],
-                intercept_states=[], counters=np.zeros(4, np.int64), scalars=np.ones(2))
+    args = hinge_epoch_args(data, penalty=1, alpha=1e-4)
     args.update(kwargs)
     coef_before = args["coef"].copy()
     with pytest.raises(exc, match=match):
