@@ -1664,3 +1664,83 @@ def test_per_sample_l1_partial_fit_matches_sklearn(small):
         theirs.partial_fit(X, y, classes=[0, 1])
     np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(ours.intercept_, theirs.intercept_, rtol=1e-12, atol=1e-14)
+
+
+def test_regressor_partial_fit_after_fit_keeps_the_target_scale():
+    # fit's targets seed the running moments: one more row barely moves the
+    # scale, and the model stays as good
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(500, 5))
+    y = 1000 + X @ np.array([1.0, -2.0, 0.5, 0.0, 0.0]) + 0.1 * rng.normal(size=500)
+    reg = SGDRegressor(random_state=0).fit(X, y)
+    scale, r2 = reg._y_scale, reg.score(X, y)
+    reg.partial_fit(X[:1], y[:1])
+    np.testing.assert_allclose(reg._y_scale, np.std(np.concatenate([y, y[:1]])), rtol=1e-9)
+    assert abs(reg._y_scale - scale) < 0.01 * scale
+    assert reg.score(X, y) > r2 - 0.01
+    # moments follow every target even while the optimizer is "sgd"
+    reg = SGDRegressor(optimizer="sgd", random_state=0).partial_fit(X, y)
+    reg.set_params(optimizer="adam")
+    reg.partial_fit(X[:1], y[:1])
+    np.testing.assert_allclose(reg._y_scale, np.std(np.concatenate([y, y[:1]])), rtol=1e-9)
+
+
+def test_auto_optimizer_keeps_its_first_choice_across_partial_fit(small):
+    import scipy.sparse as sp
+
+    X, y = small
+    dense_only = SGDClassifier(random_state=0)
+    mixed = SGDClassifier(random_state=0)
+    for i, (a, b) in enumerate([(0, 100), (100, 200), (200, 300)]):
+        dense_only.partial_fit(X[a:b], y[a:b], classes=[0, 1])
+        chunk = sp.csr_matrix(X[a:b]) if i % 2 == 1 else X[a:b]
+        mixed.partial_fit(chunk, y[a:b], classes=[0, 1])
+    # the sparse chunk keeps Adam (and its state): the same model up to rounding
+    np.testing.assert_allclose(mixed.coef_, dense_only.coef_, rtol=1e-10, atol=1e-12)
+    # a stream that starts sparse stays per-sample SGD on dense chunks
+    sk_alg = SGDClassifier(optimizer="sgd", batch_size=1, learning_rate="optimal", random_state=0)
+    started_sparse = SGDClassifier(random_state=0)
+    sk_alg.partial_fit(sp.csr_matrix(X[:100]), y[:100], classes=[0, 1])
+    started_sparse.partial_fit(sp.csr_matrix(X[:100]), y[:100], classes=[0, 1])
+    sk_alg.partial_fit(X[100:], y[100:])
+    started_sparse.partial_fit(X[100:], y[100:])
+    np.testing.assert_array_equal(started_sparse.coef_, sk_alg.coef_)
+
+
+def test_edited_weights_are_checked_before_training(digits):
+    X, y = digits
+    X, y = X[:300, :6] / 16.0, y[:300] % 3
+    clf = SGDClassifier(loss="log_loss", multi_class="multinomial", random_state=0)
+    clf.partial_fit(X, y, classes=[0, 1, 2])
+    state = copy.deepcopy(clf.__dict__)
+    for coef, icpt, match in [
+        (np.zeros((6, 3)), np.zeros(3), "do not match"),          # transposed: same size
+        (np.zeros((3, 6)), np.zeros((3, 1)), "do not match"),
+        (np.full((3, 6), np.nan), np.zeros(3), "must be finite"),
+    ]:
+        clf.coef_, clf.intercept_ = coef, icpt
+        with pytest.raises(ValueError, match=match):
+            clf.partial_fit(X, y)
+        assert clf.coef_ is coef  # nothing else changed
+        np.testing.assert_array_equal(clf._problems[0].coef, state["_problems"][0].coef)
+    # a list of the right shape is taken; the model keeps its dtype
+    clf.coef_ = np.zeros((3, 6), dtype=np.float32).tolist()
+    clf.intercept_ = np.zeros(3, dtype=np.float32)
+    clf.partial_fit(X, y)
+    assert clf.coef_.dtype == np.float64
+    binary = SGDClassifier(random_state=0).partial_fit(X, (y == 1).astype(int), classes=[0, 1])
+    binary.coef_ = binary.coef_.reshape(-1, 1)  # (d, 1) instead of (1, d)
+    with pytest.raises(ValueError, match="do not match"):
+        binary.partial_fit(X, (y == 1).astype(int))
+
+
+def test_partial_fit_refuses_to_switch_one_vs_rest_to_multinomial(digits):
+    X, y = digits
+    X, y = X[:300] / 16.0, y[:300] % 3
+    clf = SGDClassifier(loss="log_loss", random_state=0).partial_fit(X, y, classes=[0, 1, 2])
+    proba = clf.predict_proba(X[:5])
+    clf.set_params(multi_class="multinomial")
+    with pytest.raises(ValueError, match="multi_class='multinomial', but the model was trained with"):
+        clf.partial_fit(X, y)
+    # probabilities follow the model that was fitted, not the parameter
+    np.testing.assert_array_equal(clf.predict_proba(X[:5]), proba)

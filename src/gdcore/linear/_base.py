@@ -987,12 +987,14 @@ def start_fit(est: Any, coef_init: Any, intercept_init: Any, fitted: Tuple[str, 
     return coef_init, intercept_init
 
 
-def adopt_edited_weights(est: Any, problems: List["_Problem"]) -> None:
+def adopt_edited_weights(est: Any, problems: List["_Problem"], coef_shape: Tuple[int, ...]) -> None:
     """partial_fit continues from ``coef_`` / ``intercept_`` as they are
     now, as scikit-learn's does, also when they were assigned or edited in
-    place since the last call (the problems are this call's copies).  While
-    averaging is in use ``coef_`` holds the averaged weights and training
-    continues from its own (scikit-learn's rule too)."""
+    place since the last call (the problems are this call's copies).
+    ``coef_shape``: the shape ``coef_`` has for this model (intercept_ has
+    coef_shape[0] values, or 1 for a 1-D coef_).  While averaging is in use
+    ``coef_`` holds the averaged weights and training continues from its
+    own (scikit-learn's rule too).  The model keeps its dtype."""
     coef = getattr(est, "coef_", None)
     icpt = getattr(est, "intercept_", None)
     if coef is None or icpt is None:
@@ -1000,19 +1002,20 @@ def adopt_edited_weights(est: Any, problems: List["_Problem"]) -> None:
     if int(est.average) > 0 and int(est.average) <= est.t_ - 1:
         return
     coef = np.asarray(coef)
-    icpt = np.asarray(icpt).reshape(-1)
+    icpt = np.asarray(icpt)
+    icpt_shape = (coef_shape[0] if len(coef_shape) == 2 else 1,)
+    if coef.shape != coef_shape or icpt.shape != icpt_shape:
+        raise ValueError(
+            f"coef_ of shape {coef.shape} and intercept_ of shape {icpt.shape} do not match "
+            f"the fitted model ({coef_shape} and {icpt_shape}); call fit to start again"
+        )
+    if not (np.all(np.isfinite(coef)) and np.all(np.isfinite(icpt))):
+        raise ValueError("coef_ and intercept_ must be finite to continue training from them")
     if len(problems) == 1:  # binary, regressor, multinomial
-        targets = [(problems[0], coef.reshape(-1), icpt)]
-    elif coef.ndim == 2 and coef.shape[0] == len(problems) == icpt.shape[0]:
-        targets = [(p, coef[i], icpt[i : i + 1]) for i, p in enumerate(problems)]
+        targets = [(problems[0], coef.reshape(-1), icpt.reshape(-1))]
     else:
-        targets = [(problems[0], coef, icpt)]  # (a shape mismatch, reported below)
+        targets = [(p, coef[i], icpt[i : i + 1]) for i, p in enumerate(problems)]
     for p, c, b in targets:
-        if c.shape != p.coef.shape or b.shape != p.intercept.shape:
-            raise ValueError(
-                f"coef_ of shape {coef.shape} and intercept_ of shape {icpt.shape} do not match "
-                f"the fitted model; call fit to start again"
-            )
         p.coef[...] = c
         p.intercept[...] = b
 

@@ -434,7 +434,7 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
                     "target to properly estimate the class frequency distributions. Pass the "
                     "resulting weights as the class_weight parameter."
                 )
-            dtype = [np.float64, np.float32] if first else self.coef_.dtype
+            dtype = [np.float64, np.float32] if first else self._problems[0].coef.dtype
             X, y = validate_data(self, X, y, dtype=dtype, order="C", reset=first,
                                  defer_finite=not self.early_stopping)
             with finite_first(self, X):
@@ -493,7 +493,11 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
             )
         k = 1 if n_classes == 2 else n_classes
         problems = self._initial_problems(k, d, dtype, coef_init, intercept_init)
-        cfg = _Config(self, dtype, sparse=_base.is_sparse(X),
+        # optimizer="auto" resolves on the data of the first call and keeps
+        # that algorithm (and its state) for the later partial_fit calls
+        if getattr(self, "_problems", None) is None or not hasattr(self, "_auto_sparse"):
+            self._auto_sparse = _base.is_sparse(X)
+        cfg = _Config(self, dtype, sparse=self._auto_sparse,
                       shuffle=_base.resolve_shuffle(self.shuffle, X, y, classifier=True,
                                                     label_counts=label_counts))
         if multinomial:
@@ -566,11 +570,16 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
                         f"multi_class='multinomial'; call fit to train a new model"
                     )
                 problems = [old[0].astype(dtype)]  # a multinomial model
+            elif len(old) == k and k > 1 and self.multi_class == "multinomial":
+                raise ValueError(
+                    "multi_class='multinomial', but the model was trained with "
+                    "multi_class='ovr'; call fit to train a new model"
+                )
             elif len(old) != k:  # pragma: no cover - classes are fixed after the first call
                 raise ValueError("number of one-vs-rest problems changed")
             else:
                 problems = [p.astype(dtype) for p in old]
-            _base.adopt_edited_weights(self, problems)
+            _base.adopt_edited_weights(self, problems, (k, d))
             return problems
         if coef_init is not None:
             coef_init = np.asarray(coef_init, dtype=dtype, order="C")
@@ -700,7 +709,9 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
         decision value is very negative)."""
         if scores.ndim == 1:
             return np.stack([-np.logaddexp(0.0, scores), -np.logaddexp(0.0, -scores)], axis=1)
-        z = scores if self.multi_class == "multinomial" else -np.logaddexp(0.0, -scores)
+        # (the kind of model fitted, whatever multi_class says now)
+        softmax = len(self._problems) == 1
+        z = scores if softmax else -np.logaddexp(0.0, -scores)
         z = z - z.max(axis=1, keepdims=True)
         return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
 

@@ -233,7 +233,7 @@ class SGDRegressor(RegressorMixin, BaseEstimator):
         with transaction(self):
             first = getattr(self, "coef_", None) is None
             _base.validate_common(self, for_partial_fit=True)
-            dtype = [np.float64, np.float32] if first else self.coef_.dtype
+            dtype = [np.float64, np.float32] if first else self._problems[0].coef.dtype
             X, y = validate_data(self, X, y, dtype=dtype, order="C", reset=first, y_numeric=True,
                                  defer_finite=not self.early_stopping)
             with finite_first(self, X):
@@ -251,7 +251,7 @@ class SGDRegressor(RegressorMixin, BaseEstimator):
         old = getattr(self, "_problems", None)
         if old is not None and coef_init is None:
             problem = old[0].astype(dtype)
-            _base.adopt_edited_weights(self, [problem])
+            _base.adopt_edited_weights(self, [problem], (d,))
         else:
             if coef_init is not None:
                 coef_init = np.asarray(coef_init, dtype=dtype, order="C").ravel()
@@ -271,11 +271,13 @@ class SGDRegressor(RegressorMixin, BaseEstimator):
             problem = _Problem(coef_init, intercept_init)
         cfg = _Config(self, dtype, sparse=_base.is_sparse(X),
                       shuffle=_base.resolve_shuffle(self.shuffle, X, y, classifier=False))
+        # the targets' running moments: fit's y, then every partial_fit chunk
+        moments = getattr(self, "_y_moments", None) if old is not None else None
+        self._y_moments = _merge_target_moments(moments, y, sw)
         if self._scale_aware():
             if stream:
                 # partial_fit: the scale follows the targets seen so far (a
                 # first chunk of one row says little about the spread)
-                self._y_moments = _merge_target_moments(getattr(self, "_y_moments", None), y, sw)
                 self._y_scale = _scale_from_moments(self._y_moments)
             elif old is None or not hasattr(self, "_y_scale"):
                 self._y_scale = _target_center_scale(y, sw)[1]
