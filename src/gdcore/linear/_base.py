@@ -222,9 +222,9 @@ class _Problem:
         #: scikit-learn's per-sample algorithm: the L1 penalty applied per weight
         self.q: Optional[np.ndarray] = None
         #: the mini-batch loop's cumulative L1 penalty (l1 / elasticnet): the
-        #: penalty each weight received (coef's shape and dtype) and, in a
-        #: one-element float64 array, the total a weight could have received;
-        #: kept and reset with the optimizer state
+        #: penalty each weight received (coef's shape and dtype) and the total
+        #: each weight could have received (float64, coef's size); kept and
+        #: reset with the optimizer state
         self.l1_q: Optional[np.ndarray] = None
         self.l1_u: Optional[np.ndarray] = None
 
@@ -266,9 +266,10 @@ class _Problem:
         (None, None) for penalties without an L1 part."""
         if penalty not in (2, 3):
             return None, None
-        if self.l1_q is None or self.l1_q.shape != self.coef.shape or self.l1_u is None:
+        if (self.l1_q is None or self.l1_q.shape != self.coef.shape or self.l1_u is None
+                or self.l1_u.size != self.coef.size):
             self.l1_q = np.zeros_like(self.coef)
-            self.l1_u = np.zeros(1, dtype=np.float64)
+            self.l1_u = np.zeros(self.coef.size, dtype=np.float64)
         elif self.l1_q.dtype != self.coef.dtype:
             self.l1_q = np.ascontiguousarray(self.l1_q, dtype=self.coef.dtype)
         return self.l1_q, self.l1_u
