@@ -9,7 +9,9 @@ import pytest
 from helpers import ISAS, LARGE, SIZES, THREADS, run_on
 
 from gdcore import _core, losses
-from gdcore.optim import SGD, Adagrad, Adam, RMSprop
+from gdcore.optim import (SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, Lion, NAdam, RAdam,
+                          RMSprop)
+from reference import linear as ref_linear
 
 PENALTIES = {"none": 0, "l2": 1, "l1": 2, "elasticnet": 3}
 ALL_LOSSES = ["hinge", "log_loss", "modified_huber", "squared_hinge", "perceptron", "squared_error",
@@ -18,9 +20,9 @@ ALL_LOSSES = ["hinge", "log_loss", "modified_huber", "squared_hinge", "perceptro
 
 def numpy_l1_truncate(w, q, u):
     """The cumulative L1 penalty's truncation (Tsuruoka, Tsujii and Ananiadou,
-    2009) of every weight, given the total penalty u so far: positive
-    weights move down by u + q, negative ones up by u - q, neither across
-    zero; q accumulates the change.  Returns the new (w, q)."""
+    2009) of every weight, given each weight's total penalty u so far:
+    positive weights move down by u + q, negative ones up by u - q, neither
+    across zero; q accumulates the change.  Returns the new (w, q)."""
     z = w
     w = np.where(z > 0, np.maximum(0.0, z - (u + q)), np.where(z < 0, np.minimum(0.0, z + (u - q)), z))
     return w, q + (w - z)
@@ -36,15 +38,16 @@ def numpy_epoch(X, y, sw, order, loss, penalty, alpha, l1_ratio, fit_intercept, 
     """Plain SGD (no momentum) mini-batch epoch: for each batch B,
     g = X_B^T r / |B| + (1 - rho) alpha w, r_i = sw_i * dloss(y_i, x_i.w + b),
     w <- w - lr_k g, then (l1, elasticnet) the cumulative L1 truncation with
-    u <- u + lr_k alpha rho.  ``l1_state``: a dict {"u": float, "q": array}
-    carried over and updated in place (None: a fresh zero state)."""
+    u_j <- u_j + lr_k alpha rho (plain SGD's step scale is 1 in every
+    coordinate).  ``l1_state``: a dict {"u": array, "q": array} carried over
+    and updated in place (None: a fresh zero state)."""
     w = w.astype(np.float64).copy()
     b = float(b)
     total = 0.0
     rho = l1_rho(penalty, l1_ratio)
     if l1_state is None:
         l1_state = {}
-    l1_state.setdefault("u", 0.0)
+    l1_state.setdefault("u", np.zeros_like(w))
     l1_state.setdefault("q", np.zeros_like(w))
     for k, start in enumerate(range(0, len(order), bs)):
         rows = order[start : start + bs]
@@ -62,7 +65,7 @@ def numpy_epoch(X, y, sw, order, loss, penalty, alpha, l1_ratio, fit_intercept, 
         if fit_intercept:
             b = b - lr[k] * gb
         if rho is not None:
-            l1_state["u"] += lr[k] * alpha * rho
+            l1_state["u"] = l1_state["u"] + lr[k] * alpha * rho
             w, l1_state["q"] = numpy_l1_truncate(w, l1_state["q"], l1_state["u"])
     return w, b, total
 
@@ -85,7 +88,7 @@ def run_epochs(X, y, sw, order, loss, penalty, alpha, l1_ratio, fit_intercept, b
     scalars = np.ones(2)
     args = (y, sw, order, loss.kind, loss.param, PENALTIES[penalty], alpha, l1_ratio, fit_intercept,
             bs, probe._kind, probe._hyper(group, 0.0), lr, w, b, cst, bst, counters, scalars)
-    state = dict(l1_q=np.zeros(X.shape[1], dt), l1_u=np.zeros(1))
+    state = dict(l1_q=np.zeros(X.shape[1], dt), l1_u=np.zeros(X.shape[1]))
     if l1 is not None:
         l1[:] = [state["l1_q"], state["l1_u"]]
     if sparse:
@@ -281,8 +284,15 @@ def test_l1_truncation_state_carries_over_epochs(penalty, sparse):
     np.testing.assert_allclose(w, wr, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(b[0], br, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(l1[0], state["q"], rtol=1e-9, atol=1e-12)
-    assert l1[1][0] == pytest.approx(state["u"], rel=1e-14)
-    assert l1[1][0] == pytest.approx(3 * alpha * l1_rho(penalty, 0.6) * lr.sum(), rel=1e-12)
+    # plain SGD: every weight's threshold is the same sum of lr_k alpha rho,
+    # bit for bit the shared threshold of the scalar rule
+    u = 0.0
+    for _ in range(3):
+        for lk in lr:
+            u += lk * alpha * l1_rho(penalty, 0.6)
+    np.testing.assert_array_equal(l1[1], np.full(d, u))
+    np.testing.assert_array_equal(state["u"], np.full(d, u))
+    assert u == pytest.approx(3 * alpha * l1_rho(penalty, 0.6) * lr.sum(), rel=1e-12)
     zeros = np.flatnonzero(w == 0)
     assert 10 <= len(zeros) < d - 4 and np.array_equal(zeros, np.flatnonzero(wr == 0))
     # the carried state matters: a fresh state every pass is another fit
@@ -290,6 +300,102 @@ def test_l1_truncation_state_carries_over_epochs(penalty, sparse):
     for e in range(3):
         wf, bf, _ = numpy_epoch(X, y, None, order, loss, penalty, alpha, 0.6, True, bs, lr, wf, bf)
     assert np.abs(wf - w).max() > 1e-3
+
+
+# optimizer, its options, the (constant) learning rate
+L1_OPTIMIZERS = [
+    (Adam, {}, 0.01),
+    (Adam, {"amsgrad": True, "weight_decay": 1e-3}, 0.01),
+    (AdamW, {}, 0.01),
+    (NAdam, {}, 0.01),
+    (RAdam, {}, 0.01),  # 19 batches an epoch: unrectified steps, then rectified ones
+    (RMSprop, {}, 0.005),
+    (RMSprop, {"centered": True, "momentum": 0.5}, 0.002),
+    (Adagrad, {}, 0.05),
+    (Adagrad, {"lr_decay": 0.05}, 0.05),
+    (Adamax, {}, 0.01),
+    (Adadelta, {}, 1.0),
+    (Lion, {}, 0.001),
+    (SGD, {"momentum": 0.9}, 0.05),
+]
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("penalty", ["l1", "elasticnet"])
+@pytest.mark.parametrize("opt_cls, kw, lr0", L1_OPTIMIZERS,
+                         ids=lambda v: v.__name__ if isinstance(v, type) else None)
+def test_l1_threshold_in_the_optimizers_metric_matches_numpy(opt_cls, kw, lr0, penalty, sparse):
+    """Three passes with the cumulative L1 state carried == three epochs of
+    the numpy oracle (reference/linear.py), whose threshold of weight j grows
+    by lr·α·ρ·s_j with s_j the optimizer's own step scale (1 / (√v̂_j + eps)
+    for Adam, ...): weights, intercept, losses, q and u."""
+    rng = np.random.default_rng(14)
+    n, d = 300, 24
+    X = rng.standard_normal((n, d))
+    if sparse:
+        X[rng.random((n, d)) < 0.5] = 0.0
+    X[:, 7] = 0.0  # a feature no row has: its v stays 0 for Adam (s_j = 1 / eps)
+    y = np.where(X[:, :4] @ np.array([2.0, -1.0, 1.5, 0.7]) + 0.3 * rng.standard_normal(n) > 0,
+                 1.0, -1.0)
+    order = rng.permutation(n).astype(np.int64)
+    bs, alpha, l1_ratio = 16, 0.01, 0.6
+    lr = np.full(-(-n // bs), lr0)
+    l1 = []
+    w, b, totals, _, counters = run_epochs(X, y, None, order, losses.get("log_loss"), penalty,
+                                           alpha, l1_ratio, True, bs, lr, opt_cls, kw, epochs=3,
+                                           sparse=sparse, l1=l1)
+    o = ref_linear.oracle(opt_cls.__name__.lower(), np.zeros(d), np.zeros(1), **kw)
+    state = {}
+    for e in range(3):
+        tr = ref_linear.minibatch_epoch(X, y, np.ones(n), order, "log_loss", penalty, alpha,
+                                        l1_ratio, True, bs, o, lr, l1_state=state)
+        np.testing.assert_allclose(totals[e], tr, rtol=1e-12)
+    np.testing.assert_allclose(w, o.params[0], rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(b, o.params[1], rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(l1[0], state["q"], rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(l1[1], state["u"], rtol=1e-12)
+    np.testing.assert_array_equal(w == 0, o.params[0] == 0)
+    assert counters[0] == 3 * len(lr)
+    # the informative weights stay, the absent feature's is 0 (and noise ones too)
+    assert np.all(w[:4] != 0) and w[7] == 0, w
+    assert opt_cls is Lion or np.count_nonzero(w == 0) >= 2, w
+    if opt_cls in (SGD, Lion):  # step scale 1: every weight's threshold is the same
+        np.testing.assert_array_equal(l1[1], l1[1][0])
+    else:
+        assert len(np.unique(l1[1])) > d // 2
+
+
+def test_l1_threshold_sgd_is_the_shared_sum_bit_for_bit():
+    """Plain SGD and Lion: u_j is, bit for bit, the running sum of
+    lr_k·α·ρ that the shared threshold was (so their L1 fits are unchanged),
+    and the weights are those of the numpy epoch with that threshold."""
+    rng = np.random.default_rng(21)
+    n, d = 200, 15
+    X = rng.standard_normal((n, d))
+    y = np.where(X[:, 0] - X[:, 1] + 0.5 * rng.standard_normal(n) > 0, 1.0, -1.0)
+    order = rng.permutation(n).astype(np.int64)
+    lr = np.linspace(0.3, 0.05, -(-n // 8))
+    for opt_cls in (SGD, Lion):
+        l1 = []
+        w, b, _, _, _ = run_epochs(X, y, None, order, losses.get("hinge"), "elasticnet", 0.03, 0.7,
+                                   True, 8, lr, opt_cls, {}, epochs=2, l1=l1)
+        u = 0.0
+        for _ in range(2):
+            for lk in lr:
+                u += lk * 0.03 * 0.7
+        np.testing.assert_array_equal(l1[1], np.full(d, u))
+    state = {}
+    wr, br = np.zeros(d), 0.0
+    for _ in range(2):
+        wr, br, _ = numpy_epoch(X, y, None, order, losses.get("hinge"), "elasticnet", 0.03, 0.7,
+                                True, 8, lr, wr, br, l1_state=state)
+    l1 = []
+    w, b, _, _, _ = run_epochs(X, y, None, order, losses.get("hinge"), "elasticnet", 0.03, 0.7,
+                               True, 8, lr, SGD, {}, epochs=2, l1=l1)
+    np.testing.assert_array_equal(l1[1], state["u"])
+    np.testing.assert_allclose(w, wr, rtol=1e-12, atol=1e-14)
+    np.testing.assert_array_equal(w == 0, wr == 0)
+    assert np.count_nonzero(w == 0) > 0
 
 
 def hinge_epoch_args(data, penalty, alpha):
@@ -307,20 +413,43 @@ def hinge_epoch_args(data, penalty, alpha):
 
 def test_l1_state_arguments_are_checked(data):
     X = data[0]
+    d = X.shape[1]
     args = hinge_epoch_args(data, penalty=2, alpha=1e-2)
     coef = args["coef"]
+    readonly = np.zeros(d)
+    readonly.flags.writeable = False
+    both = np.zeros(2 * d)  # l1_q and l1_u overlapping
     bad = [
-        (dict(l1_q=np.zeros(X.shape[1])), "given together"),
-        (dict(l1_q=np.zeros(3), l1_u=np.zeros(1)), "l1_q"),
-        (dict(l1_q=np.zeros(X.shape[1], np.float32), l1_u=np.zeros(1)), "l1_q"),
-        (dict(l1_q=np.zeros(X.shape[1]), l1_u=np.zeros(2)), "l1_u"),
-        (dict(l1_q=coef, l1_u=np.zeros(1)), "share memory"),
+        (dict(l1_q=np.zeros(d)), "given together"),
+        (dict(l1_q=np.zeros(3), l1_u=np.zeros(d)), "l1_q"),
+        (dict(l1_q=np.zeros(d, np.float32), l1_u=np.zeros(d)), "l1_q"),
+        (dict(l1_q=np.zeros(d), l1_u=np.zeros(1)), "l1_u"),  # the old one-value state
+        (dict(l1_q=np.zeros(d), l1_u=np.zeros(d + 1)), "l1_u"),
+        (dict(l1_q=np.zeros(d), l1_u=np.zeros((1, d))), "l1_u"),
+        (dict(l1_q=np.zeros(d), l1_u=np.zeros(d, np.float32)), "l1_u"),
+        (dict(l1_q=np.zeros(d), l1_u=readonly), "l1_u"),
+        (dict(l1_q=coef, l1_u=np.zeros(d)), "share memory"),
+        (dict(l1_q=np.zeros(d), l1_u=coef), "share memory"),
+        (dict(l1_q=both[:d], l1_u=both[d // 2:d // 2 + d]), "share memory"),
     ]
     for extra, match in bad:
+        q0 = extra.get("l1_q")
+        u0 = extra.get("l1_u")
+        if q0 is not None and q0 is not coef:
+            q0[...] = 0.125
+        if u0 is not None and u0 is not coef and u0.flags.writeable:
+            u0[...] = 0.0625
+        q_before = None if q0 is None else q0.copy()
+        u_before = None if u0 is None else u0.copy()
         with pytest.raises(ValueError, match=match):
             _core.minibatch_epoch(**args, **extra)
         np.testing.assert_array_equal(coef, 0.5)
         assert args["intercept"][0] == 0.25
+        assert args["counters"].tolist() == [0, 0, 0, 0]
+        if q0 is not None:
+            np.testing.assert_array_equal(q0, q_before)
+        if u0 is not None:
+            np.testing.assert_array_equal(u0, u_before)
 
 
 def test_adam_epoch_matches_gdcore_adam_driven_from_numpy(data):
@@ -515,7 +644,7 @@ def numpy_softmax_epoch(X, y, sw, order, k, penalty, alpha, l1_ratio, bs, lr, W,
     rho = l1_rho(penalty, l1_ratio)
     if l1_state is None:
         l1_state = {}
-    l1_state.setdefault("u", 0.0)
+    l1_state.setdefault("u", np.zeros_like(W))
     l1_state.setdefault("q", np.zeros_like(W))
     for t, start in enumerate(range(0, len(order), bs)):
         rows = order[start : start + bs]
@@ -536,7 +665,7 @@ def numpy_softmax_epoch(X, y, sw, order, k, penalty, alpha, l1_ratio, bs, lr, W,
         W = W - lr[t] * G
         b = b - lr[t] * R.sum(axis=0) / len(rows)
         if rho is not None:
-            l1_state["u"] += lr[t] * alpha * rho
+            l1_state["u"] = l1_state["u"] + lr[t] * alpha * rho
             W, l1_state["q"] = numpy_l1_truncate(W, l1_state["q"], l1_state["u"])
     return W, b, total
 
@@ -552,7 +681,7 @@ def run_softmax(X, y, sw, order, k, penalty, alpha, l1_ratio, bs, lr, opt="sgd",
     cst = [np.zeros(k * d, dt) if s else None for s in slots]
     bst = [np.zeros(k, dt) if s else None for s in slots]
     counters, scalars = np.zeros(4, np.int64), np.ones(2)
-    l1_q, l1_u = np.zeros(k * d, dt), np.zeros(1)
+    l1_q, l1_u = np.zeros(k * d, dt), np.zeros(k * d)
     totals = [
         _core.multinomial_epoch(X, y, sw, order, k, PENALTIES[penalty], alpha, l1_ratio, True, bs,
                                 opt, hyper, lr, W, b, cst, bst, counters, scalars, l1_q=l1_q,
@@ -670,7 +799,7 @@ def softmax_epochs(X, y, sw, order, k, penalty, alpha, l1_ratio, bs, lr, opt_cls
     cst = [np.zeros(k * d, dt) if s else None for s in slots]
     bst = [np.zeros(k, dt) if s else None for s in slots]
     counters, scalars = np.zeros(4, np.int64), np.ones(2)
-    l1_q, l1_u = np.zeros(k * d, dt), np.zeros(1)
+    l1_q, l1_u = np.zeros(k * d, dt), np.zeros(k * d)
     rest = (order, k, PENALTIES[penalty], alpha, l1_ratio, fit_intercept, bs, probe._kind,
             probe._hyper(group, 0.0), lr, W, b, cst, bst, counters, scalars)
     if sparse:
@@ -735,7 +864,10 @@ def test_multinomial_csr_epoch_equals_dense(dtype, index_dtype, opt_cls, kw, pen
             np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
     np.testing.assert_array_equal(cs, cd)
     np.testing.assert_allclose(qs, qd, rtol=rtol, atol=atol)
-    assert us[0] == ud[0]  # u only sums the learning rates
+    if opt_cls is SGD:
+        np.testing.assert_array_equal(us, ud)  # u only sums the learning rates
+    else:  # ... scaled by the optimizer's state
+        np.testing.assert_allclose(us, ud, rtol=rtol, atol=atol)
     assert np.all(Ws[:, 5] == Wd[:, 5])  # the feature no row has: penalty only
     if penalty in ("l1", "elasticnet"):
         assert ud[0] > 0 and np.any(qd != 0)
@@ -806,7 +938,7 @@ def _csr_softmax_call(X, y, data=None, indices=None, indptr=None, n_features=Non
                 lr=np.full(-(-X.shape[0] // 4), 0.1), coef=np.full(3 * X.shape[1], 0.5),
                 intercept=np.full(3, 0.25), coef_states=[], intercept_states=[],
                 counters=np.zeros(4, np.int64), scalars=np.ones(2),
-                l1_q=np.zeros(3 * X.shape[1]), l1_u=np.zeros(1))
+                l1_q=np.zeros(3 * X.shape[1]), l1_u=np.zeros(3 * X.shape[1]))
     args.update(kw)
     return args
 

@@ -93,13 +93,28 @@ double run_model(std::int64_t coef_size, std::int64_t intercept_size, DType dt,
   // the cumulative L1 penalty's state (l1 / elasticnet): both or neither
   if (l1_q.is_none() != l1_u.is_none())
     throw py::value_error("l1_q and l1_u must be given together");
-  double* u = nullptr;
   if (!l1_q.is_none()) {
     model.l1_q = static_cast<T*>(view_vector(l1_q, "l1_q", coef_size, dt, true).data);
-    u = static_cast<double*>(view_vector(l1_u, "l1_u", 1, DType::f64, true).data);
-    if (coef_size > 0 && model.l1_q == model.coef.param)
-      throw py::value_error("l1_q must not share memory with coef");
-    model.l1_u = *u;
+    model.l1_u = static_cast<double*>(view_vector(l1_u, "l1_u", coef_size, DType::f64, true).data);
+    if (coef_size > 0) {
+      // [a, a + na) and [b, b + nb) bytes overlap
+      auto overlap = [](const void* a, std::int64_t na, const void* b, std::int64_t nb) {
+        const char *pa = static_cast<const char*>(a), *pb = static_cast<const char*>(b);
+        return a != nullptr && b != nullptr && pa < pb + nb && pb < pa + na;
+      };
+      const std::int64_t qb = coef_size * std::int64_t(sizeof(T)), ub = coef_size * 8;
+      const std::int64_t ib = intercept_size * std::int64_t(sizeof(T));
+      if (overlap(model.l1_q, qb, model.coef.param, qb))
+        throw py::value_error("l1_q must not share memory with coef");
+      if (overlap(model.l1_u, ub, model.coef.param, qb) ||
+          overlap(model.l1_u, ub, model.intercept.param, ib) ||
+          overlap(model.l1_u, ub, model.l1_q, qb))
+        throw py::value_error("l1_u must not share memory with coef, intercept or l1_q");
+      for (int k = 0; k < 3; ++k)
+        if (overlap(model.l1_u, ub, model.coef.state[k], qb) ||
+            overlap(model.l1_q, qb, model.coef.state[k], qb))
+          throw py::value_error("l1_q and l1_u must not share memory with the optimizer state");
+    }
   }
   load_counters(model, counters, scalars);
   double total;
@@ -108,7 +123,6 @@ double run_model(std::int64_t coef_size, std::int64_t intercept_size, DType dt,
     total = epoch(model, count);
   }
   save_counters(model, counters, scalars);
-  if (u != nullptr) *u = model.l1_u;
   return total;
 }
 
@@ -180,8 +194,9 @@ void register_linear(py::module_& m) {
       py::arg("l1_q") = py::none(), py::arg("l1_u") = py::none(),
       "One fused pass of mini-batch training; returns the summed weighted loss.  "
       "penalty l1 / elasticnet: l1_q (one value per weight, coef's dtype) and l1_u (one "
-      "float64) hold the cumulative L1 penalty's state, updated in place (None: a fresh "
-      "zero state for this call only).");
+      "float64 per weight: the threshold, grown by lr*alpha*rho times the optimizer's "
+      "per-coordinate step scale) hold the cumulative L1 penalty's state, updated in place "
+      "(None: a fresh zero state for this call only).");
   m.def(
       "minibatch_epoch_csr",
       [](const py::object& values, const py::object& indices, const py::object& indptr,
@@ -258,7 +273,7 @@ void register_linear(py::module_& m) {
       py::arg("counters"), py::arg("scalars"), py::arg("l1_q") = py::none(),
       py::arg("l1_u") = py::none(),
       "One fused pass of softmax regression (coef: n_classes*n_features, row-major; "
-      "l1_q: as many values, l1_u as minibatch_epoch's).");
+      "l1_q and l1_u: as many values each, as minibatch_epoch's).");
   m.def(
       "multinomial_epoch_csr",
       [](const py::object& values, const py::object& indices, const py::object& indptr,

@@ -1,6 +1,7 @@
 // Fused mini-batch epochs of linear models (see gdcore/linear.hpp).
 #include <algorithm>
 #include <climits>
+#include <cmath>
 #include <cstdint>
 #include <exception>
 #include <stdexcept>
@@ -91,40 +92,127 @@ void average_and_penalise(T* g, const T* w, std::int64_t n, T inv, Penalty penal
 
 // The L1 part of the penalty (l1: ρ = 1, elasticnet: ρ = l1_ratio) as the
 // cumulative penalty with truncation of Tsuruoka, Tsujii and Ananiadou
-// (2009), after each batch's optimizer step with learning rate lr:
-//   u ← u + lr·α·ρ;  for each weight, z = w_j:
-//   z > 0: w_j ← max(0, z − (u + q_j));  z < 0: w_j ← min(0, z + (u − q_j));
+// (2009), after each batch's optimizer step with learning rate lr, the
+// threshold growing by the proximal step in the optimizer's own metric:
+//   u_j ← u_j + lr·α·ρ·s_j;  for each weight, z = w_j:
+//   z > 0: w_j ← max(0, z − (u_j + q_j));  z < 0: w_j ← min(0, z + (u_j − q_j));
 //   q_j ← q_j + (w_j − z)
+// where s_j is the optimizer's per-coordinate step scale, computed in double
+// from its state after the step (t: the slot's step count after the step):
+//   SGD (any momentum), Lion: 1
+//   Adam / AdamW, NAdam: 1 / (√v_j / √(1 − β2ᵗ) + eps)  (v: exp_avg_sq,
+//     max_exp_avg_sq with amsgrad)
+//   RAdam: r_t·√(1 − β2ᵗ) / (√v_j + eps) while rectified (ρ_t > 5), else 1
+//   RMSprop: 1 / (√square_avg_j + eps); centered 1 / (√(square_avg_j −
+//     grad_avg_j²) + eps) (the difference floored at 0)
+//   Adagrad: (1 / (1 + (t − 1)·lr_decay)) / (√sum_j + eps)
+//   Adamax: 1 / exp_inf_j
+//   Adadelta: √(acc_delta_j + eps) / √(square_avg_j + eps)
 // Each weight on its own, in double (w_j and q_j rounded to T): the result
 // depends on no order, thread count or ISA.  u and q are the model's
-// (LinearModel::l1_u, l1_q), or this call's own zeroed state when l1_q is
-// null.  Costs one more pass over w and q per batch (16 bytes per weight
-// in double, 8 in float).
+// (LinearModel::l1_u, l1_q, coef.size values each, updated in place), or
+// this call's own zeroed state when l1_q is null.  Costs one more pass over
+// w, q, u (and the optimizer's state) per batch.
 template <class T>
 class CumulativeL1 {
  public:
-  CumulativeL1(const MinibatchOptions& o, LinearModel<T>& model, std::int64_t n)
+  CumulativeL1(const MinibatchOptions& o, const OptimizerOptions& opt, LinearModel<T>& model,
+               std::int64_t n)
       : on_(o.penalty == Penalty::l1 || o.penalty == Penalty::elasticnet),
         alpha_(o.alpha),
         rho_(o.penalty == Penalty::l1 ? 1.0 : o.l1_ratio),
         n_(n),
-        model_(model) {
+        opt_(opt) {
     if (!on_) return;
     if (model.l1_q != nullptr) {
+      if (model.l1_u == nullptr && n > 0)
+        throw std::invalid_argument("l1_q and l1_u must be given together");
       q_ = model.l1_q;
       u_ = model.l1_u;
     } else {
-      own_.assign(static_cast<std::size_t>(n), T(0));
-      q_ = own_.data();
+      own_q_.assign(static_cast<std::size_t>(n), T(0));
+      own_u_.assign(static_cast<std::size_t>(n), 0.0);
+      q_ = own_q_.data();
+      u_ = own_u_.data();
     }
   }
-  void apply(double lr, T* w) {
+  // After the optimizer's step on `slot` (the coefficients, step count and
+  // state already advanced).
+  void apply(double lr, T* w, const ParamSlot<T>& slot) {
     if (!on_) return;
-    u_ += lr * alpha_ * rho_;
-    const double u = u_;
+    const double c = lr * alpha_ * rho_;
+    const double t = double(slot.step);
+    std::visit(
+        [&](const auto& oo) {
+          using O = std::decay_t<decltype(oo)>;
+          if constexpr (std::is_same_v<O, AdamOptions>) {
+            const T* v = slot.state[oo.amsgrad ? 2 : 1];
+            const double bc2s = std::sqrt(1.0 - std::pow(oo.beta2, t)), eps = oo.eps;
+            truncate(c, w, [&](std::int64_t j) {
+              return 1.0 / (std::sqrt(double(v[j])) / bc2s + eps);
+            });
+          } else if constexpr (std::is_same_v<O, NAdamOptions>) {
+            const T* v = slot.state[1];
+            const double bc2s = std::sqrt(1.0 - std::pow(oo.beta2, t)), eps = oo.eps;
+            truncate(c, w, [&](std::int64_t j) {
+              return 1.0 / (std::sqrt(double(v[j])) / bc2s + eps);
+            });
+          } else if constexpr (std::is_same_v<O, RAdamOptions>) {
+            const double bc2 = 1.0 - std::pow(oo.beta2, t);
+            const double rho_inf = 2 / (1 - oo.beta2) - 1;
+            const double rho_t = rho_inf - 2 * t * std::pow(oo.beta2, t) / bc2;
+            if (rho_t > 5.0) {
+              const double rect = std::pow((rho_t - 4) * (rho_t - 2) * rho_inf /
+                                               ((rho_inf - 4) * (rho_inf - 2) * rho_t),
+                                           0.5);
+              const double f = rect * std::sqrt(bc2), eps = oo.eps;
+              const T* v = slot.state[1];
+              truncate(c, w, [&](std::int64_t j) { return f / (std::sqrt(double(v[j])) + eps); });
+            } else {
+              truncate(c, w, [](std::int64_t) { return 1.0; });
+            }
+          } else if constexpr (std::is_same_v<O, RMSpropOptions>) {
+            const T* sq = slot.state[0];
+            const double eps = oo.eps;
+            if (oo.centered) {
+              const T* ga = slot.state[2];
+              truncate(c, w, [&](std::int64_t j) {
+                const double g = double(ga[j]);
+                return 1.0 / (std::sqrt(std::max(0.0, double(sq[j]) - g * g)) + eps);
+              });
+            } else {
+              truncate(c, w, [&](std::int64_t j) { return 1.0 / (std::sqrt(double(sq[j])) + eps); });
+            }
+          } else if constexpr (std::is_same_v<O, AdagradOptions>) {
+            const T* sum = slot.state[0];
+            const double f = 1.0 / (1.0 + (t - 1.0) * oo.lr_decay), eps = oo.eps;
+            truncate(c, w, [&](std::int64_t j) { return f / (std::sqrt(double(sum[j])) + eps); });
+          } else if constexpr (std::is_same_v<O, AdamaxOptions>) {
+            const T* inf = slot.state[1];
+            truncate(c, w, [&](std::int64_t j) { return 1.0 / double(inf[j]); });
+          } else if constexpr (std::is_same_v<O, AdadeltaOptions>) {
+            const T* sq = slot.state[0];
+            const T* acc = slot.state[1];
+            const double eps = oo.eps;
+            truncate(c, w, [&](std::int64_t j) {
+              return std::sqrt(double(acc[j]) + eps) / std::sqrt(double(sq[j]) + eps);
+            });
+          } else {  // SGD, Lion
+            truncate(c, w, [](std::int64_t) { return 1.0; });
+          }
+        },
+        opt_);
+  }
+
+ private:
+  template <class Scale>
+  void truncate(double c, T* w, Scale&& scale) {
     T* q = q_;
-    // (both candidates, then a select: no branch, so the loop vectorises)
+    double* uu = u_;
+    // (both candidates, then a select: no branch, so the loop can vectorise)
     for (std::int64_t j = 0; j < n_; ++j) {
+      const double u = uu[j] + c * scale(j);
+      uu[j] = u;
       const double z = double(w[j]), qj = double(q[j]);
       const double down = std::max(0.0, z - (u + qj)), up = std::min(0.0, z + (u - qj));
       const T wt = T(z > 0.0 ? down : (z < 0.0 ? up : z));
@@ -132,19 +220,15 @@ class CumulativeL1 {
       q[j] = T(qj + (double(wt) - z));
     }
   }
-  // u back into the model (its q was updated in place)
-  void keep() const {
-    if (on_ && model_.l1_q != nullptr) model_.l1_u = u_;
-  }
 
- private:
   bool on_;
   double alpha_, rho_;
   std::int64_t n_;
-  LinearModel<T>& model_;
-  std::vector<T> own_;
+  const OptimizerOptions& opt_;
+  std::vector<T> own_q_;
+  std::vector<double> own_u_;
   T* q_ = nullptr;
-  double u_ = 0.0;
+  double* u_ = nullptr;
 };
 
 // Block blk's partial gradient (`width` elements) into out, in block
@@ -305,7 +389,7 @@ double epoch_impl(const T* X, std::int64_t n, std::int64_t d_, const T* yv, cons
   const T alpha = T(o.alpha), l2 = T(o.alpha * (1.0 - o.l1_ratio));
   T* w = model.coef.param;
   T* b = model.intercept.param;
-  CumulativeL1<T> l1_penalty(o, model, d);
+  CumulativeL1<T> l1_penalty(o, opt, model, d);
 
   std::vector<T> resid(static_cast<std::size_t>(bs));
   const std::int64_t max_blocks = (bs + kRowBlock - 1) / kRowBlock;
@@ -434,7 +518,7 @@ double epoch_impl(const T* X, std::int64_t n, std::int64_t d_, const T* yv, cons
     average_and_penalise(gw.data(), w, d, inv, o.penalty, alpha, l2);
     gb = rsum * inv;
     apply_step(opt, lr[k], slots, o.fit_intercept ? 2 : 1);
-    l1_penalty.apply(lr[k], w);
+    l1_penalty.apply(lr[k], w, slots[0]);
   };
   // The lazy step runs on one thread: its writes land on scattered weights
   // that the other thread's margins of the next batch would read, moving
@@ -443,7 +527,6 @@ double epoch_impl(const T* X, std::int64_t n, std::int64_t d_, const T* yv, cons
   run_batches(count, bs, lazy ? 0 : d, block, reduce, finish);
   if (scale != 1.0) unscale(scale);
   keep_counters(model, slots);
-  l1_penalty.keep();
   return total;
 }
 
@@ -505,7 +588,7 @@ double multinomial_impl(std::int64_t n, std::int64_t d, const T* yv, const T* sw
   T* W = model.coef.param;
   T* bias = model.intercept.param;
   const std::int64_t kd = k * d;
-  CumulativeL1<T> l1_penalty(o, model, kd);
+  CumulativeL1<T> l1_penalty(o, opt, model, kd);
   const std::int64_t max_blocks = (bs + kRowBlock - 1) / kRowBlock;
   std::vector<T> partial(Sparse ? 0 : static_cast<std::size_t>(max_blocks * kd));
   // (sparse rows) each row's k residuals, row-major
@@ -589,11 +672,10 @@ double multinomial_impl(std::int64_t n, std::int64_t d, const T* yv, const T* sw
     average_and_penalise(gw.data(), W, kd, inv, o.penalty, alpha, l2);
     for (std::int64_t c = 0; c < k; ++c) gb[std::size_t(c)] = gb[std::size_t(c)] * inv;
     apply_step(opt, lr[bt], slots, o.fit_intercept ? 2 : 1);
-    l1_penalty.apply(lr[bt], W);
+    l1_penalty.apply(lr[bt], W, slots[0]);
   };
   run_batches(count, bs, kd, block, reduce, finish);
   keep_counters(model, slots);
-  l1_penalty.keep();
   return total;
 }
 

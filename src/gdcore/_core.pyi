@@ -48,7 +48,9 @@ def loss_value(kind: int, param: float, y: np.ndarray, p: np.ndarray, derivative
 def multinomial_loss(y: np.ndarray, p: np.ndarray) -> Tuple[np.ndarray, np.ndarray]: ...
 
 # fused linear-model epochs (gdcore/linear.hpp); model arrays and counters
-# are updated in place, the summed loss is returned
+# are updated in place, the summed loss is returned; l1 / elasticnet: l1_q
+# (coef's size and dtype) and l1_u (coef's size, float64), the cumulative L1
+# penalty's state, updated in place (both None: a fresh zero state)
 def sparse_step_is_lazy(optimizer: str, hyper: tuple, penalty: int) -> bool: ...
 def minibatch_epoch(
     X: np.ndarray, y: np.ndarray, sample_weight: Optional[np.ndarray], order: np.ndarray,

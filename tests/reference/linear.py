@@ -8,8 +8,10 @@ from the algorithm documented in ``gdcore/linear/_base.py``:
         g_b = (Σ_B r_i) / |B|
         (w, b) ← optimizer step with that batch's learning rate lr_k
         l1, elasticnet: the cumulative L1 penalty (Tsuruoka, Tsujii and
-        Ananiadou 2009): u ← u + lr_k α ρ, then for every weight, z = w_j:
-            z > 0: w_j ← max(0, z − (u + q_j));  z < 0: w_j ← min(0, z + (u − q_j))
+        Ananiadou 2009), its threshold the proximal step in the optimizer's
+        metric: u_j ← u_j + lr_k α ρ s_j (s: l1_step_scale), then for every
+        weight, z = w_j:
+            z > 0: w_j ← max(0, z − (u_j + q_j));  z < 0: w_j ← min(0, z + (u_j − q_j))
             q_j ← q_j + (w_j − z)
     total = Σ s_i ℓ(y_i, m_i)
 
@@ -22,6 +24,7 @@ of ``reference/optim.py``.  Nothing here imports gdcore.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable, Dict, Optional, Sequence, Tuple
 
 import numpy as np
@@ -123,17 +126,50 @@ def l1_share(penalty: str, l1_ratio: float) -> float:
     return {None: 0.0, "l2": 0.0, "l1": 1.0, "elasticnet": l1_ratio}[penalty]
 
 
-def cumulative_l1(w: np.ndarray, q: np.ndarray, u: float) -> None:
+def cumulative_l1(w: np.ndarray, q: np.ndarray, u: np.ndarray) -> None:
     """Tsuruoka et al.'s truncation of every weight, in place on w and q:
-    a positive weight drops by u + q_j, a negative one rises by u − q_j,
+    a positive weight drops by u_j + q_j, a negative one rises by u_j − q_j,
     never past zero; q_j records what was applied."""
     for j in range(w.shape[0]):
         z = w[j]
         if z > 0:
-            w[j] = max(0.0, z - (u + q[j]))
+            w[j] = max(0.0, z - (u[j] + q[j]))
         elif z < 0:
-            w[j] = min(0.0, z + (u - q[j]))
+            w[j] = min(0.0, z + (u[j] - q[j]))
         q[j] += w[j] - z
+
+
+def l1_step_scale(opt: "ref_optim._Oracle") -> np.ndarray:
+    """s_j: the optimizer's step per unit of lr in coordinate j, from the
+    oracle's state of its first parameter (the weights) after its step:
+    the factor the optimizer applies to the gradient direction (1 for SGD
+    and Lion, whose steps are lr times a gradient or a sign)."""
+    h, st, w = opt.h, opt.state[0], opt.params[0]
+    t = st.get("step", 0.0)
+    if isinstance(opt, (ref_optim.Adam, ref_optim.NAdam)):  # (AdamW is an Adam)
+        v = st["max_exp_avg_sq"] if h.get("amsgrad") else st["exp_avg_sq"]
+        beta2 = h["betas"][1]
+        return 1.0 / (np.sqrt(v) / math.sqrt(1.0 - beta2**t) + h["eps"])
+    if isinstance(opt, ref_optim.RAdam):
+        beta2 = h["betas"][1]
+        rho_inf = 2.0 / (1.0 - beta2) - 1.0
+        rho_t = rho_inf - 2.0 * t * beta2**t / (1.0 - beta2**t)
+        if rho_t <= 5.0:
+            return np.ones_like(w)
+        r = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+        return r * math.sqrt(1.0 - beta2**t) / (np.sqrt(st["exp_avg_sq"]) + h["eps"])
+    if isinstance(opt, ref_optim.RMSprop):
+        var = st["square_avg"]
+        if h["centered"]:
+            var = np.maximum(0.0, var - st["grad_avg"] ** 2)
+        return 1.0 / (np.sqrt(var) + h["eps"])
+    if isinstance(opt, ref_optim.Adagrad):
+        return (1.0 / (1.0 + (t - 1.0) * h["lr_decay"])) / (np.sqrt(st["sum"]) + h["eps"])
+    if isinstance(opt, ref_optim.Adamax):
+        return 1.0 / st["exp_inf"]
+    if isinstance(opt, ref_optim.Adadelta):
+        return np.sqrt(st["acc_delta"] + h["eps"]) / np.sqrt(st["square_avg"] + h["eps"])
+    return np.ones_like(w)  # SGD (any momentum), Lion
 
 
 def minibatch_epoch(
@@ -162,7 +198,7 @@ def minibatch_epoch(
     rho = l1_share(penalty, l1_ratio)
     if l1_state is None:
         l1_state = {}
-    l1_state.setdefault("u", 0.0)
+    l1_state.setdefault("u", np.zeros(opt.params[0].shape[0]))
     l1_state.setdefault("q", np.zeros(opt.params[0].shape[0]))
     for k, start in enumerate(range(0, len(order), batch_size)):
         rows = order[start : start + batch_size]
@@ -182,14 +218,17 @@ def minibatch_epoch(
             opt.step([gw, np.zeros(1)])
             opt.params[1] = saved
         if penalty in ("l1", "elasticnet"):
-            l1_state["u"] += float(lrs[k]) * alpha * rho
+            l1_state["u"] = l1_state["u"] + (float(lrs[k]) * alpha * rho) * l1_step_scale(opt)
             cumulative_l1(opt.params[0], l1_state["q"], l1_state["u"])
     return total
 
 
 def oracle(name: str, w: np.ndarray, b: np.ndarray, **hyper) -> "ref_optim._Oracle":
-    cls: Dict[str, type] = {"sgd": ref_optim.SGD, "adam": ref_optim.Adam, "rmsprop": ref_optim.RMSprop,
-                            "adagrad": ref_optim.Adagrad, "nadam": ref_optim.NAdam}
+    cls: Dict[str, type] = {"sgd": ref_optim.SGD, "adam": ref_optim.Adam, "adamw": ref_optim.AdamW,
+                            "rmsprop": ref_optim.RMSprop, "adagrad": ref_optim.Adagrad,
+                            "adadelta": ref_optim.Adadelta, "adamax": ref_optim.Adamax,
+                            "nadam": ref_optim.NAdam, "radam": ref_optim.RAdam,
+                            "lion": ref_optim.Lion}
     return cls[name]([w.astype(np.float64), b.astype(np.float64).reshape(1)], **hyper)
 
 

@@ -13,12 +13,20 @@
 // batch's optimizer step by the cumulative penalty with truncation
 // (Tsuruoka, Tsujii and Ananiadou, 2009, "Stochastic gradient descent
 // training for L1-regularized log-linear models with cumulative penalty"),
-// which gives exact zeros:
-//   u ← u + lr_k·α·ρ
+// which gives exact zeros, its threshold growing per weight by the
+// proximal step in the optimizer's own metric:
+//   u_j ← u_j + lr_k·α·ρ·s_j
 //   for every weight j (not the intercepts), z = w_j:
-//     z > 0: w_j ← max(0, z − (u + q_j));  z < 0: w_j ← min(0, z + (u − q_j))
+//     z > 0: w_j ← max(0, z − (u_j + q_j));  z < 0: w_j ← min(0, z + (u_j − q_j))
 //     q_j ← q_j + (w_j − z)
-// elementwise in double (w_j and q_j rounded to T), on one thread.
+// where s_j is the optimizer's per-coordinate step scale from its state after
+// the step (t: the step count after it): 1 for SGD (any momentum) and Lion;
+// Adam/AdamW, NAdam 1/(√v_j/√(1−β2ᵗ) + eps) (v: exp_avg_sq, max_exp_avg_sq
+// with amsgrad); RAdam r_t·√(1−β2ᵗ)/(√v_j + eps) while rectified (ρ_t > 5),
+// else 1; RMSprop 1/(√square_avg_j + eps), centered 1/(√(square_avg_j −
+// grad_avg_j²) + eps); Adagrad (1/(1 + (t−1)·lr_decay))/(√sum_j + eps);
+// Adamax 1/exp_inf_j; Adadelta √(acc_delta_j + eps)/√(square_avg_j + eps).
+// Elementwise in double (w_j and q_j rounded to T), on one thread.
 #pragma once
 
 #include <cstdint>
@@ -58,17 +66,18 @@ struct MinibatchOptions {
 /// The model and its optimizer state: coef.param → d weights, intercept.param
 /// → 1 value; their state buffers and counters as for the optimizer's
 /// *_step function (grad pointers are set by the loop).  With Penalty::l1 or
-/// elasticnet, the cumulative L1 penalty's state (see above): l1_u the total
-/// L1 penalty a weight could have received, l1_q → coef.size values, the
-/// penalty each weight did receive; both carry over between calls like the
-/// optimizer state (start them at 0).  l1_q null: a zeroed buffer for this
-/// call only (l1_u then starts at 0 too and is not kept).
+/// elasticnet, the cumulative L1 penalty's state (see above): l1_u → coef.size
+/// doubles, the total L1 penalty each weight could have received, l1_q →
+/// coef.size values, the penalty each weight did receive; both are updated in
+/// place and carry over between calls like the optimizer state (start them
+/// at 0).  l1_q null: zeroed buffers for this call only (l1_u is then
+/// ignored); l1_q given: l1_u must be too.
 template <class T>
 struct LinearModel {
   ParamSlot<T> coef;
   ParamSlot<T> intercept;
   T* l1_q = nullptr;
-  double l1_u = 0.0;
+  double* l1_u = nullptr;
 };
 
 /// One pass over rows order[0..count) in mini-batches of batch_size; batch k
