@@ -145,14 +145,10 @@ class CumulativeL1 {
     std::visit(
         [&](const auto& oo) {
           using O = std::decay_t<decltype(oo)>;
-          if constexpr (std::is_same_v<O, AdamOptions>) {
-            const T* v = slot.state[oo.amsgrad ? 2 : 1];
-            const double bc2s = std::sqrt(1.0 - std::pow(oo.beta2, t)), eps = oo.eps;
-            truncate(c, w, [&](std::int64_t j) {
-              return 1.0 / (std::sqrt(double(v[j])) / bc2s + eps);
-            });
-          } else if constexpr (std::is_same_v<O, NAdamOptions>) {
-            const T* v = slot.state[1];
+          if constexpr (std::is_same_v<O, AdamOptions> || std::is_same_v<O, NAdamOptions>) {
+            bool amsgrad = false;
+            if constexpr (std::is_same_v<O, AdamOptions>) amsgrad = oo.amsgrad;
+            const T* v = slot.state[amsgrad ? 2 : 1];
             const double bc2s = std::sqrt(1.0 - std::pow(oo.beta2, t)), eps = oo.eps;
             truncate(c, w, [&](std::int64_t j) {
               return 1.0 / (std::sqrt(double(v[j])) / bc2s + eps);
@@ -537,9 +533,7 @@ double dense_minibatch(const DenseData<T>& data, const std::int64_t* order, std:
   check_data(data, true);
   return epoch_impl<T, false>(data.X, data.n, data.d, data.y, data.sample_weight, order, count,
                               o, opt, lr, model, data.d * std::int64_t(sizeof(T)),
-                              [&](std::int64_t i) {
-                         return detail::Row<T>{data.X + i * data.d, nullptr, data.d};
-                       });
+                              [&](std::int64_t i) { return detail::dense_row(data, i); });
 }
 
 template <class T, class I>
@@ -549,10 +543,8 @@ double csr_minibatch(const CsrData<T, I>& data, const std::int64_t* order, std::
   detail::check_csr(data);
   return epoch_impl<T, true>(static_cast<const T*>(nullptr), data.n, data.d, data.y,
                              data.sample_weight, order, count, o, opt, lr, model,
-                             detail::csr_row_bytes(data), [&](std::int64_t i) {
-                         const std::int64_t a = data.indptr[i], b = data.indptr[i + 1];
-                         return detail::Row<T, I>{data.data + a, data.indices + a, b - a};
-                       });
+                             detail::csr_row_bytes(data),
+                             [&](std::int64_t i) { return detail::csr_row(data, i); });
 }
 
 // Softmax regression over k classes (see multinomial_epoch), on the rows
@@ -687,9 +679,7 @@ double dense_multinomial(const DenseData<T>& data, std::int64_t k, const std::in
   const std::int64_t d = data.d;
   return multinomial_impl<T, false>(data.n, d, data.y, data.sample_weight, k, order, count, o,
                                     opt, lr, model, d * std::int64_t(sizeof(T)),
-                                    [&](std::int64_t i) {
-                                      return detail::Row<T>{data.X + i * d, nullptr, d};
-                                    });
+                                    [&](std::int64_t i) { return detail::dense_row(data, i); });
 }
 
 template <class T, class I>
@@ -699,11 +689,7 @@ double csr_multinomial(const CsrData<T, I>& data, std::int64_t k, const std::int
   detail::check_csr(data);
   return multinomial_impl<T, true>(data.n, data.d, data.y, data.sample_weight, k, order, count,
                                    o, opt, lr, model, detail::csr_row_bytes(data),
-                                   [&](std::int64_t i) {
-                                     const std::int64_t a = data.indptr[i], b = data.indptr[i + 1];
-                                     return detail::Row<T, I>{data.data + a, data.indices + a,
-                                                              b - a};
-                                   });
+                                   [&](std::int64_t i) { return detail::csr_row(data, i); });
 }
 
 template <class T>
@@ -714,9 +700,7 @@ void decision_impl(const DenseData<T>& data, const std::int64_t* rows, std::int6
   const std::int64_t m = rows != nullptr ? count : data.n;
   const detail::RowKernels<T> K{detail::active_table()};
   const std::int64_t ahead = detail::prefetch_distance(data.d * std::int64_t(sizeof(T)));
-  auto at = [&](std::int64_t k) {
-    return detail::Row<T>{data.X + (rows != nullptr ? rows[k] : k) * data.d, nullptr, data.d};
-  };
+  auto at = [&](std::int64_t k) { return detail::dense_row(data, rows != nullptr ? rows[k] : k); };
   // Each thread computes one contiguous share of the outputs, prefetching
   // (in a given row order) the rows of its own share ahead.
   auto share = [&](std::int64_t k0, std::int64_t k1) {

@@ -16,8 +16,6 @@ namespace gd {
 namespace {
 #include "loss_defs.inc"
 
-template <class T, class I = std::int64_t>
-using Row = detail::Row<T, I>;
 template <class T>
 using Kernels = detail::RowKernels<T>;
 
@@ -207,7 +205,7 @@ double dense_epoch(const DenseData<T>& data, const std::int64_t* order, std::int
     throw std::invalid_argument("null data");
   return epoch<T>(data.n, data.d, data.y, data.sample_weight, order, count, o, s,
                   data.d * std::int64_t(sizeof(T)),
-                  [&](std::int64_t i) { return Row<T>{data.X + i * data.d, nullptr, data.d}; });
+                  [&](std::int64_t i) { return detail::dense_row(data, i); });
 }
 
 template <class T, class I>
@@ -216,10 +214,7 @@ double csr_epoch(const CsrData<T, I>& data, const std::int64_t* order, std::int6
   detail::check_csr(data);
   return epoch<T>(data.n, data.d, data.y, data.sample_weight, order, count, o, s,
                   detail::csr_row_bytes(data),
-                  [&](std::int64_t i) {
-                    const std::int64_t a = data.indptr[i], b = data.indptr[i + 1];
-                    return Row<T, I>{data.data + a, data.indices + a, b - a};
-                  });
+                  [&](std::int64_t i) { return detail::csr_row(data, i); });
 }
 
 }  // namespace

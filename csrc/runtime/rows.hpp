@@ -151,6 +151,21 @@ inline std::int64_t prefetch_distance(std::int64_t row_bytes) {
   return std::clamp<std::int64_t>(16384 / std::max<std::int64_t>(row_bytes, 64), 2, 32);
 }
 
+/// Row i of dense data (DenseData) and of CSR data (CsrData, its values
+/// and column indices): the row getters the fused loops take.
+template <class Dense>
+auto dense_row(const Dense& data, std::int64_t i) {
+  using T = std::remove_const_t<std::remove_pointer_t<decltype(data.X)>>;
+  return Row<T>{data.X + i * data.d, nullptr, data.d};
+}
+template <class Csr>
+auto csr_row(const Csr& data, std::int64_t i) {
+  using T = std::remove_const_t<std::remove_pointer_t<decltype(data.data)>>;
+  using I = std::remove_const_t<std::remove_pointer_t<decltype(data.indices)>>;
+  const std::int64_t a = std::int64_t(data.indptr[i]), b = std::int64_t(data.indptr[i + 1]);
+  return Row<T, I>{data.data + a, data.indices + a, b - a};
+}
+
 /// Mean bytes of a CSR row (values and column indices).
 template <class Csr>
 std::int64_t csr_row_bytes(const Csr& data) {
