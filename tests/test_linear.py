@@ -1592,7 +1592,7 @@ def test_regressor_stream_scale_follows_the_targets():
             reg.partial_fit(X[i : i + 1], y[i : i + 1])
     assert reg.score(X, y) > 0.99
     # the running spread equals numpy's over every row seen
-    w, mean, q = reg._y_moments
+    w, mean, _ = reg._y_moments
     assert w == 3 * len(y)
     np.testing.assert_allclose(mean, np.mean(y), rtol=1e-12)
     np.testing.assert_allclose(reg._y_scale, np.std(y), rtol=1e-9)

@@ -1006,6 +1006,12 @@ def start_fit(est: Any, coef_init: Any, intercept_init: Any, fitted: Tuple[str, 
     return coef_init, intercept_init
 
 
+def averaged_in_use(est: Any) -> bool:
+    """Whether ``coef_`` / ``intercept_`` are the averaged weights: averaging
+    on, and at least ``average`` updates made (scikit-learn's rule)."""
+    return int(est.average) > 0 and int(est.average) <= est.t_ - 1
+
+
 def adopt_edited_weights(est: Any, problems: List["_Problem"], coef_shape: Tuple[int, ...]) -> None:
     """partial_fit continues from ``coef_`` / ``intercept_`` as they are
     now, as scikit-learn's does, also when they were assigned or edited in
@@ -1018,7 +1024,7 @@ def adopt_edited_weights(est: Any, problems: List["_Problem"], coef_shape: Tuple
     icpt = getattr(est, "intercept_", None)
     if coef is None or icpt is None:
         return
-    if int(est.average) > 0 and int(est.average) <= est.t_ - 1:
+    if averaged_in_use(est):
         return
     coef = np.asarray(coef)
     icpt = np.asarray(icpt)

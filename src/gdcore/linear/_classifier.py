@@ -610,7 +610,7 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
         return [_Problem(coef_init[i], intercept_init[i : i + 1]) for i in range(k)]
 
     def _set_coef(self, problems) -> None:
-        use_avg = int(self.average) > 0 and int(self.average) <= self.t_ - 1
+        use_avg = _base.averaged_in_use(self)
         coefs = [p.avg_coef if use_avg else p.coef for p in problems]
         ints = [p.avg_intercept if use_avg else p.intercept for p in problems]
         if len(problems) == 1 and ints[0].shape[0] > 1:  # multinomial: (k*d,) and (k,)

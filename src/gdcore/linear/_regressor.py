@@ -26,36 +26,38 @@ from ._compat import (
 )
 from ._fitting import transaction, weighted_r2
 
-def _target_center_scale(y: np.ndarray, sw: np.ndarray):
-    """Weighted mean and standard deviation of the target (scale 1 when
-    it is constant or not finite)."""
+def _target_moments(y: np.ndarray, sw: np.ndarray):
+    """(weight, mean, variance) of the targets, weighted; None when the
+    weights do not sum to > 0."""
     w = sw.astype(np.float64)
     yy = y.astype(np.float64)
-    if not w.sum() > 0:
-        w = np.ones_like(yy)
+    wsum = float(w.sum())
+    if not wsum > 0:
+        return None
     mean = float(np.average(yy, weights=w))
-    std = float(np.sqrt(np.average((yy - mean) ** 2, weights=w)))
+    return (wsum, mean, float(np.average((yy - mean) ** 2, weights=w)))
+
+
+def _target_center_scale(y: np.ndarray, sw: np.ndarray):
+    """Weighted mean and standard deviation of the target (unweighted when
+    the weights sum to 0; scale 1 when it is constant or not finite)."""
+    _, mean, var = _target_moments(y, sw) or _target_moments(y, np.ones(y.shape[0]))
+    std = float(np.sqrt(var))
     if not (np.isfinite(std) and std > 0):
         std = 1.0
     return mean, std
 
 
 def _merge_target_moments(moments, y: np.ndarray, sw: np.ndarray):
-    """(weight, mean, weighted sum of squared deviations) of the targets
-    seen so far, with (y, sw) added (Chan et al.'s pairwise update)."""
-    w = sw.astype(np.float64)
-    yy = y.astype(np.float64)
-    wb = float(w.sum())
-    if not wb > 0:
-        return moments
-    mb = float(np.dot(w, yy) / wb)
-    qb = float(np.dot(w, (yy - mb) ** 2))
-    if moments is None:
-        return (wb, mb, qb)
-    wa, ma, qa = moments
+    """(weight, mean, variance) of the targets seen so far, with (y, sw)
+    added (Chan et al.'s pairwise update)."""
+    chunk = _target_moments(y, sw)
+    if chunk is None or moments is None:
+        return moments if chunk is None else chunk
+    (wa, ma, va), (wb, mb, vb) = moments, chunk
     wt = wa + wb
     delta = mb - ma
-    return (wt, ma + delta * wb / wt, qa + qb + delta * delta * wa * wb / wt)
+    return (wt, ma + delta * wb / wt, (wa * va + wb * vb + delta * delta * wa * wb / wt) / wt)
 
 
 def _scale_from_moments(moments) -> float:
@@ -64,8 +66,8 @@ def _scale_from_moments(moments) -> float:
     same (one row); 1 when that is 0 or not finite."""
     if moments is None:
         return 1.0
-    w, mean, q = moments
-    std = float(np.sqrt(q / w))
+    _, mean, var = moments
+    std = float(np.sqrt(var))
     if np.isfinite(std) and std > 0:
         return std
     rms = abs(mean)
@@ -304,7 +306,7 @@ class SGDRegressor(RegressorMixin, BaseEstimator):
         self.t_ = float(self.t_ + updates)
         self.n_iter_ = int(n_iter)
         self.loss_curve_ = list(getattr(self, "loss_curve_", [])) + curve
-        use_avg = int(self.average) > 0 and int(self.average) <= self.t_ - 1
+        use_avg = _base.averaged_in_use(self)
         self.coef_ = (problem.avg_coef if use_avg else problem.coef).copy()
         self.intercept_ = (problem.avg_intercept if use_avg else problem.intercept).copy()
 
