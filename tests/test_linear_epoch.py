@@ -18,21 +18,6 @@ ALL_LOSSES = ["hinge", "log_loss", "modified_huber", "squared_hinge", "perceptro
               "huber", "epsilon_insensitive", "squared_epsilon_insensitive"]
 
 
-def numpy_l1_truncate(w, q, u):
-    """The cumulative L1 penalty's truncation (Tsuruoka, Tsujii and Ananiadou,
-    2009) of every weight, given each weight's total penalty u so far:
-    positive weights move down by u + q, negative ones up by u - q, neither
-    across zero; q accumulates the change.  Returns the new (w, q)."""
-    z = w
-    w = np.where(z > 0, np.maximum(0.0, z - (u + q)), np.where(z < 0, np.minimum(0.0, z + (u - q)), z))
-    return w, q + (w - z)
-
-
-def l1_rho(penalty, l1_ratio):
-    """The L1 share of the penalty (None: no L1 part)."""
-    return {"l1": 1.0, "elasticnet": l1_ratio}.get(penalty)
-
-
 def numpy_epoch(X, y, sw, order, loss, penalty, alpha, l1_ratio, fit_intercept, bs, lr, w, b,
                 l1_state=None):
     """Plain SGD (no momentum) mini-batch epoch: for each batch B,
@@ -44,7 +29,7 @@ def numpy_epoch(X, y, sw, order, loss, penalty, alpha, l1_ratio, fit_intercept, 
     w = w.astype(np.float64).copy()
     b = float(b)
     total = 0.0
-    rho = l1_rho(penalty, l1_ratio)
+    rho = ref_linear.l1_share(penalty, l1_ratio)
     if l1_state is None:
         l1_state = {}
     l1_state.setdefault("u", np.zeros_like(w))
@@ -64,9 +49,9 @@ def numpy_epoch(X, y, sw, order, loss, penalty, alpha, l1_ratio, fit_intercept, 
         w = w - lr[k] * g
         if fit_intercept:
             b = b - lr[k] * gb
-        if rho is not None:
+        if rho:
             l1_state["u"] = l1_state["u"] + lr[k] * alpha * rho
-            w, l1_state["q"] = numpy_l1_truncate(w, l1_state["q"], l1_state["u"])
+            ref_linear.cumulative_l1(w, l1_state["q"], l1_state["u"])
     return w, b, total
 
 
@@ -289,10 +274,10 @@ def test_l1_truncation_state_carries_over_epochs(penalty, sparse):
     u = 0.0
     for _ in range(3):
         for lk in lr:
-            u += lk * alpha * l1_rho(penalty, 0.6)
+            u += lk * alpha * ref_linear.l1_share(penalty, 0.6)
     np.testing.assert_array_equal(l1[1], np.full(d, u))
     np.testing.assert_array_equal(state["u"], np.full(d, u))
-    assert u == pytest.approx(3 * alpha * l1_rho(penalty, 0.6) * lr.sum(), rel=1e-12)
+    assert u == pytest.approx(3 * alpha * ref_linear.l1_share(penalty, 0.6) * lr.sum(), rel=1e-12)
     zeros = np.flatnonzero(w == 0)
     assert 10 <= len(zeros) < d - 4 and np.array_equal(zeros, np.flatnonzero(wr == 0))
     # the carried state matters: a fresh state every pass is another fit
@@ -641,7 +626,7 @@ def numpy_softmax_epoch(X, y, sw, order, k, penalty, alpha, l1_ratio, bs, lr, W,
     W = W.copy()
     b = b.copy()
     total = 0.0
-    rho = l1_rho(penalty, l1_ratio)
+    rho = ref_linear.l1_share(penalty, l1_ratio)
     if l1_state is None:
         l1_state = {}
     l1_state.setdefault("u", np.zeros_like(W))
@@ -664,9 +649,9 @@ def numpy_softmax_epoch(X, y, sw, order, k, penalty, alpha, l1_ratio, bs, lr, W,
             G = G + alpha * (1 - l1_ratio) * W
         W = W - lr[t] * G
         b = b - lr[t] * R.sum(axis=0) / len(rows)
-        if rho is not None:
+        if rho:
             l1_state["u"] = l1_state["u"] + lr[t] * alpha * rho
-            W, l1_state["q"] = numpy_l1_truncate(W, l1_state["q"], l1_state["u"])
+            ref_linear.cumulative_l1(W, l1_state["q"], l1_state["u"])
     return W, b, total
 
 

@@ -121,22 +121,21 @@ def l2_share(penalty: str, l1_ratio: float) -> float:
     return {None: 0.0, "l2": 1.0, "l1": 0.0, "elasticnet": 1.0 - l1_ratio}[penalty]
 
 
-def l1_share(penalty: str, l1_ratio: float) -> float:
-    """ρ: the share of α applied by the cumulative L1 truncation."""
-    return {None: 0.0, "l2": 0.0, "l1": 1.0, "elasticnet": l1_ratio}[penalty]
+def l1_share(penalty: Optional[str], l1_ratio: float) -> float:
+    """ρ: the share of α applied by the cumulative L1 truncation (penalty
+    None or "none": no penalty)."""
+    return {None: 0.0, "none": 0.0, "l2": 0.0, "l1": 1.0, "elasticnet": l1_ratio}[penalty]
 
 
-def cumulative_l1(w: np.ndarray, q: np.ndarray, u: np.ndarray) -> None:
-    """Tsuruoka et al.'s truncation of every weight, in place on w and q:
-    a positive weight drops by u_j + q_j, a negative one rises by u_j − q_j,
-    never past zero; q_j records what was applied."""
-    for j in range(w.shape[0]):
-        z = w[j]
-        if z > 0:
-            w[j] = max(0.0, z - (u[j] + q[j]))
-        elif z < 0:
-            w[j] = min(0.0, z + (u[j] - q[j]))
-        q[j] += w[j] - z
+def cumulative_l1(w: np.ndarray, q: np.ndarray, u: Any) -> None:
+    """Tsuruoka et al.'s truncation of every weight, in place on w and q
+    (any shape; u per weight or one value): a positive weight drops by
+    u_j + q_j, a negative one rises by u_j − q_j, never past zero; q_j
+    records what was applied."""
+    z = w.copy()
+    w[...] = np.where(z > 0, np.maximum(0.0, z - (u + q)),
+                      np.where(z < 0, np.minimum(0.0, z + (u - q)), z))
+    q += w - z
 
 
 def l1_step_scale(opt: "ref_optim._Oracle") -> np.ndarray:
