@@ -259,6 +259,29 @@ def axpy_dot(w: np.ndarray, x: np.ndarray, a: float, xn: np.ndarray) -> np.gener
     return fixed_dot(xn, w)
 
 
+def auto_learning_rate_steps(curve, eta0: float, scale: float, tol: float, patience: int
+                             ) -> Tuple[list, bool]:
+    """learning_rate="auto" as the estimators document it, replayed on a
+    fit's objective per epoch (``curve``): steps of eta0 * scale until
+    ``patience`` epochs in a row fail to improve the best by ``tol``, then
+    divided by 3 ** (1 / scale) per epoch until ``patience`` more such
+    epochs or a step below eta0 / 1000.  Returns the step of each epoch and
+    whether the rule stops after the last one."""
+    decay = 3.0 ** (1.0 / scale)
+    eta, best, no_improve, annealing, steps = eta0 * scale, np.inf, 0, False, []
+    for obj in curve:
+        steps.append(eta)
+        no_improve = no_improve + 1 if obj > best - tol else 0
+        best = min(best, obj)
+        if annealing:
+            if no_improve >= patience or eta / decay < eta0 * 1e-3:
+                return steps, True
+            eta /= decay
+        elif no_improve >= patience:
+            annealing, no_improve, eta = True, 0, eta / decay
+    return steps, False
+
+
 def block_order(blocks: np.ndarray, within: np.ndarray, size: int, n: int) -> np.ndarray:
     """Rows 0..n-1 in blocks of `size`: block blocks[k] k-th, its rows in the
     order `within` (the short last block: the entries of within below its

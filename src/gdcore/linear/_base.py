@@ -110,6 +110,11 @@ LEARNING_RATES = ("constant", "optimal", "invscaling", "adaptive", "auto")
 AUTO_DECAY = 3.0
 #: learning_rate="auto" stops once the step would fall below eta0 times this
 AUTO_MIN_RATIO = 1e-3
+#: learning_rate="auto" in fit with a scale-free optimizer (any but "sgd"):
+#: the step is eta0 * sqrt(AUTO_STEP_UPDATES / updates per epoch), clipped
+#: to [1, AUTO_STEP_MAX_SCALE] times eta0 (see auto_step_scale)
+AUTO_STEP_UPDATES = 1024
+AUTO_STEP_MAX_SCALE = 10.0
 PENALTIES = {None: 0, "l2": 1, "l1": 2, "elasticnet": 3}
 #: bytes of rows per block of ``shuffle="block"`` (a block and the next one
 #: being fetched stay in a core's L2 cache), within [BLOCK_MIN_ROWS, BLOCK_MAX_ROWS] rows
@@ -540,7 +545,8 @@ def penalty_value(penalty: int, alpha: float, l1_ratio: float, w: np.ndarray) ->
 class _Config:
     """Everything one fit needs, resolved once from the estimator's parameters."""
 
-    def __init__(self, est: Any, dtype: np.dtype, sparse: bool = False, shuffle: Any = True) -> None:
+    def __init__(self, est: Any, dtype: np.dtype, sparse: bool = False, shuffle: Any = True,
+                 stream: bool = False) -> None:
         loss_name = est.loss
         if loss_name in ("huber", "epsilon_insensitive", "squared_epsilon_insensitive"):
             self.loss = losses.get(loss_name, epsilon=float(est.epsilon))
@@ -574,6 +580,9 @@ class _Config:
         #: the resolved shuffle (True, "block" or False; see resolve_shuffle)
         self.shuffle = shuffle
         self.verbose = int(est.verbose)
+        #: partial_fit: one pass over a chunk of a stream (no step scaling
+        #: by the chunk's size)
+        self.stream = bool(stream)
         #: multiplies every learning rate (the regressor's target scale)
         self.lr_scale = 1.0
         self.optimal_init = 0.0
@@ -646,6 +655,26 @@ def auto_batch_size(n_rows: int) -> int:
     less per row (fewer synchronisations) and average out more noise."""
     cap = min(AUTO_BATCH_CAP, max(AUTO_BATCH_MAX, n_rows // AUTO_BATCH_UPDATES))
     return int(min(cap, max(AUTO_BATCH_MIN, n_rows // AUTO_BATCH_DIVISOR)))
+
+
+def auto_step_scale(updates_per_epoch: int) -> float:
+    """learning_rate="auto" in fit with a scale-free optimizer: the scale s
+    of a fit making ``updates_per_epoch`` weight updates per epoch,
+    sqrt(1024 / updates) clipped to [1, 10].  Its steps are eta0 * s, and
+    its annealing divides the step by AUTO_DECAY ** (1 / s) per epoch.
+
+    Adam takes steps of about lr in every coordinate, so an epoch moves the
+    weights about lr * updates, and the per-epoch plateau test stops a fit
+    whose epochs move too little: on small data (few batches per epoch) it
+    stopped Adam at eta0 far from the optimum (iris: test accuracy 0.87
+    where the optimum gives 0.97).  Larger steps alone end noisier (the
+    softmax fit of digits: 9.5 % above the optimum against 1.7 %); the
+    slower annealing then spends the extra epochs, which are short on such
+    data, bringing the noise down (1.0 %).  From 1024 updates per epoch on
+    (the "auto" batch size on more than 131 072 rows) s is 1: steps of
+    eta0, divided by AUTO_DECAY."""
+    u = max(int(updates_per_epoch), 1)
+    return float(min(AUTO_STEP_MAX_SCALE, max(1.0, math.sqrt(AUTO_STEP_UPDATES / u))))
 
 
 def check_finite_model(p: _Problem, epoch: int) -> None:
@@ -846,7 +875,18 @@ def _train_epochs(cfg, X, y, sw, p, score_fn, max_iter, t, bs, wsum, progress, p
     kind, param = cfg.loss.kind, cfg.loss.param
     opt = cfg.opt
     averaging = cfg.average > 0
-    eta = cfg.eta0
+    nb = -(-n_train // bs)
+    # learning_rate="auto" with its plateau test (tol not None): steps of
+    # eta0 * scale, and annealing that divides the step by
+    # AUTO_DECAY ** (1 / scale) per epoch (scale 1 from 1024 updates per
+    # epoch on).  Without the test (tol=None) there is no annealing, and
+    # the step stays eta0.
+    scale = 1.0
+    if (cfg.learning_rate == "auto" and cfg.schedule is None and not cfg.stream
+            and cfg.tol > -np.inf and plain is None and cfg.opt.name != "sgd"):
+        scale = auto_step_scale(nb)
+    eta = cfg.eta0 * scale
+    decay = AUTO_DECAY ** (1.0 / scale)
     count = 0
     best_obj, best_score = np.inf, -np.inf
     no_improve = 0
@@ -858,7 +898,6 @@ def _train_epochs(cfg, X, y, sw, p, score_fn, max_iter, t, bs, wsum, progress, p
         if cfg.verbose:
             print(f"-- Epoch {epoch}")
         order = orders.next(epoch < max_iter)
-        nb = -(-n_train // bs)
         objective_sum = None
         if plain is not None:
             total, objective_sum = plain.epoch(X, y, sw, order, eta, check=epoch == 1)
@@ -955,22 +994,22 @@ def _train_epochs(cfg, X, y, sw, p, score_fn, max_iter, t, bs, wsum, progress, p
             if obj < best_obj:
                 best_obj = obj
         if cfg.learning_rate == "auto" and cfg.schedule is None:
-            # gdcore's default: the constant step eta0 until n_iter_no_change
-            # epochs in a row fail to improve by tol (scikit-learn's
-            # plateau test), then an annealing phase that divides the step
-            # by AUTO_DECAY every epoch and ends after n_iter_no_change more
-            # epochs without improvement (or once the step is below
-            # eta0 * AUTO_MIN_RATIO).
+            # gdcore's default: the constant step eta0 * scale until
+            # n_iter_no_change epochs in a row fail to improve by tol
+            # (scikit-learn's plateau test), then an annealing phase that
+            # divides the step by `decay` every epoch and ends after
+            # n_iter_no_change more epochs without improvement (or once the
+            # step is below eta0 * AUTO_MIN_RATIO).
             if annealing:
-                if no_improve >= cfg.n_iter_no_change or eta / AUTO_DECAY < cfg.eta0 * AUTO_MIN_RATIO:
+                if no_improve >= cfg.n_iter_no_change or eta / decay < cfg.eta0 * AUTO_MIN_RATIO:
                     if cfg.verbose:
                         print(f"Convergence after {epoch} epochs took {time.time() - t0:.2f} seconds")
                     break
-                eta = eta / AUTO_DECAY
+                eta = eta / decay
             elif no_improve >= cfg.n_iter_no_change:
                 annealing = True
                 no_improve = 0
-                eta = eta / AUTO_DECAY
+                eta = eta / decay
             continue
         if no_improve >= cfg.n_iter_no_change:
             if cfg.learning_rate == "adaptive" and cfg.schedule is None and eta > ADAPTIVE_MIN_ETA:
