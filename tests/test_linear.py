@@ -757,8 +757,8 @@ def _sparse_truth_data(seed=0, n=2000, d=50):
 
 
 @pytest.mark.parametrize("kw, max_nnz", [
-    ({}, 15),                                    # Adam, batch_size="auto": 12
-    ({"optimizer": "rmsprop"}, 15),              # 12
+    ({}, 15),                                    # Adam, batch_size="auto": 13
+    ({"optimizer": "rmsprop"}, 15),              # 10
     ({"optimizer": "sgd", "batch_size": 32}, 20),  # 17
     ({"optimizer": "sgd", "batch_size": 32, "learning_rate": "optimal"}, 12),  # 9
 ])

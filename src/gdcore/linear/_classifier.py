@@ -147,11 +147,11 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
         for SGD and Lion, 1/(√v̂ + eps) for Adam, ...: the proximal step in
         the optimizer's metric).  On 2 000 rows with 5 informative features
         of 50 (α=0.01; accuracy on 5 000 fresh rows in brackets),
-        scikit-learn kept 5 (0.970), ``optimizer="sgd", batch_size=1,
-        learning_rate="optimal"`` 6 (0.971), ``optimizer="sgd",
-        batch_size=32`` 17 (0.969; 9 with ``learning_rate="optimal"``), the
-        Adam defaults 12 (0.970), RMSprop 12 (0.968) and Adagrad 27 (0.943);
-        elasticnet (``l1_ratio=0.5``): scikit-learn 10, Adam 24, sgd batch
+        scikit-learn kept 5 (0.964), ``optimizer="sgd", batch_size=1,
+        learning_rate="optimal"`` 6 (0.965), ``optimizer="sgd",
+        batch_size=32`` 17 (0.961; 9 with ``learning_rate="optimal"``), the
+        Adam defaults 13 (0.962), RMSprop 10 (0.959) and Adagrad 19 (0.960);
+        elasticnet (``l1_ratio=0.5``): scikit-learn 10, Adam 18, sgd batch
         32 28.  For the sparsest models use ``optimizer="sgd"``.
     alpha : float, default=1e-4
         Regularisation strength (≥ 0); also sets the "optimal" learning rate.
