@@ -289,7 +289,10 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
     n_iter_ : int
         Epochs run (maximum over the one-vs-rest problems).
     t_ : float
-        1 + number of weight updates (batches) made since the last ``fit``.
+        1 + number of weight updates (batches) made since the last ``fit``:
+        with ``batch_size=1``, scikit-learn's sample count, except with
+        ``early_stopping``, where scikit-learn's counts the validation rows
+        too (1 + n_iter_ × n_samples) and gdcore's the updates it made.
     classes_ : ndarray of shape (n_classes,)
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)

@@ -132,6 +132,8 @@ class SGDRegressor(RegressorMixin, BaseEstimator):
     intercept_ : ndarray of shape (1,)
     n_iter_ : int
     t_ : float
+        1 + number of weight updates made since the last ``fit`` (see
+        :class:`~gdcore.linear.SGDClassifier`).
     n_features_in_ : int
     feature_names_in_ : ndarray
     loss_curve_ : list of float
