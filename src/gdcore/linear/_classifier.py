@@ -121,7 +121,7 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
     ``LogisticRegression(lbfgs)``.  scikit-learn's "adaptive" rule with
     the same optimizer ends slightly closer on the two 15 000-row sets
     (gaps 5.5e-5 and 1.2e-4) in about twice the epochs, and further away
-    on the small ones (iris-like bands of 225 rows: 1.3 against 0.28).
+    on the small ones (iris 7.4, digits 8.2, synthetic 1 500 × 20 5.6e-2).
 
     **scikit-learn's algorithm** is ``optimizer="sgd", batch_size=1,
     learning_rate="optimal"`` with ``shuffle=True`` or False (plain
