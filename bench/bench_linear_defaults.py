@@ -76,6 +76,17 @@ def _runs(make, Xtr, ytr, Xte, yte, gap_of, seeds):
     return med(gaps), med(scores), med(epochs), med(secs)
 
 
+def _print_table(metric: str, digits: int, rows) -> None:
+    """rows: (data name, gdcore's _runs, scikit-learn's _runs, the optimum's score)."""
+    print()
+    print(f"| data (training rows x features) | gdcore gap | gdcore test {metric} | epochs | "
+          f"scikit-learn SGD gap | test {metric} | epochs | optimum's test {metric} |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for name, ours, theirs, opt in rows:
+        print(f"| {name} | {ours[0]:.1e} | {ours[1]:.{digits}f} | {ours[2]:.0f} | {theirs[0]:.1e} | "
+              f"{theirs[1]:.{digits}f} | {theirs[2]:.0f} | {opt:.{digits}f} |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.parse_args()
@@ -92,10 +103,7 @@ def main() -> None:
     info = gd.build_info()
     print(f"gdcore {info['version']} | ISA {info['isa_active']} | threads {info['num_threads']} | "
           f"alpha {ALPHA}, standardized features, medians of {len(seeds)} seeds")
-    print()
-    print("| data (training rows x features) | gdcore gap | gdcore test acc. | epochs | "
-          "scikit-learn SGD gap | test acc. | epochs | optimum's test acc. |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    rows = []
     for name, (X, y) in _classification_sets().items():
         Xtr, Xte, ytr, yte = _split(X, y, stratify=True)
         classes = np.unique(ytr)
@@ -122,12 +130,9 @@ def main() -> None:
                      gap_of, seeds)
         theirs = _runs(lambda s: SkC(loss="log_loss", random_state=s), Xtr, ytr, Xte, yte, gap_of,
                        seeds)
-        print(f"| {name} | {ours[0]:.1e} | {ours[1]:.3f} | {ours[2]:.0f} | {theirs[0]:.1e} | "
-              f"{theirs[1]:.3f} | {theirs[2]:.0f} | {opt_acc:.3f} |")
-    print()
-    print("| data (training rows x features) | gdcore gap | gdcore test R² | epochs | "
-          "scikit-learn SGD gap | test R² | epochs | optimum's test R² |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+        rows.append((name, ours, theirs, opt_acc))
+    _print_table("acc.", 3, rows)
+    rows = []
     for name, (X, y) in _regression_sets().items():
         Xtr, Xte, ytr, yte = _split(X, y, stratify=False)
         n, d = Xtr.shape
@@ -143,8 +148,8 @@ def main() -> None:
 
         ours = _runs(lambda s: SGDRegressor(random_state=s), Xtr, ytr, Xte, yte, gap_of, seeds)
         theirs = _runs(lambda s: SkR(random_state=s), Xtr, ytr, Xte, yte, gap_of, seeds)
-        print(f"| {name} | {ours[0]:.1e} | {ours[1]:.4f} | {ours[2]:.0f} | {theirs[0]:.1e} | "
-              f"{theirs[1]:.4f} | {theirs[2]:.0f} | {opt_r2:.4f} |")
+        rows.append((name, ours, theirs, opt_r2))
+    _print_table("R²", 4, rows)
 
 
 if __name__ == "__main__":
