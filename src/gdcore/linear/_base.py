@@ -110,9 +110,9 @@ LEARNING_RATES = ("constant", "optimal", "invscaling", "adaptive", "auto")
 AUTO_DECAY = 3.0
 #: learning_rate="auto" stops once the step would fall below eta0 times this
 AUTO_MIN_RATIO = 1e-3
-#: learning_rate="auto" in fit with a scale-free optimizer (any but "sgd"):
-#: the step is eta0 * sqrt(AUTO_STEP_UPDATES / updates per epoch), clipped
-#: to [1, AUTO_STEP_MAX_SCALE] times eta0 (see auto_step_scale)
+#: learning_rate="auto" in fit, with tol set and a scale-free optimizer (any
+#: but "sgd"): the step is eta0 * sqrt(AUTO_STEP_UPDATES / updates per
+#: epoch), clipped to [1, AUTO_STEP_MAX_SCALE] times eta0 (auto_step_scale)
 AUTO_STEP_UPDATES = 1024
 AUTO_STEP_MAX_SCALE = 10.0
 PENALTIES = {None: 0, "l2": 1, "l1": 2, "elasticnet": 3}
@@ -658,21 +658,21 @@ def auto_batch_size(n_rows: int) -> int:
 
 
 def auto_step_scale(updates_per_epoch: int) -> float:
-    """learning_rate="auto" in fit with a scale-free optimizer: the scale s
-    of a fit making ``updates_per_epoch`` weight updates per epoch,
-    sqrt(1024 / updates) clipped to [1, 10].  Its steps are eta0 * s, and
-    its annealing divides the step by AUTO_DECAY ** (1 / s) per epoch.
+    """learning_rate="auto" in fit, with tol set and a scale-free optimizer:
+    the scale s of a fit making ``updates_per_epoch`` weight updates per
+    epoch, sqrt(1024 / updates) clipped to [1, 10].  Its steps are eta0 * s,
+    and its annealing divides the step by AUTO_DECAY ** (1 / s) per epoch.
 
     Adam takes steps of about lr in every coordinate, so an epoch moves the
     weights about lr * updates, and the per-epoch plateau test stops a fit
     whose epochs move too little: on small data (few batches per epoch) it
     stopped Adam at eta0 far from the optimum (iris: test accuracy 0.87
     where the optimum gives 0.97).  Larger steps alone end noisier (the
-    softmax fit of digits: 9.5 % above the optimum against 1.7 %); the
-    slower annealing then spends the extra epochs, which are short on such
-    data, bringing the noise down (1.0 %).  From 1024 updates per epoch on
-    (the "auto" batch size on more than 131 072 rows) s is 1: steps of
-    eta0, divided by AUTO_DECAY."""
+    softmax fit of digits, alpha=1e-3: 9.5 % above the optimum against
+    1.7 %); the slower annealing then spends the extra epochs, which are
+    short on such data, bringing the noise down (1.0 %).  From 1024
+    updates per epoch on (the "auto" batch size on more than 131 072 rows)
+    s is 1: steps of eta0, divided by AUTO_DECAY."""
     u = max(int(updates_per_epoch), 1)
     return float(min(AUTO_STEP_MAX_SCALE, max(1.0, math.sqrt(AUTO_STEP_UPDATES / u))))
 
