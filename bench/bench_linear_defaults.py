@@ -41,7 +41,21 @@ def _classification_sets():
             20000, 50, n_informative=20, random_state=1),
         "synthetic 15 000 x 200": datasets.make_classification(
             20000, 200, n_informative=40, random_state=2),
+        "sparse 15 000 x 5 000, 30/row (CSR)": _sparse_classification(20000, 5000, 30),
     }
+
+
+def _sparse_classification(n, d, nnz):
+    """CSR rows of ``nnz`` standard-normal values in random columns; labels
+    from a weight vector with 10 % non-zeros, plus noise."""
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(0)
+    cols = rng.integers(0, d, size=(n, nnz))
+    X = sp.csr_matrix((rng.standard_normal(n * nnz), (np.repeat(np.arange(n), nnz), cols.ravel())),
+                      shape=(n, d))
+    w = rng.standard_normal(d) * (rng.random(d) < 0.1)
+    return X, (X @ w + 0.3 * rng.standard_normal(n) > 0).astype(int)
 
 
 def _regression_sets():
@@ -58,7 +72,8 @@ def _split(X, y, stratify):
     from sklearn.model_selection import train_test_split
     from sklearn.preprocessing import StandardScaler
 
-    X = StandardScaler().fit_transform(X)
+    if not hasattr(X, "tocsr"):  # (the sparse set's values are standard already)
+        X = StandardScaler().fit_transform(X)
     return train_test_split(X, y, random_state=0, stratify=y if stratify else None)
 
 

@@ -115,7 +115,10 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
 
     (Nearly separable classes have optima with large weights and tiny
     losses, which first-order methods approach slowly: hence the large
-    relative gaps of the first four rows, at the optimum's accuracy.)  On
+    relative gaps of the first four rows, at the optimum's accuracy.  On
+    sparse input the default is scikit-learn's per-sample algorithm, with
+    gaps of scikit-learn's order: 6.9e-3 against 8.3e-3 on 15 000 × 5 000
+    CSR rows of 30 non-zeros.)  On
     200 000 × 50, ``bench/bench_linear.py`` measures the default fit at a
     gap of about 1e-4 in 13 epochs, in less time than scikit-learn's
     ``LogisticRegression(lbfgs)``.  scikit-learn's "adaptive" rule with
