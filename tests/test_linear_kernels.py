@@ -1,5 +1,5 @@
 """The row kernels of the per-sample loop (dot, axpy_dot) and the decision
-function against the plain-numpy fixed-order reference, bit for bit, on
+function (dense and CSR) against the plain-numpy fixed-order reference, bit for bit, on
 every ISA path and thread count."""
 
 from __future__ import annotations
@@ -124,6 +124,66 @@ def test_decision_function_bad_rows():
         _core.decision_function(X, np.ones(3), 0.0, rows=np.array([-1]))
     with pytest.raises(ValueError, match="1-D"):
         _core.decision_function(X, np.ones(3), 0.0, rows=np.zeros((2, 2), np.int64))
+
+
+def _csr(rng, n_rows, d, per_row, dtype, index_dtype):
+    """A CSR matrix's arrays: rows of 0 .. 2·per_row entries (some empty),
+    columns in random order (unsorted, as scipy allows)."""
+    lengths = rng.integers(0, 2 * per_row + 1, size=n_rows) if d else np.zeros(n_rows, np.int64)
+    indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(index_dtype)
+    indices = rng.integers(0, max(d, 1), size=int(indptr[-1])).astype(index_dtype)
+    data = rng.standard_normal(int(indptr[-1])).astype(dtype)
+    return data, indices, indptr
+
+
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_rows, d, per_row", [(0, 5, 3), (1, 1, 1), (3, 17, 7), (1000, 33, 9),
+                                                (40_000, 1000, 15)])  # the last: > 1M entries
+@pytest.mark.parametrize("isa,nt", CASES)
+def test_decision_function_csr_all_rows_and_chosen_rows(isa, nt, n_rows, d, per_row, dtype,
+                                                        index_dtype, rng):
+    data, indices, indptr = _csr(rng, n_rows, d, per_row, dtype, index_dtype)
+    w = rng.standard_normal(d).astype(dtype)
+    rows = rng.integers(0, max(n_rows, 1), size=2 * n_rows + 3) if n_rows else np.zeros(0, np.int64)
+    full, some = run_on(isa, nt, lambda: (
+        _core.decision_function_csr(data, indices, indptr, d, w, 0.25),
+        _core.decision_function_csr(data, indices, indptr, d, w, 0.25, rows=rows)))
+    assert full.dtype == dtype and some.dtype == dtype and full.shape == (n_rows,)
+    np.testing.assert_array_equal(full, ref.csr_decision(data, indices, indptr, w, 0.25))
+    np.testing.assert_array_equal(some, full[rows])
+
+
+def test_decision_function_csr_matches_dense_to_rounding(rng):
+    sp = pytest.importorskip("scipy.sparse")
+    X = sp.random(500, 60, density=0.2, format="csr", random_state=3)
+    w = rng.standard_normal(60)
+    got = _core.decision_function_csr(X.data, X.indices, X.indptr, 60, w, -1.5)
+    np.testing.assert_allclose(got, X.toarray() @ w - 1.5, rtol=1e-12, atol=1e-12)
+
+
+def test_decision_function_csr_bad_input(rng):
+    data, indices, indptr = _csr(rng, 4, 3, 2, np.float64, np.int64)
+    w = np.ones(3)
+    with pytest.raises(ValueError, match=r"rows\[1\] = 4 is outside \[0, 4\)"):
+        _core.decision_function_csr(data, indices, indptr, 3, w, 0.0, rows=np.array([0, 4]))
+    with pytest.raises(ValueError, match="coef"):
+        _core.decision_function_csr(data, indices, indptr, 3, np.ones(4), 0.0)
+    bad = indices.copy()
+    bad[0] = 3
+    with pytest.raises(ValueError, match="column index outside"):
+        _core.decision_function_csr(data, bad, indptr, 3, w, 0.0)
+    down = indptr.copy()
+    down[2] = down[1] - 1 if down[1] > 0 else down[1]
+    down[1] = down[2] + 1
+    with pytest.raises(ValueError, match="indptr"):
+        _core.decision_function_csr(data, indices, down, 3, w, 0.0)
+    with pytest.raises(TypeError, match="int32 or int64"):
+        _core.decision_function_csr(data, indices.astype(np.int16), indptr.astype(np.int16), 3, w, 0.0)
+    with pytest.raises(TypeError, match="same dtype"):
+        _core.decision_function_csr(data, indices.astype(np.int32), indptr, 3, w, 0.0)
+    with pytest.raises((TypeError, ValueError), match="coef"):
+        _core.decision_function_csr(data, indices, indptr, 3, w.astype(np.float32), 0.0)
 
 
 @pytest.mark.parametrize("size", [1, 16, 163, 4096])

@@ -18,6 +18,19 @@ namespace py = pybind11;
 
 namespace {
 
+// decision_function's `rows`: a 1-D integer array of row numbers in [0, n).
+py::array_t<std::int64_t, py::array::c_style | py::array::forcecast> checked_rows(
+    const py::object& rows, std::int64_t n) {
+  auto r = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>::ensure(rows);
+  if (!r || r.ndim() != 1) throw py::value_error("rows must be a 1-D integer array");
+  const std::int64_t* rp = r.data();
+  for (std::int64_t k = 0; k < r.shape(0); ++k)
+    if (rp[k] < 0 || rp[k] >= n)
+      throw py::value_error("rows[" + std::to_string(k) + "] = " + std::to_string(rp[k]) +
+                            " is outside [0, " + std::to_string(n) + ")");
+  return r;
+}
+
 
 template <class T>
 void fill_states(ParamSlot<T>& slot, const py::list& states, std::int64_t n, DType dt,
@@ -324,14 +337,9 @@ void register_linear(py::module_& m) {
         const std::int64_t* rp = nullptr;
         std::int64_t m = n;
         if (!rows.is_none()) {
-          r = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>::ensure(rows);
-          if (!r || r.ndim() != 1) throw py::value_error("rows must be a 1-D integer array");
+          r = checked_rows(rows, n);
           rp = r.data();
           m = r.shape(0);
-          for (std::int64_t k = 0; k < m; ++k)
-            if (rp[k] < 0 || rp[k] >= n)
-              throw py::value_error("rows[" + std::to_string(k) + "] = " + std::to_string(rp[k]) +
-                                    " is outside [0, " + std::to_string(n) + ")");
         }
         auto run = [&](auto* x, auto* w, auto b) {
           using T = std::remove_const_t<std::remove_pointer_t<decltype(x)>>;
@@ -353,6 +361,45 @@ void register_linear(py::module_& m) {
       },
       py::arg("X"), py::arg("coef"), py::arg("intercept"), py::arg("rows") = py::none(),
       "X @ coef + intercept for every row, or for the rows `rows` only (in that order).");
+  m.def(
+      "decision_function_csr",
+      [](const py::object& values, const py::object& indices, const py::object& indptr,
+         std::int64_t n_features, const py::object& coef, double intercept,
+         const py::object& rows) {
+        const CsrView cv = view_csr(values, indices, indptr, n_features);
+        const ArrayView wv = view_vector(coef, "coef", n_features, cv.values.dtype, false);
+        py::array_t<std::int64_t, py::array::c_style | py::array::forcecast> r;
+        const std::int64_t* rp = nullptr;
+        std::int64_t m = cv.rows;
+        if (!rows.is_none()) {
+          r = checked_rows(rows, cv.rows);
+          rp = r.data();
+          m = r.shape(0);
+        }
+        auto build = [&](auto tag, auto index_tag) {
+          using T = decltype(tag);
+          using I = decltype(index_tag);
+          CsrData<T, I> data;
+          data.data = static_cast<const T*>(cv.values.data);
+          data.indices = static_cast<const I*>(cv.indices);
+          data.indptr = static_cast<const I*>(cv.indptr);
+          data.n = cv.rows;
+          data.d = n_features;
+          py::array_t<T> out(m);
+          T* o = out.mutable_data();
+          const T* w = static_cast<const T*>(wv.data);
+          {
+            py::gil_scoped_release release;
+            gd::decision_function(data, rp, m, w, T(intercept), o);
+          }
+          return py::array(out);
+        };
+        return dispatch_csr(cv, build);
+      },
+      py::arg("data"), py::arg("indices"), py::arg("indptr"), py::arg("n_features"),
+      py::arg("coef"), py::arg("intercept"), py::arg("rows") = py::none(),
+      "decision_function for CSR rows (scipy.sparse's data, indices and indptr): every "
+      "row, or the rows `rows` only (in that order).");
   m.def(
       "dot",
       [](const py::object& x, const py::object& w) -> double {

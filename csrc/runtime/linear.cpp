@@ -712,6 +712,29 @@ void decision_impl(const DenseData<T>& data, const std::int64_t* rows, std::int6
   detail::for_each_range_share(m, detail::threads_for(m * data.d / 4), share);
 }
 
+template <class T, class I>
+void decision_csr_impl(const CsrData<T, I>& data, const std::int64_t* rows, std::int64_t count,
+                       const T* w, T b, T* out) {
+  detail::check_csr(data, false);
+  if (rows != nullptr) detail::check_order(rows, count, data.n);
+  const std::int64_t m = rows != nullptr ? count : data.n;
+  if (m > 0 && (out == nullptr || (data.d > 0 && w == nullptr)))
+    throw std::invalid_argument("null weights or output");
+  const detail::RowKernels<T> K{detail::active_table()};
+  const std::int64_t row_bytes = detail::csr_row_bytes(data);
+  const std::int64_t ahead = detail::prefetch_distance(row_bytes);
+  auto at = [&](std::int64_t k) { return detail::csr_row(data, rows != nullptr ? rows[k] : k); };
+  auto share = [&](std::int64_t k0, std::int64_t k1) {
+    for (std::int64_t k = k0; k < k1; ++k) {
+      if (rows != nullptr && k + ahead < k1) detail::prefetch_row(at(k + ahead));
+      out[k] = K.dot(at(k), w) + b;
+    }
+  };
+  const std::int64_t nnz_per_row = data.n > 0 ? std::int64_t(data.indptr[data.n]) / data.n : 0;
+  detail::for_each_range_share(m, detail::threads_for(m * std::max<std::int64_t>(nnz_per_row, 1)),
+                               share);
+}
+
 }  // namespace
 
 double minibatch_epoch(const DenseData<float>& data, const std::int64_t* order, std::int64_t count,
@@ -848,6 +871,22 @@ void decision_function(const DenseData<float>& data, const std::int64_t* rows, s
 void decision_function(const DenseData<double>& data, const std::int64_t* rows,
                        std::int64_t count, const double* w, double b, double* out) {
   decision_impl(data, rows, count, w, b, out);
+}
+void decision_function(const CsrData<float, std::int32_t>& data, const std::int64_t* rows,
+                       std::int64_t count, const float* w, float b, float* out) {
+  decision_csr_impl(data, rows, count, w, b, out);
+}
+void decision_function(const CsrData<double, std::int32_t>& data, const std::int64_t* rows,
+                       std::int64_t count, const double* w, double b, double* out) {
+  decision_csr_impl(data, rows, count, w, b, out);
+}
+void decision_function(const CsrData<float, std::int64_t>& data, const std::int64_t* rows,
+                       std::int64_t count, const float* w, float b, float* out) {
+  decision_csr_impl(data, rows, count, w, b, out);
+}
+void decision_function(const CsrData<double, std::int64_t>& data, const std::int64_t* rows,
+                       std::int64_t count, const double* w, double b, double* out) {
+  decision_csr_impl(data, rows, count, w, b, out);
 }
 
 }  // namespace gd

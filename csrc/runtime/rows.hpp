@@ -189,13 +189,14 @@ bool any_outside(const I* p, std::int64_t count, std::int64_t bound) {
   return outside != 0;
 }
 
-/// CSR structure: non-negative shape, targets present, monotone indptr
-/// starting at 0, column indices in [0, d).  The O(nnz) passes are skipped
-/// when the caller marks the structure as checked already.
+/// CSR structure: non-negative shape, targets present (unless `targets` is
+/// false), monotone indptr starting at 0, column indices in [0, d).  The
+/// O(nnz) passes are skipped when the caller marks the structure as checked
+/// already.
 template <class Csr>
-void check_csr(const Csr& data) {
+void check_csr(const Csr& data, bool targets = true) {
   if (data.n < 0 || data.d < 0) throw std::invalid_argument("negative data shape");
-  if (data.n > 0 && (data.y == nullptr || data.indptr == nullptr))
+  if (data.n > 0 && ((targets && data.y == nullptr) || data.indptr == nullptr))
     throw std::invalid_argument("null data");
   if (data.structure_checked) return;
   if (data.n > 0 && data.indptr[0] != 0) throw std::invalid_argument("indptr[0] must be 0");

@@ -284,5 +284,17 @@ void decision_function(const DenseData<float>& data, const std::int64_t* rows, s
                        const float* w, float b, float* out);
 void decision_function(const DenseData<double>& data, const std::int64_t* rows,
                        std::int64_t count, const double* w, double b, double* out);
+/// The same over CSR rows (y and sample_weight are not read): every row when
+/// rows is null, else the rows rows[0..count), prefetched ahead in that
+/// order.  A sparse row's dot product takes entry j into partial j mod 4,
+/// combined as (p0 + p2) + (p1 + p3), the per-sample loop's order.
+void decision_function(const CsrData<float, std::int32_t>& data, const std::int64_t* rows,
+                       std::int64_t count, const float* w, float b, float* out);
+void decision_function(const CsrData<double, std::int32_t>& data, const std::int64_t* rows,
+                       std::int64_t count, const double* w, double b, double* out);
+void decision_function(const CsrData<float, std::int64_t>& data, const std::int64_t* rows,
+                       std::int64_t count, const float* w, float b, float* out);
+void decision_function(const CsrData<double, std::int64_t>& data, const std::int64_t* rows,
+                       std::int64_t count, const double* w, double b, double* out);
 
 }  // namespace gd
