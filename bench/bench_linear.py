@@ -158,7 +158,7 @@ def main() -> None:
     # the sparse fits run on one thread (the per-sample loop is sequential,
     # and the lazy sparse steps stay on one core): one-thread floors, a pass
     # over the CSR arrays in row order and in a random row order
-    sperm = rng.permutation(ns)
+    sperm = np.random.default_rng(1).permutation(ns)  # (rng's later draws stay as they were)
     scoef = np.zeros(ds)
     gd.set_num_threads(1)
     sfloors = {kind: float(np.median([timed(lambda: _core.decision_function_csr(
