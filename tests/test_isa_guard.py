@@ -72,6 +72,11 @@ WORKLOAD = textwrap.dedent(
                               np.full(10, 0.01), w, b, st, sb, np.zeros(4, np.int64), np.ones(2))
         results[f"linear-{dtype.__name__}"] = np.concatenate([w, b])
         results[f"decision-{dtype.__name__}"] = _core.decision_function(X, w, float(b[0]))
+        # CSR rows: every third entry of X kept
+        keep = (np.arange(X.size).reshape(X.shape) % 3) == 0
+        indptr = np.concatenate([[0], np.cumsum(keep.sum(1))]).astype(np.int64)
+        results[f"decision-csr-{dtype.__name__}"] = _core.decision_function_csr(
+            X[keep], np.nonzero(keep)[1].astype(np.int64), indptr, 37, w, float(b[0]))
     np.savez(out, **results)
     """
 )
