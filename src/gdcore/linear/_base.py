@@ -1117,7 +1117,8 @@ def make_validation(
 
 
 def decision(X: np.ndarray, coef: np.ndarray, intercept: np.ndarray) -> np.ndarray:
-    """X · coefᵀ + intercept with the compiled fixed-order dot products;
+    """X · coefᵀ + intercept, dense X with the compiled fixed-order dot
+    products, sparse X with scipy's product (one pass for all k columns);
     coef is (k, d); returns (n, k).  Computed in float32 only when both X
     and the model are float32."""
     dtype = np.float32 if (X.dtype == np.float32 and coef.dtype == np.float32) else np.float64
