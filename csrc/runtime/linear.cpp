@@ -692,24 +692,33 @@ double csr_multinomial(const CsrData<T, I>& data, std::int64_t k, const std::int
                                    [&](std::int64_t i) { return detail::csr_row(data, i); });
 }
 
-template <class T>
-void decision_impl(const DenseData<T>& data, const std::int64_t* rows, std::int64_t count,
-                   const T* w, T b, T* out) {
-  check_data(data, false);
-  if (rows != nullptr) detail::check_order(rows, count, data.n);
-  const std::int64_t m = rows != nullptr ? count : data.n;
+// out[k] = dot(row k, w) + b for the rows rows[0..m) (rows null: rows
+// 0..m-1), row(i) giving row i.  Each thread computes one contiguous share
+// of the outputs, prefetching (in a given row order) the rows of its own
+// share ahead; `work` (elements) decides the threads.
+template <class T, class GetRow>
+void decision_rows(const std::int64_t* rows, std::int64_t m, std::int64_t row_bytes,
+                   std::int64_t work, const T* w, T b, T* out, GetRow&& row) {
   const detail::RowKernels<T> K{detail::active_table()};
-  const std::int64_t ahead = detail::prefetch_distance(data.d * std::int64_t(sizeof(T)));
-  auto at = [&](std::int64_t k) { return detail::dense_row(data, rows != nullptr ? rows[k] : k); };
-  // Each thread computes one contiguous share of the outputs, prefetching
-  // (in a given row order) the rows of its own share ahead.
+  const std::int64_t ahead = detail::prefetch_distance(row_bytes);
+  auto at = [&](std::int64_t k) { return row(rows != nullptr ? rows[k] : k); };
   auto share = [&](std::int64_t k0, std::int64_t k1) {
     for (std::int64_t k = k0; k < k1; ++k) {
       if (rows != nullptr && k + ahead < k1) detail::prefetch_row(at(k + ahead));
       out[k] = K.dot(at(k), w) + b;
     }
   };
-  detail::for_each_range_share(m, detail::threads_for(m * data.d / 4), share);
+  detail::for_each_range_share(m, detail::threads_for(work), share);
+}
+
+template <class T>
+void decision_impl(const DenseData<T>& data, const std::int64_t* rows, std::int64_t count,
+                   const T* w, T b, T* out) {
+  check_data(data, false);
+  if (rows != nullptr) detail::check_order(rows, count, data.n);
+  const std::int64_t m = rows != nullptr ? count : data.n;
+  decision_rows(rows, m, data.d * std::int64_t(sizeof(T)), m * data.d / 4, w, b, out,
+                [&](std::int64_t i) { return detail::dense_row(data, i); });
 }
 
 template <class T, class I>
@@ -720,19 +729,9 @@ void decision_csr_impl(const CsrData<T, I>& data, const std::int64_t* rows, std:
   const std::int64_t m = rows != nullptr ? count : data.n;
   if (m > 0 && (out == nullptr || (data.d > 0 && w == nullptr)))
     throw std::invalid_argument("null weights or output");
-  const detail::RowKernels<T> K{detail::active_table()};
-  const std::int64_t row_bytes = detail::csr_row_bytes(data);
-  const std::int64_t ahead = detail::prefetch_distance(row_bytes);
-  auto at = [&](std::int64_t k) { return detail::csr_row(data, rows != nullptr ? rows[k] : k); };
-  auto share = [&](std::int64_t k0, std::int64_t k1) {
-    for (std::int64_t k = k0; k < k1; ++k) {
-      if (rows != nullptr && k + ahead < k1) detail::prefetch_row(at(k + ahead));
-      out[k] = K.dot(at(k), w) + b;
-    }
-  };
   const std::int64_t nnz_per_row = data.n > 0 ? std::int64_t(data.indptr[data.n]) / data.n : 0;
-  detail::for_each_range_share(m, detail::threads_for(m * std::max<std::int64_t>(nnz_per_row, 1)),
-                               share);
+  decision_rows(rows, m, detail::csr_row_bytes(data), m * std::max<std::int64_t>(nnz_per_row, 1),
+                w, b, out, [&](std::int64_t i) { return detail::csr_row(data, i); });
 }
 
 }  // namespace
