@@ -883,7 +883,7 @@ def _train_epochs(cfg, X, y, sw, p, score_fn, max_iter, t, bs, wsum, progress, p
     # the step stays eta0.
     scale = 1.0
     if (cfg.learning_rate == "auto" and cfg.schedule is None and not cfg.stream
-            and cfg.tol > -np.inf and plain is None and cfg.opt.name != "sgd"):
+            and cfg.tol > -np.inf and cfg.opt.kind != "sgd"):
         scale = auto_step_scale(nb)
     eta = cfg.eta0 * scale
     decay = AUTO_DECAY ** (1.0 / scale)
