@@ -1470,7 +1470,9 @@ def test_multinomial_sparse_partial_fit_and_early_stopping(sparse_digits):
     a = SGDClassifier(**es).fit(X, y)
     b = SGDClassifier(**es).fit(C, y)
     assert a.n_iter_ == b.n_iter_
-    np.testing.assert_allclose(b.coef_, a.coef_, rtol=1e-9, atol=1e-12)
+    # (sums in different orders over up to 50 epochs: weights of order 1
+    # agree to 1e-9, small ones to 1e-10 absolute)
+    np.testing.assert_allclose(b.coef_, a.coef_, rtol=1e-9, atol=1e-10)
     assert b.score(C, y) > 0.9
 
 

@@ -437,6 +437,118 @@ def test_l1_state_arguments_are_checked(data):
             np.testing.assert_array_equal(u0, u_before)
 
 
+def test_written_arrays_may_not_share_memory_with_what_the_pass_reads(data):
+    # an output over the row order would send the pass's later reads
+    # outside X; every such overlap is refused before anything is written
+    X, y = data[0], data[1]
+    n, d = X.shape
+    args = hinge_epoch_args(data, penalty=2, alpha=1e-2)
+    buf = np.arange(n + d, dtype=np.int64)
+    order_view = buf[:n]  # the order's tail is the coef below
+    coef_over_order = buf[n - d // 2:n - d // 2 + d].view(np.float64)
+    coef_over_order[...] = 0.5
+    y_copy = y.copy()
+    coef_over_y = np.zeros(n + d)
+    coef_over_y[:n] = y
+    yv, cv = coef_over_y[:n], coef_over_y[n - 1:n - 1 + d]
+    cv[1:] = 0.5
+    lr = np.zeros(13 + d)
+    lr[:13] = 0.1
+    state_over_lr = lr[13 - 1:13 - 1 + d]
+    cases = [
+        (dict(order=order_view, coef=coef_over_order), "coef must not share memory with order"),
+        (dict(y=yv, coef=cv), "coef must not share memory with y"),
+        (dict(lr=lr[:13], optimizer="adam", hyper=(0.1, 0.9, 0.999, 1e-8, 0.0, False, False, False),
+              coef_states=[np.zeros(d), state_over_lr]), "coef state 1 must not share memory with lr"),
+        (dict(coef_states=[args["coef"]], hyper=(0.1, 0.9, 0.0, 0.0, False, False)),
+         "coef must not share memory with coef state 0"),
+    ]
+    for change, match in cases:
+        kw = dict(args, **change)
+        watched = [kw["order"], kw["coef"], kw["y"], kw["lr"], kw["intercept"]] + [
+            a for a in kw["coef_states"] if a is not None]
+        before = [a.copy() for a in watched]
+        with pytest.raises(ValueError, match=match):
+            _core.minibatch_epoch(**kw)
+        for a, b in zip(watched, before):
+            np.testing.assert_array_equal(a, b)
+        assert kw["counters"].tolist() == [0, 0, 0, 0]
+    np.testing.assert_array_equal(y, y_copy)
+    # the same check guards the CSR and softmax passes
+    C = pytest.importorskip("scipy.sparse").csr_matrix(X)
+    idx = C.indices.astype(np.int64)
+    coef = np.zeros(d)
+    with pytest.raises(ValueError, match="coef must not share memory with indices"):
+        _core.minibatch_epoch_csr(
+            C.data, idx, C.indptr.astype(np.int64), d, y, None, args["order"], 5, 1.0, 2, 1e-2,
+            0.15, True, 16, "sgd", (0.1, 0.0, 0.0, 0.0, False, False), np.full(13, 0.1),
+            idx[:d].view(np.float64), np.zeros(1), [], [], np.zeros(4, np.int64), np.ones(2))
+    k = 3
+    yk = (np.arange(n) % k).astype(np.float64)
+    W = np.zeros(k * d + 1)
+    with pytest.raises(ValueError, match="coef must not share memory with intercept"):
+        _core.multinomial_epoch(X, yk, None, args["order"], k, 2, 1e-2, 0.15, True, 16, "sgd",
+                                (0.1, 0.0, 0.0, 0.0, False, False), np.full(13, 0.1),
+                                W[:k * d], W[k * d - 2:k * d + 1], [], [],
+                                np.zeros(4, np.int64), np.ones(2))
+    np.testing.assert_array_equal(W, 0.0)
+
+
+def test_counters_are_read_and_written_in_place_or_refused(data):
+    # a converted copy of an in/out array would take the pass's writes and
+    # drop them: wrong dtypes and layouts are errors, nothing written
+    args = hinge_epoch_args(data, penalty=2, alpha=1e-2)
+    cases = [
+        (dict(counters=np.zeros(4, np.int32)), TypeError, "counters must have dtype int64"),
+        (dict(counters=np.zeros(4)), TypeError, "counters must have dtype int64"),
+        (dict(counters=[0, 0, 0, 0]), TypeError, "counters must be a numpy.ndarray"),
+        (dict(counters=np.zeros(8, np.int64)[::2]), ValueError, "counters must be contiguous"),
+        (dict(counters=np.zeros(5, np.int64)), ValueError, "counters must be 1-D with 4"),
+        (dict(scalars=np.ones(2, np.float32)), TypeError, "scalars must have dtype float64"),
+        (dict(scalars=np.ones(2).astype(">f8")), TypeError, "native byte order"),
+    ]
+    readonly = np.zeros(4, np.int64)
+    readonly.flags.writeable = False
+    cases.append((dict(counters=readonly), ValueError, "counters is read-only"))
+    for change, exc, match in cases:
+        kw = dict(args, **change)
+        with pytest.raises(exc, match=match):
+            _core.minibatch_epoch(**kw)
+        np.testing.assert_array_equal(kw["coef"], 0.5)
+        assert kw["intercept"][0] == 0.25
+    # the accepted arrays are updated in place
+    _core.minibatch_epoch(**args)
+    assert args["counters"].tolist()[:2] == [13, 13]
+
+
+def test_learning_rates_must_be_finite_before_anything_is_written(data):
+    args = hinge_epoch_args(data, penalty=2, alpha=1e-2)
+    for bad in (np.inf, np.nan, -0.5):
+        lr = np.full(13, 0.1)
+        lr[7] = bad
+        with pytest.raises(ValueError, match="learning rates must be finite and >= 0"):
+            _core.minibatch_epoch(**dict(args, lr=lr))
+        np.testing.assert_array_equal(args["coef"], 0.5)
+        assert args["intercept"][0] == 0.25
+        assert args["counters"].tolist() == [0, 0, 0, 0]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_minibatch_residuals_are_not_clipped(dtype):
+    # r = dloss/dp unclipped (scikit-learn's ±1e12 clip is its per-sample
+    # algorithm's): one row, squared error, y = 1e15, w = b = 0, plain SGD
+    # with lr 1e-16 and no penalty: w = -lr * (0 - y) * x = 0.1 * x
+    X = np.array([[2.0, -4.0]], dtype)
+    y = np.array([1e15], dtype)
+    coef, b = np.zeros(2, dtype), np.zeros(1, dtype)
+    _core.minibatch_epoch(X, y, None, np.zeros(1, np.int64), 0, 0.0, 0, 0.0, 0.0, True, 1, "sgd",
+                          (1e-16, 0.0, 0.0, 0.0, False, False), np.full(1, 1e-16), coef, b, [], [],
+                          np.zeros(4, np.int64), np.ones(2))
+    lr, r = dtype(1e-16), -y[0]
+    np.testing.assert_array_equal(coef, [-(lr * (r * X[0, 0])), -(lr * (r * X[0, 1]))])
+    np.testing.assert_array_equal(b, [-(lr * r)])
+
+
 def test_adam_epoch_matches_gdcore_adam_driven_from_numpy(data):
     """The fused loop applies the same update as gd.optim.Adam given the
     same gradients (computed here with numpy)."""

@@ -124,6 +124,33 @@ def test_decision_function_bad_rows():
         _core.decision_function(X, np.ones(3), 0.0, rows=np.array([-1]))
     with pytest.raises(ValueError, match="1-D"):
         _core.decision_function(X, np.ones(3), 0.0, rows=np.zeros((2, 2), np.int64))
+    # row numbers are integers: floats and booleans are refused, not truncated
+    for rows in (np.array([1.7]), np.array([True, False]), [0.0, 1.0]):
+        with pytest.raises(ValueError, match="rows must be a 1-D integer array"):
+            _core.decision_function(X, np.ones(3), 0.0, rows=rows)
+    np.testing.assert_array_equal(  # other integer types are row numbers
+        _core.decision_function(X, np.ones(3), 0.0, rows=np.array([3, 1], np.uint8)), [3.0, 3.0])
+
+
+def test_block_order_output_may_not_share_memory_with_its_inputs():
+    # a fill that re-reads blocks / within while writing out would run past
+    # out's end; the overlap is refused before anything is written
+    big = np.full(14, -7, np.int64)
+    out, blocks = big[:10], big[:3]
+    blocks[:] = [0, 1, 2]
+    with pytest.raises(ValueError, match="out must not share memory with blocks"):
+        _core.block_order(blocks, np.array([3, 2, 1, 0], np.int64), 4, out)
+    np.testing.assert_array_equal(big, [0, 1, 2] + [-7] * 11)
+    big = np.zeros(12, np.int64)
+    out, within = big[:10], big[8:12]
+    within[:] = [3, 2, 1, 0]
+    with pytest.raises(ValueError, match="out must not share memory with within"):
+        _core.block_order(np.array([2, 0, 1], np.int64), within, 4, out)
+    np.testing.assert_array_equal(big[:8], 0)
+    # a block size beyond any row count: one block (no overflow)
+    out = np.zeros(5, np.int64)
+    _core.block_order(np.zeros(1, np.int64), np.array([4, 0, 3, 1, 2], np.int64), 2**63 - 1, out)
+    np.testing.assert_array_equal(out, [4, 0, 3, 1, 2])
 
 
 def _csr(rng, n_rows, d, per_row, dtype, index_dtype):

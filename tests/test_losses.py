@@ -153,12 +153,16 @@ def kink_distance(name, c, y, p):
 
 
 def ref_multinomial(y, p):
+    """logsumexp(p) - p_y and softmax(p) - onehot(y), row by row, with the
+    row maximum m taken out first: (m - p_y) + log(sum exp(p - m)) and
+    exp(p - m) / sum, so that neither is lost next to a large m."""
     p = np.asarray(p, dtype=np.float64)
     y = np.asarray(y)
     m = p.max(axis=1, keepdims=True)
-    lse = (m + np.log(np.exp(p - m).sum(axis=1, keepdims=True)))[:, 0]
-    value = lse - p[np.arange(len(y)), y]
-    soft = np.exp(p - lse[:, None])
+    e = np.exp(p - m)
+    s = e.sum(axis=1, keepdims=True)
+    value = (m[:, 0] - p[np.arange(len(y)), y]) + np.log(s[:, 0])
+    soft = e / s
     onehot = np.zeros_like(p)
     onehot[np.arange(len(y)), y] = 1.0
     return value, soft - onehot
@@ -703,6 +707,38 @@ def test_multinomial_float32(k):
     check_close(v, v_ref, 2e-6, 2e-7 * scale)
     # softmax_y - 1 cancels: absolute error ~ a few ulps of lse
     check_close(g, g_ref, 2e-6, 3e-7 * scale[:, None])
+
+
+@pytest.mark.parametrize("name", REGRESSION + CLASSIFICATION)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_nan_in_gives_nan_out(name, dtype):
+    # every branch of every loss: NaN in y or p is NaN out (a comparison
+    # with NaN would otherwise pick a finite branch: hinge's 0)
+    loss = L.get(name)
+    p = np.array([np.nan, np.nan, 0.5, -3.0, 3.0, np.nan], dtype)
+    y = np.array([1.0, -1.0, np.nan, np.nan, np.nan, np.nan], dtype)
+    for fn in (loss.value, loss.derivative):
+        out = fn(y, p)
+        assert out.dtype == dtype
+        assert np.isnan(out).all(), (fn.__name__, out)
+    # finite inputs stay finite
+    assert np.isfinite(loss.value(np.ones(3, dtype), np.array([-2.0, 0.5, 2.0], dtype))).all()
+
+
+@pytest.mark.parametrize("dtype, big", [(np.float32, 1e7), (np.float32, 1e30),
+                                        (np.float64, 1e16), (np.float64, 1e300)])
+def test_multinomial_accurate_for_logits_of_any_magnitude(dtype, big):
+    # two classes tied at a large logit: log 2 and probabilities 1/2 each
+    # (logsumexp - p_y computed as (m + log s) - p_y loses log s next to m)
+    m = L.MultinomialLogLoss()
+    p = np.array([[big, big, 0.0], [-big, -big, -big], [big, -big, big]], dtype=dtype)
+    y = np.array([0, 2, 1])
+    v, g = m.value(y, p), m.derivative(y, p)
+    np.testing.assert_allclose(v, [np.log(2), np.log(3), 2 * big],
+                               rtol=1e-6)
+    np.testing.assert_allclose(g, [[-0.5, 0.5, 0.0], [1 / 3, 1 / 3, -2 / 3], [0.5, -1.0, 0.5]],
+                               rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(g.sum(axis=1), 0.0, atol=1e-6)
 
 
 def test_multinomial_input_forms():

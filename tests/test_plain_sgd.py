@@ -228,6 +228,11 @@ def test_bad_arguments(data):
                 loss_kind=5, loss_param=1.0, penalty=2, alpha=1e-3, l1_ratio=0.15,
                 learning_rate=1, eta0=0.0, power_t=0.5, optimal_init=1.0, fit_intercept=True,
                 intercept_decay=1.0, average=0, w=w, aw=None, q=np.zeros(X.shape[1]), state=st)
+    d = X.shape[1]
+    buf = np.zeros(len(y) + d - 2, np.int64)  # the order's last two entries under w
+    order_under_w = buf[:len(y)]
+    order_under_w[:] = np.arange(len(y))
+    w_over_order = buf[len(y) - 2:].view(np.float64)
     cases = [
         (dict(q=None), "L1 needs"),
         (dict(average=3), "averag"),
@@ -235,15 +240,26 @@ def test_bad_arguments(data):
         (dict(alpha=0.0), "alpha must be > 0"),
         (dict(block=-1), "block must be >= 0"),
         (dict(l1_ratio=2.0), "l1_ratio"),
-        (dict(state=np.ones(3)), "10 entries"),
+        (dict(state=np.ones(3)), "10 elements"),
+        (dict(state=st[::1].reshape(2, 5)), "10 elements"),
+        (dict(state=np.ones(20)[::2]), "state must be contiguous"),
         (dict(w=np.zeros(3)), "w must be 1-D"),
+        # the weights over the row order or X: refused before the pass
+        (dict(w=w_over_order, order=order_under_w), "w must not share memory with order"),
+        (dict(w=X[0], X=X), "w must not share memory with X"),
     ]
     for change, match in cases:
         kw = dict(base, **change)
-        before = kw["w"].copy()
+        before = [kw["w"].copy(), kw["state"].copy(), kw["order"].copy()]
         with pytest.raises(ValueError, match=match):
             _core.plain_sgd_epoch_dense(**kw)
-        np.testing.assert_array_equal(kw["w"], before)
+        for a, b in zip((kw["w"], kw["state"], kw["order"]), before):
+            np.testing.assert_array_equal(a, b)
+    # the state is read and written in place: no converted copy
+    for bad, exc in ((st.astype(np.float32), TypeError), (st.tolist(), TypeError)):
+        with pytest.raises(exc, match="state must"):
+            _core.plain_sgd_epoch_dense(**dict(base, state=bad))
+        np.testing.assert_array_equal(w, 0.0)
     C = sp.csr_matrix(X)
     bad_idx = C.indices.astype(np.int64)
     bad_idx[0] = 10**6

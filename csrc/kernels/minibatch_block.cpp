@@ -4,7 +4,7 @@
 //
 //   for each row i of the block, in order (after prefetching the row the
 //   caller names for it):  m_i = dot(x_i, w) + b  (dot's fixed-order
-//   partials),  r_i = sw_i·clip(∂loss(y_i, m_i)/∂m, ±1e12);
+//   partials),  r_i = sw_i·∂loss(y_i, m_i)/∂m;
 //   resid_sum = Σ r_i and loss_sum = Σ sw_i·loss(y_i, m_i) + (m_i − m_i), in
 //   row order (log_loss: the values of the block's rows computed together
 //   after them, added in row order);  part = Σ r_i·x_i over the rows with

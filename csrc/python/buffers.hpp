@@ -115,6 +115,33 @@ inline ArrayView view_vector(const py::handle& a, const char* what, std::int64_t
   return v;
 }
 
+/// An in/out array of exactly n elements of Elem (int64 or float64): an
+/// ndarray of that dtype in native byte order, 1-D, writeable, C-contiguous
+/// and aligned.  (A converted copy would take the call's writes and drop
+/// them.)  TypeError for another type or dtype, ValueError otherwise.
+template <class Elem>
+Elem* view_inout(const py::handle& a, const char* what, std::int64_t n) {
+  const py::dtype want = py::dtype::of<Elem>();
+  if (!is_ndarray(a.ptr()))
+    throw py::type_error(std::string(what) + " must be a numpy.ndarray of " +
+                         std::string(py::str(want)) + ", got " + describe(a.ptr()));
+  auto* arr = py::detail::array_proxy(a.ptr());
+  if (!py::detail::npy_api::get().PyArray_EquivTypes_(arr->descr, want.ptr()))
+    throw py::type_error(std::string(what) + " must have dtype " + std::string(py::str(want)) +
+                         " (native byte order), got dtype " +
+                         std::string(py::str(py::handle(arr->descr))));
+  const int flags = arr->flags;
+  if (arr->nd != 1 || arr->dimensions[0] != n)
+    throw py::value_error(std::string(what) + " must be 1-D with " + std::to_string(n) +
+                          " elements");
+  if (!(flags & py::detail::npy_api::NPY_ARRAY_WRITEABLE_))
+    throw py::value_error(std::string(what) + " is read-only; it must be writeable");
+  if (!(flags & py::detail::npy_api::NPY_ARRAY_C_CONTIGUOUS_) ||
+      !(flags & py::detail::npy_api::NPY_ARRAY_ALIGNED_))
+    throw py::value_error(std::string(what) + " must be contiguous");
+  return reinterpret_cast<Elem*>(arr->data);
+}
+
 /// A CSR matrix's arrays: float values, and column indices and row pointers
 /// of one integer type, int32 (scipy's usual) or int64.
 struct CsrView {

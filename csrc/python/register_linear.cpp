@@ -18,11 +18,16 @@ namespace py = pybind11;
 
 namespace {
 
-// decision_function's `rows`: a 1-D integer array of row numbers in [0, n).
+// decision_function's `rows`: a 1-D array of integer dtype holding row
+// numbers in [0, n) (floats and booleans are not row numbers).
 py::array_t<std::int64_t, py::array::c_style | py::array::forcecast> checked_rows(
     const py::object& rows, std::int64_t n) {
-  auto r = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>::ensure(rows);
-  if (!r || r.ndim() != 1) throw py::value_error("rows must be a 1-D integer array");
+  const py::array any = py::array::ensure(rows);
+  if (!any || any.ndim() != 1 ||
+      (any.size() > 0 && any.dtype().kind() != 'i' && any.dtype().kind() != 'u'))
+    throw py::value_error("rows must be a 1-D integer array");
+  auto r = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>::ensure(any);
+  if (!r) throw py::value_error("rows must be a 1-D integer array");
   const std::int64_t* rp = r.data();
   for (std::int64_t k = 0; k < r.shape(0); ++k)
     if (rp[k] < 0 || rp[k] >= n)
@@ -30,7 +35,6 @@ py::array_t<std::int64_t, py::array::c_style | py::array::forcecast> checked_row
                             " is outside [0, " + std::to_string(n) + ")");
   return r;
 }
-
 
 template <class T>
 void fill_states(ParamSlot<T>& slot, const py::list& states, std::int64_t n, DType dt,
@@ -43,39 +47,37 @@ void fill_states(ParamSlot<T>& slot, const py::list& states, std::int64_t n, DTy
   }
 }
 
-using I64Array = py::array_t<std::int64_t, py::array::c_style>;
-using F64Array = py::array_t<double, py::array::c_style>;
+using I64Array = py::array_t<std::int64_t, py::array::c_style>;  // (inputs only: may be a copy)
 
-void check_counters(const I64Array& counters, const F64Array& scalars) {
-  if (counters.ndim() != 1 || counters.shape(0) != 4 || scalars.ndim() != 1 || scalars.shape(0) != 2)
-    throw py::value_error("counters must have 4 int64 entries and scalars 2 float64 entries");
-}
-
-// counters: [coef step, intercept step, coef initialized, intercept initialized];
-// scalars: [coef mu_product, intercept mu_product].
-template <class T>
-void load_counters(LinearModel<T>& model, I64Array& counters, F64Array& scalars) {
-  auto c = counters.mutable_unchecked<1>();
-  auto s = scalars.mutable_unchecked<1>();
-  model.coef.step = c(0);
-  model.intercept.step = c(1);
-  model.coef.initialized = std::uint8_t(c(2) != 0);
-  model.intercept.initialized = std::uint8_t(c(3) != 0);
-  model.coef.scalar = s(0);
-  model.intercept.scalar = s(1);
-}
-
-template <class T>
-void save_counters(const LinearModel<T>& model, I64Array& counters, F64Array& scalars) {
-  auto c = counters.mutable_unchecked<1>();
-  auto s = scalars.mutable_unchecked<1>();
-  c(0) = model.coef.step;
-  c(1) = model.intercept.step;
-  c(2) = model.coef.initialized;
-  c(3) = model.intercept.initialized;
-  s(0) = model.coef.scalar;
-  s(1) = model.intercept.scalar;
-}
+// The counters of a pass, read from and written back to the caller's
+// arrays: counters (4 int64) = [coef step, intercept step, coef
+// initialized, intercept initialized]; scalars (2 float64) = [coef
+// mu_product, intercept mu_product].
+struct Counters {
+  std::int64_t* c;
+  double* s;
+  Counters(const py::handle& counters, const py::handle& scalars)
+      : c(view_inout<std::int64_t>(counters, "counters", 4)),
+        s(view_inout<double>(scalars, "scalars", 2)) {}
+  template <class T>
+  void load(LinearModel<T>& model) const {
+    model.coef.step = c[0];
+    model.intercept.step = c[1];
+    model.coef.initialized = std::uint8_t(c[2] != 0);
+    model.intercept.initialized = std::uint8_t(c[3] != 0);
+    model.coef.scalar = s[0];
+    model.intercept.scalar = s[1];
+  }
+  template <class T>
+  void save(const LinearModel<T>& model) const {
+    c[0] = model.coef.step;
+    c[1] = model.intercept.step;
+    c[2] = model.coef.initialized;
+    c[3] = model.intercept.initialized;
+    s[0] = model.coef.scalar;
+    s[1] = model.intercept.scalar;
+  }
+};
 
 // Checks the order, the learning rates, the model arrays (coef_size weights,
 // intercept_size intercepts) and the counters, then runs `epoch(model,
@@ -86,15 +88,14 @@ double run_model(std::int64_t coef_size, std::int64_t intercept_size, DType dt,
                  const MinibatchOptions& mo, const py::array_t<double, py::array::c_style>& lr,
                  const py::handle& coef, const py::handle& intercept, const py::list& coef_states,
                  const py::list& intercept_states,
-                 py::array_t<std::int64_t, py::array::c_style>& counters,
-                 py::array_t<double, py::array::c_style>& scalars, const py::object& l1_q,
+                 const py::object& counters, const py::object& scalars, const py::object& l1_q,
                  const py::object& l1_u, Epoch&& epoch) {
   if (order.ndim() != 1) throw py::value_error("order must be 1-D");
   const std::int64_t count = order.shape(0);
   const std::int64_t nbatches = (count + mo.batch_size - 1) / std::max<std::int64_t>(1, mo.batch_size);
   if (lr.ndim() != 1 || lr.shape(0) != nbatches)
     throw py::value_error("lr must hold one learning rate per batch (" + std::to_string(nbatches) + ")");
-  check_counters(counters, scalars);
+  const Counters cs(counters, scalars);
   LinearModel<T> model;
   model.coef.param = static_cast<T*>(view_vector(coef, "coef", coef_size, dt, true).data);
   model.coef.size = coef_size;
@@ -109,33 +110,14 @@ double run_model(std::int64_t coef_size, std::int64_t intercept_size, DType dt,
   if (!l1_q.is_none()) {
     model.l1_q = static_cast<T*>(view_vector(l1_q, "l1_q", coef_size, dt, true).data);
     model.l1_u = static_cast<double*>(view_vector(l1_u, "l1_u", coef_size, DType::f64, true).data);
-    if (coef_size > 0) {
-      // [a, a + na) and [b, b + nb) bytes overlap
-      auto overlap = [](const void* a, std::int64_t na, const void* b, std::int64_t nb) {
-        const char *pa = static_cast<const char*>(a), *pb = static_cast<const char*>(b);
-        return a != nullptr && b != nullptr && pa < pb + nb && pb < pa + na;
-      };
-      const std::int64_t qb = coef_size * std::int64_t(sizeof(T)), ub = coef_size * 8;
-      const std::int64_t ib = intercept_size * std::int64_t(sizeof(T));
-      if (overlap(model.l1_q, qb, model.coef.param, qb))
-        throw py::value_error("l1_q must not share memory with coef");
-      if (overlap(model.l1_u, ub, model.coef.param, qb) ||
-          overlap(model.l1_u, ub, model.intercept.param, ib) ||
-          overlap(model.l1_u, ub, model.l1_q, qb))
-        throw py::value_error("l1_u must not share memory with coef, intercept or l1_q");
-      for (int k = 0; k < 3; ++k)
-        if (overlap(model.l1_u, ub, model.coef.state[k], qb) ||
-            overlap(model.l1_q, qb, model.coef.state[k], qb))
-          throw py::value_error("l1_q and l1_u must not share memory with the optimizer state");
-    }
   }
-  load_counters(model, counters, scalars);
+  cs.load(model);
   double total;
   {
     py::gil_scoped_release release;
     total = epoch(model, count);
   }
-  save_counters(model, counters, scalars);
+  cs.save(model);
   return total;
 }
 
@@ -179,8 +161,7 @@ void register_linear(py::module_& m) {
          std::int64_t batch_size, const std::string& optimizer, const py::tuple& hyper,
          const py::array_t<double, py::array::c_style>& lr, const py::object& coef,
          const py::object& intercept, const py::list& coef_states,
-         const py::list& intercept_states, py::array_t<std::int64_t, py::array::c_style>& counters,
-         py::array_t<double, py::array::c_style>& scalars, const py::object& l1_q,
+         const py::list& intercept_states, const py::object& counters, const py::object& scalars, const py::object& l1_q,
          const py::object& l1_u) {
         const ArrayView xv = matrix(X);
         const MinibatchOptions mo = minibatch_options(loss_kind, loss_param, penalty, alpha,
@@ -219,8 +200,7 @@ void register_linear(py::module_& m) {
          std::int64_t batch_size, const std::string& optimizer, const py::tuple& hyper,
          const py::array_t<double, py::array::c_style>& lr, const py::object& coef,
          const py::object& intercept, const py::list& coef_states,
-         const py::list& intercept_states, py::array_t<std::int64_t, py::array::c_style>& counters,
-         py::array_t<double, py::array::c_style>& scalars, bool check, const py::object& l1_q,
+         const py::list& intercept_states, const py::object& counters, const py::object& scalars, bool check, const py::object& l1_q,
          const py::object& l1_u) {
         const CsrView cv = view_csr(values, indices, indptr, n_features);
         const MinibatchOptions mo = minibatch_options(loss_kind, loss_param, penalty, alpha,
@@ -258,8 +238,7 @@ void register_linear(py::module_& m) {
          const std::string& optimizer, const py::tuple& hyper,
          const py::array_t<double, py::array::c_style>& lr, const py::object& coef,
          const py::object& intercept, const py::list& coef_states,
-         const py::list& intercept_states, py::array_t<std::int64_t, py::array::c_style>& counters,
-         py::array_t<double, py::array::c_style>& scalars, const py::object& l1_q,
+         const py::list& intercept_states, const py::object& counters, const py::object& scalars, const py::object& l1_q,
          const py::object& l1_u) {
         const ArrayView xv = matrix(X);
         const MinibatchOptions mo =
@@ -296,8 +275,7 @@ void register_linear(py::module_& m) {
          const std::string& optimizer, const py::tuple& hyper,
          const py::array_t<double, py::array::c_style>& lr, const py::object& coef,
          const py::object& intercept, const py::list& coef_states,
-         const py::list& intercept_states, py::array_t<std::int64_t, py::array::c_style>& counters,
-         py::array_t<double, py::array::c_style>& scalars, bool check, const py::object& l1_q,
+         const py::list& intercept_states, const py::object& counters, const py::object& scalars, bool check, const py::object& l1_q,
          const py::object& l1_u) {
         const CsrView cv = view_csr(values, indices, indptr, n_features);
         const MinibatchOptions mo =

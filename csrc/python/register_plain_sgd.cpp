@@ -16,7 +16,6 @@ namespace py = pybind11;
 namespace {
 
 using I64 = py::array_t<std::int64_t, py::array::c_style>;
-using F64 = py::array_t<double, py::array::c_style>;
 
 // intercept, average_intercept, wscale, average_a, average_b, u, t, sq_norm, l1_norm, objective
 constexpr int kStateLen = 10;
@@ -49,14 +48,12 @@ PlainSGDOptions options(int loss_kind, double loss_param, int penalty, double al
 
 template <class T>
 PlainSGDState<T> state_of(const py::handle& w, const py::handle& aw, const py::handle& q,
-                          const F64& st, std::int64_t d, DType dt) {
-  if (st.ndim() != 1 || st.shape(0) != kStateLen)
-    throw py::value_error("state must be a float64 array of 10 entries");
+                          const py::handle& st, std::int64_t d, DType dt) {
+  const double* v = view_inout<double>(st, "state", kStateLen);
   PlainSGDState<T> s;
   s.w = static_cast<T*>(view_vector(w, "w", d, dt, true).data);
   if (!aw.is_none()) s.aw = static_cast<T*>(view_vector(aw, "aw", d, dt, true).data);
   if (!q.is_none()) s.q = static_cast<T*>(view_vector(q, "q", d, dt, true).data);
-  const double* v = st.data();
   s.intercept = v[0];
   s.average_intercept = v[1];
   s.wscale = v[2];
@@ -71,8 +68,8 @@ PlainSGDState<T> state_of(const py::handle& w, const py::handle& aw, const py::h
 }
 
 template <class T>
-void store(const PlainSGDState<T>& s, F64& st) {
-  double* v = st.mutable_data();
+void store(const PlainSGDState<T>& s, const py::handle& st) {
+  double* v = view_inout<double>(st, "state", kStateLen);
   v[0] = s.intercept;
   v[1] = s.average_intercept;
   v[2] = s.wscale;
@@ -87,7 +84,7 @@ void store(const PlainSGDState<T>& s, F64& st) {
 
 template <class T, class Data>
 double run(const Data& data, const I64& order, const PlainSGDOptions& o, const py::handle& w,
-           const py::handle& aw, const py::handle& q, F64& st, DType dt) {
+           const py::handle& aw, const py::handle& q, const py::handle& st, DType dt) {
   if (order.ndim() != 1) throw py::value_error("order must be 1-D");
   PlainSGDState<T> s = state_of<T>(w, aw, q, st, data.d, dt);
   double total;
@@ -108,7 +105,7 @@ void register_plain_sgd(py::module_& m) {
          int loss_kind, double loss_param, int penalty, double alpha, double l1_ratio,
          int learning_rate, double eta0, double power_t, double optimal_init, bool fit_intercept,
          double intercept_decay, std::int64_t average, const py::object& w, const py::object& aw,
-         const py::object& q, F64& state, bool objective, std::int64_t block) {
+         const py::object& q, const py::object& state, bool objective, std::int64_t block) {
         const ArrayView xv = matrix(X);
         const PlainSGDOptions o = options(loss_kind, loss_param, penalty, alpha, l1_ratio,
                                           learning_rate, eta0, power_t, optimal_init,
@@ -131,7 +128,7 @@ void register_plain_sgd(py::module_& m) {
          int loss_kind, double loss_param, int penalty, double alpha, double l1_ratio,
          int learning_rate, double eta0, double power_t, double optimal_init, bool fit_intercept,
          double intercept_decay, std::int64_t average, const py::object& w, const py::object& aw,
-         const py::object& q, F64& state, bool objective, std::int64_t block, bool check) {
+         const py::object& q, const py::object& state, bool objective, std::int64_t block, bool check) {
         const CsrView cv = view_csr(data, indices, indptr, n_features);
         const DType dt = cv.values.dtype;
         const PlainSGDOptions o = options(loss_kind, loss_param, penalty, alpha, l1_ratio,
@@ -157,7 +154,7 @@ void register_plain_sgd(py::module_& m) {
       "and nothing changed since.");
   m.def(
       "plain_sgd_finalize",
-      [](const py::object& w, const py::object& aw, F64& state) {
+      [](const py::object& w, const py::object& aw, const py::object& state) {
         ArrayView wv = view_inplace_array(w.ptr(), Name{"w"});
         if (wv.ndim != 1) throw py::value_error("w must be 1-D");
         const std::int64_t d = wv.size;

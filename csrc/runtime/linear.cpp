@@ -59,7 +59,33 @@ void check_minibatch_options(const MinibatchOptions& o, std::int64_t count,
     throw std::invalid_argument("l1_ratio must be in [0, 1]");
   const std::int64_t nbatches = (count + o.batch_size - 1) / o.batch_size;
   for (std::int64_t k = 0; k < nbatches; ++k)
-    if (!(lr[k] >= 0.0)) throw std::invalid_argument("learning rates must be >= 0");
+    if (!(lr[k] >= 0.0) || std::isinf(lr[k]))
+      throw std::invalid_argument("learning rates must be finite and >= 0");
+}
+
+// The arrays a pass writes (the model's weights, optimizer state and L1
+// state) share no memory with each other or with what it reads: the data,
+// the row order and the learning rates (checked before any write).
+template <class T, class Data>
+void check_model_disjoint(const LinearModel<T>& model, const Data& data, const std::int64_t* order,
+                          std::int64_t count, const MinibatchOptions& o, const double* lr) {
+  std::vector<detail::Span> read = detail::data_spans(data);
+  read.push_back(detail::span_of(order, count, "order"));
+  const std::int64_t nb = o.batch_size >= 1 && count > 0 ? (count - 1) / o.batch_size + 1 : 0;
+  read.push_back(detail::span_of(lr, nb, "lr"));
+  const std::int64_t nc = model.coef.size, ni = model.intercept.size;
+  detail::check_disjoint(
+      {detail::span_of(model.coef.param, nc, "coef"),
+       detail::span_of(model.intercept.param, ni, "intercept"),
+       detail::span_of(model.coef.state[0], nc, "coef state 0"),
+       detail::span_of(model.coef.state[1], nc, "coef state 1"),
+       detail::span_of(model.coef.state[2], nc, "coef state 2"),
+       detail::span_of(model.intercept.state[0], ni, "intercept state 0"),
+       detail::span_of(model.intercept.state[1], ni, "intercept state 1"),
+       detail::span_of(model.intercept.state[2], ni, "intercept state 2"),
+       detail::span_of(model.l1_q, model.l1_q != nullptr ? nc : 0, "l1_q"),
+       detail::span_of(model.l1_u, model.l1_q != nullptr ? nc : 0, "l1_u")},
+      read);
 }
 
 // Where a row-block loop prefetches from, `ahead` rows on from row i of the
@@ -531,6 +557,7 @@ double dense_minibatch(const DenseData<T>& data, const std::int64_t* order, std:
                        const MinibatchOptions& o, const OptimizerOptions& opt, const double* lr,
                        LinearModel<T>& model) {
   check_data(data, true);
+  check_model_disjoint(model, data, order, count, o, lr);
   return epoch_impl<T, false>(data.X, data.n, data.d, data.y, data.sample_weight, order, count,
                               o, opt, lr, model, data.d * std::int64_t(sizeof(T)),
                               [&](std::int64_t i) { return detail::dense_row(data, i); });
@@ -541,6 +568,7 @@ double csr_minibatch(const CsrData<T, I>& data, const std::int64_t* order, std::
                      const MinibatchOptions& o, const OptimizerOptions& opt, const double* lr,
                      LinearModel<T>& model) {
   detail::check_csr(data);
+  check_model_disjoint(model, data, order, count, o, lr);
   return epoch_impl<T, true>(static_cast<const T*>(nullptr), data.n, data.d, data.y,
                              data.sample_weight, order, count, o, opt, lr, model,
                              detail::csr_row_bytes(data),
@@ -599,7 +627,7 @@ double multinomial_impl(std::int64_t n, std::int64_t d, const T* yv, const T* sw
     const std::int64_t* rows = order + start;
     T* part = Sparse ? nullptr : partial.data() + blk * kd;
     if constexpr (!Sparse) std::fill(part, part + kd, T(0));
-    std::vector<T> z(static_cast<std::size_t>(k));
+    std::vector<T> z(static_cast<std::size_t>(k)), e(static_cast<std::size_t>(k));
     T* rsum = resid_sum.data() + blk * k;
     std::fill(rsum, rsum + k, T(0));
     double lsum = 0.0;
@@ -618,14 +646,18 @@ double multinomial_impl(std::int64_t n, std::int64_t d, const T* yv, const T* sw
         m = (c == 0 || z[std::size_t(c)] > m) ? z[std::size_t(c)] : m;
         finite = finite + (z[std::size_t(c)] - z[std::size_t(c)]);
       }
+      // softmax as in multinomial_loss (losses.cpp): e_c = exp(z_c − m),
+      // loss (m − z_y) + log Σe, probabilities e_c / Σe
       T sum = T(0);
-      for (std::int64_t c = 0; c < k; ++c) sum = sum + gd_exp(z[std::size_t(c)] - m);
-      const T lse = m + gd_log(sum);
+      for (std::int64_t c = 0; c < k; ++c) {
+        e[std::size_t(c)] = gd_exp(z[std::size_t(c)] - m);
+        sum = sum + e[std::size_t(c)];
+      }
       const std::int64_t yc = std::int64_t(yv[r]);
       const T sw = swv ? swv[r] : T(1);
-      lsum += double(sw * (lse - z[std::size_t(yc)])) + double(finite);
+      lsum += double(sw * ((m - z[std::size_t(yc)]) + gd_log(sum))) + double(finite);
       for (std::int64_t c = 0; c < k; ++c) {
-        T rc = gd_exp(z[std::size_t(c)] - lse) - (c == yc ? T(1) : T(0));
+        T rc = e[std::size_t(c)] / sum - (c == yc ? T(1) : T(0));
         rc = sw * rc;
         rsum[c] = rsum[c] + rc;
         if constexpr (Sparse) {
@@ -676,6 +708,7 @@ double dense_multinomial(const DenseData<T>& data, std::int64_t k, const std::in
                          std::int64_t count, const MinibatchOptions& o,
                          const OptimizerOptions& opt, const double* lr, LinearModel<T>& model) {
   check_data(data, true);
+  check_model_disjoint(model, data, order, count, o, lr);
   const std::int64_t d = data.d;
   return multinomial_impl<T, false>(data.n, d, data.y, data.sample_weight, k, order, count, o,
                                     opt, lr, model, d * std::int64_t(sizeof(T)),
@@ -687,6 +720,7 @@ double csr_multinomial(const CsrData<T, I>& data, std::int64_t k, const std::int
                        std::int64_t count, const MinibatchOptions& o,
                        const OptimizerOptions& opt, const double* lr, LinearModel<T>& model) {
   detail::check_csr(data);
+  check_model_disjoint(model, data, order, count, o, lr);
   return multinomial_impl<T, true>(data.n, data.d, data.y, data.sample_weight, k, order, count,
                                    o, opt, lr, model, detail::csr_row_bytes(data),
                                    [&](std::int64_t i) { return detail::csr_row(data, i); });
@@ -711,12 +745,23 @@ void decision_rows(const std::int64_t* rows, std::int64_t m, std::int64_t row_by
   detail::for_each_range_share(m, detail::threads_for(work), share);
 }
 
+// decision_function's output shares no memory with what it reads.
+template <class T, class Data>
+void check_output_disjoint(const Data& data, const std::int64_t* rows, std::int64_t m, const T* w,
+                           T* out) {
+  std::vector<detail::Span> read = detail::data_spans(data);
+  read.push_back(detail::span_of(rows, rows != nullptr ? m : 0, "rows"));
+  read.push_back(detail::span_of(w, data.d, "coef"));
+  detail::check_disjoint({detail::span_of(out, m, "out")}, read);
+}
+
 template <class T>
 void decision_impl(const DenseData<T>& data, const std::int64_t* rows, std::int64_t count,
                    const T* w, T b, T* out) {
   check_data(data, false);
   if (rows != nullptr) detail::check_order(rows, count, data.n);
   const std::int64_t m = rows != nullptr ? count : data.n;
+  check_output_disjoint(data, rows, m, w, out);
   decision_rows(rows, m, data.d * std::int64_t(sizeof(T)), m * data.d / 4, w, b, out,
                 [&](std::int64_t i) { return detail::dense_row(data, i); });
 }
@@ -729,6 +774,7 @@ void decision_csr_impl(const CsrData<T, I>& data, const std::int64_t* rows, std:
   const std::int64_t m = rows != nullptr ? count : data.n;
   if (m > 0 && (out == nullptr || (data.d > 0 && w == nullptr)))
     throw std::invalid_argument("null weights or output");
+  check_output_disjoint(data, rows, m, w, out);
   const std::int64_t nnz_per_row = data.n > 0 ? std::int64_t(data.indptr[data.n]) / data.n : 0;
   decision_rows(rows, m, detail::csr_row_bytes(data), m * std::max<std::int64_t>(nnz_per_row, 1),
                 w, b, out, [&](std::int64_t i) { return detail::csr_row(data, i); });
@@ -810,11 +856,15 @@ void block_order(const std::int64_t* blocks, std::int64_t n_blocks, const std::i
                  std::int64_t within_size, std::int64_t size, std::int64_t n, std::int64_t* out) {
   if (size < 1) throw std::invalid_argument("block size must be >= 1");
   if (n < 0) throw std::invalid_argument("row count must be >= 0");
-  if (n_blocks != (n + size - 1) / size)
+  const std::int64_t want_blocks = n == 0 ? 0 : (n - 1) / size + 1;  // (no overflow)
+  if (n_blocks != want_blocks)
     throw std::invalid_argument("blocks must hold ceil(n / size) = " +
-                                std::to_string((n + size - 1) / size) + " entries");
+                                std::to_string(want_blocks) + " entries");
   if (within_size != std::min(size, n))
     throw std::invalid_argument("within must hold min(size, n) entries");
+  detail::check_disjoint({detail::span_of(out, n, "out")},
+                         {detail::span_of(blocks, n_blocks, "blocks"),
+                          detail::span_of(within, within_size, "within")});
   auto check_permutation = [](const std::int64_t* p, std::int64_t m, const char* what) {
     std::vector<char> seen(static_cast<std::size_t>(m), 0);
     for (std::int64_t k = 0; k < m; ++k) {

@@ -19,12 +19,22 @@ void check(const Loss& loss, std::int64_t n) {
     throw std::invalid_argument("loss parameter (epsilon / threshold) must be >= 0");
 }
 
+// NaN in y or p gives NaN.  (The element definitions compare, and a
+// comparison with NaN picks a finite branch: hinge's value at p = NaN would
+// be 0.  The fused loops need no such care: they carry p − p into their
+// loss sums, and a NaN margin fails the pass.)
+template <class T>
+T nan_through(T v, T y, T p) {
+  return y == y && p == p ? v : y + p;
+}
+
 template <class T>
 void value_impl(const Loss& loss, const T* y, const T* p, T* out, std::int64_t n) {
   check(loss, n);
   const int k = int(loss.kind);
   const T param = T(loss.param);
-  for (std::int64_t i = 0; i < n; ++i) out[i] = loss_value_elem<T>(k, param, y[i], p[i]);
+  for (std::int64_t i = 0; i < n; ++i)
+    out[i] = nan_through(loss_value_elem<T>(k, param, y[i], p[i]), y[i], p[i]);
 }
 
 template <class T>
@@ -32,7 +42,8 @@ void derivative_impl(const Loss& loss, const T* y, const T* p, T* out, std::int6
   check(loss, n);
   const int k = int(loss.kind);
   const T param = T(loss.param);
-  for (std::int64_t i = 0; i < n; ++i) out[i] = loss_derivative_elem<T>(k, param, y[i], p[i]);
+  for (std::int64_t i = 0; i < n; ++i)
+    out[i] = nan_through(loss_derivative_elem<T>(k, param, y[i], p[i]), y[i], p[i]);
 }
 
 template <class T>
@@ -49,11 +60,12 @@ void multinomial_impl(const std::int64_t* y, const T* p, std::int64_t n, std::in
     for (std::int64_t j = 1; j < k; ++j) m = row[j] > m ? row[j] : m;
     T s = T(0);
     for (std::int64_t j = 0; j < k; ++j) s = s + gd_exp(row[j] - m);
-    const T lse = m + gd_log(s);
-    if (out != nullptr) out[i] = lse - row[y[i]];
+    // (m − p_y) + log s, not (m + log s) − p_y: log s ∈ [0, log k] would be
+    // rounded away next to a large m
+    if (out != nullptr) out[i] = (m - row[y[i]]) + gd_log(s);
     if (grad != nullptr) {
       T* g = grad + i * k;
-      for (std::int64_t j = 0; j < k; ++j) g[j] = gd_exp(row[j] - lse);
+      for (std::int64_t j = 0; j < k; ++j) g[j] = gd_exp(row[j] - m) / s;
       g[y[i]] = g[y[i]] - T(1);
     }
   }

@@ -16,6 +16,9 @@ namespace gd {
 namespace {
 #include "loss_defs.inc"
 
+// scikit-learn clips the loss derivative at ±1e12 (MAX_DLOSS).
+constexpr double kMaxDloss = 1e12;
+
 template <class T>
 using Kernels = detail::RowKernels<T>;
 
@@ -197,12 +200,24 @@ double epoch(std::int64_t n, std::int64_t d, const T* yv, const T* swv, const st
   return sumloss;
 }
 
+// w, aw and q share no memory with each other, the data or the order.
+template <class T, class Data>
+void check_state_disjoint(const Data& data, const std::int64_t* order, std::int64_t count,
+                          const PlainSGDState<T>& s) {
+  std::vector<detail::Span> read = detail::data_spans(data);
+  read.push_back(detail::span_of(order, count, "order"));
+  detail::check_disjoint({detail::span_of(s.w, data.d, "w"), detail::span_of(s.aw, data.d, "aw"),
+                          detail::span_of(s.q, data.d, "q")},
+                         read);
+}
+
 template <class T>
 double dense_epoch(const DenseData<T>& data, const std::int64_t* order, std::int64_t count,
                    const PlainSGDOptions& o, PlainSGDState<T>& s) {
   if (data.n < 0 || data.d < 0) throw std::invalid_argument("negative data shape");
   if (data.n > 0 && (data.y == nullptr || (data.d > 0 && data.X == nullptr)))
     throw std::invalid_argument("null data");
+  check_state_disjoint(data, order, count, s);
   return epoch<T>(data.n, data.d, data.y, data.sample_weight, order, count, o, s,
                   data.d * std::int64_t(sizeof(T)),
                   [&](std::int64_t i) { return detail::dense_row(data, i); });
@@ -212,6 +227,7 @@ template <class T, class I>
 double csr_epoch(const CsrData<T, I>& data, const std::int64_t* order, std::int64_t count,
                  const PlainSGDOptions& o, PlainSGDState<T>& s) {
   detail::check_csr(data);
+  check_state_disjoint(data, order, count, s);
   return epoch<T>(data.n, data.d, data.y, data.sample_weight, order, count, o, s,
                   detail::csr_row_bytes(data),
                   [&](std::int64_t i) { return detail::csr_row(data, i); });

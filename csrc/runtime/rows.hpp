@@ -5,10 +5,13 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+#include <vector>
 
+#include "gdcore/linear.hpp"
 #include "internal.hpp"
 
 namespace gd::detail {
@@ -218,6 +221,53 @@ inline void check_order(const std::int64_t* order, std::int64_t count, std::int6
     if (order[i] < 0 || order[i] >= n)
       throw std::invalid_argument("row index " + std::to_string(order[i]) + " outside [0, " +
                                   std::to_string(n) + ")");
+}
+
+/// A span of bytes a call reads or writes, named for its error message.
+struct Span {
+  const void* data;
+  std::int64_t bytes;
+  const char* name;
+};
+template <class T>
+Span span_of(const T* p, std::int64_t count, const char* name) {
+  return Span{p, p == nullptr || count < 0 ? 0 : count * std::int64_t(sizeof(T)), name};
+}
+
+/// Every array a call writes must share no byte with any other array it
+/// reads or writes: an output written over the row order or the CSR
+/// structure would send later reads outside the data.  Checked before any
+/// write; std::invalid_argument naming the pair otherwise.
+template <class Read = std::initializer_list<Span>>
+void check_disjoint(std::initializer_list<Span> written, const Read& read) {
+  auto overlap = [](const Span& a, const Span& b) {
+    const char *pa = static_cast<const char*>(a.data), *pb = static_cast<const char*>(b.data);
+    return a.bytes > 0 && b.bytes > 0 && pa < pb + b.bytes && pb < pa + a.bytes;
+  };
+  auto fail = [](const Span& a, const Span& b) {
+    throw std::invalid_argument(std::string(a.name) + " must not share memory with " + b.name);
+  };
+  for (auto a = written.begin(); a != written.end(); ++a) {
+    for (auto b = a + 1; b != written.end(); ++b)
+      if (overlap(*a, *b)) fail(*a, *b);
+    for (const Span& b : read)
+      if (overlap(*a, b)) fail(*a, b);
+  }
+}
+
+/// The arrays a pass reads from its data: X (or the CSR arrays, after
+/// check_csr), y and sample_weight.
+template <class T>
+std::vector<Span> data_spans(const DenseData<T>& data) {
+  return {span_of(data.X, data.n * data.d, "X"), span_of(data.y, data.n, "y"),
+          span_of(data.sample_weight, data.n, "sample_weight")};
+}
+template <class T, class I>
+std::vector<Span> data_spans(const CsrData<T, I>& data) {
+  const std::int64_t nnz = data.n > 0 && data.indptr != nullptr ? std::int64_t(data.indptr[data.n]) : 0;
+  return {span_of(data.data, nnz, "data"), span_of(data.indices, nnz, "indices"),
+          span_of(data.indptr, data.n + 1, "indptr"), span_of(data.y, data.n, "y"),
+          span_of(data.sample_weight, data.n, "sample_weight")};
 }
 
 }  // namespace gd::detail

@@ -86,7 +86,10 @@ struct LinearModel {
 /// force before its batch's update — NaN when any margin was not finite
 /// (NaN or infinity in X or in the weights), whatever the loss: one pass
 /// both trains and proves X finite.  Throws std::invalid_argument for bad
-/// options or row indices, before anything is written.
+/// options, row indices or learning rates (each finite and >= 0), or when
+/// an array the pass writes (weights, optimizer state, L1 state) shares
+/// memory with another array it reads or writes, before anything is
+/// written.
 double minibatch_epoch(const DenseData<float>& data, const std::int64_t* order,
                        std::int64_t count, const MinibatchOptions& options,
                        const OptimizerOptions& optimizer, const double* lr,
@@ -192,7 +195,8 @@ struct PlainSGDState {
 
 /// One pass over rows order[0..count).  Returns Σ loss (unweighted, as
 /// scikit-learn's sumloss; NaN when any margin was not finite, as
-/// minibatch_epoch).  Throws std::invalid_argument before writing.
+/// minibatch_epoch).  Throws std::invalid_argument before writing (w, aw
+/// and q may not share memory with each other or with the data or order).
 double plain_sgd_epoch(const DenseData<float>& data, const std::int64_t* order, std::int64_t count,
                        const PlainSGDOptions& options, PlainSGDState<float>& state);
 double plain_sgd_epoch(const DenseData<double>& data, const std::int64_t* order,
@@ -271,11 +275,13 @@ double axpy_dot(double* w, const double* x, double a, const double* xn, std::int
 /// short last block in the same relative order.  blocks: a permutation of
 /// 0 … n_blocks−1 (n_blocks = ⌈n / size⌉); within: a permutation of
 /// 0 … min(size, n)−1.  Writes out[0..n) (8 bytes per row, on the threads).
-/// Throws std::invalid_argument before writing when an argument is not so.
+/// Throws std::invalid_argument before writing when an argument is not so,
+/// or when out shares memory with blocks or within.
 void block_order(const std::int64_t* blocks, std::int64_t n_blocks, const std::int64_t* within,
                  std::int64_t within_size, std::int64_t size, std::int64_t n, std::int64_t* out);
 
-/// Decision values p = X·w + b for every row (fixed-order dot products).
+/// Decision values p = X·w + b for every row (fixed-order dot products);
+/// out may not share memory with the data, rows or w (std::invalid_argument).
 void decision_function(const DenseData<float>& data, const float* w, float b, float* out);
 void decision_function(const DenseData<double>& data, const double* w, double b, double* out);
 /// The same for the rows rows[0..count) only (each in [0, n)): out[k] is

@@ -29,11 +29,11 @@ struct Loss {
   double param = 0.0;
 };
 
-/// out[i] = loss(y[i], p[i]) for i < n.
+/// out[i] = loss(y[i], p[i]) for i < n (NaN where y[i] or p[i] is NaN).
 void loss_value(const Loss& loss, const float* y, const float* p, float* out, std::int64_t n);
 void loss_value(const Loss& loss, const double* y, const double* p, double* out, std::int64_t n);
 
-/// out[i] = ∂loss/∂p at (y[i], p[i]).
+/// out[i] = ∂loss/∂p at (y[i], p[i]) (NaN where y[i] or p[i] is NaN).
 void loss_derivative(const Loss& loss, const float* y, const float* p, float* out,
                      std::int64_t n);
 void loss_derivative(const Loss& loss, const double* y, const double* p, double* out,
@@ -41,7 +41,10 @@ void loss_derivative(const Loss& loss, const double* y, const double* p, double*
 
 /// Multinomial log loss (softmax cross-entropy) of n rows of k decision
 /// values p (row-major) and integer classes y in [0, k): out[i] =
-/// logsumexp(p[i, :]) − p[i, y[i]]; grad (optional, n × k) = softmax − onehot.
+/// logsumexp(p[i, :]) − p[i, y[i]], computed as (m − p[i, y[i]]) + log Σ_j
+/// exp(p[i, j] − m) with m the row's maximum; grad (optional, n × k) =
+/// softmax − onehot, softmax_j = exp(p[i, j] − m) / Σ.  Accurate for
+/// logits of any magnitude.
 void multinomial_loss(const std::int64_t* y, const double* p, std::int64_t n, std::int64_t k,
                       double* out, double* grad);
 void multinomial_loss(const std::int64_t* y, const float* p, std::int64_t n, std::int64_t k,
