@@ -984,6 +984,31 @@ BAD = [
     ("predict-unfitted", SGDClassifier, lambda e, X, y: e.predict(X), NotFittedError, "not fitted yet"),
     ("predict-unfitted-reg", SGDRegressor, lambda e, X, y: e.predict(X), NotFittedError, "not fitted yet"),
     ("complex", SGDRegressor, lambda e, X, y: e.fit(X + 1j, y), ValueError, "Complex data not supported"),
+    # an infinite value is outside every interval open or unbounded there,
+    # as in scikit-learn
+    ("tol-inf", lambda: SGDClassifier(tol=np.inf), lambda e, X, y: e.fit(X, y), ValueError,
+     r"'tol' parameter of SGDClassifier must be a float in the range \[0.0, inf\) or None. Got inf"),
+    ("alpha-inf", lambda: SGDRegressor(alpha=np.inf), lambda e, X, y: e.fit(X, y), ValueError,
+     "'alpha' parameter of SGDRegressor .* Got inf"),
+    ("eta0-inf", lambda: SGDClassifier(eta0=np.inf), lambda e, X, y: e.fit(X, y), ValueError,
+     "'eta0' parameter"),
+    ("epsilon-inf", lambda: SGDRegressor(epsilon=np.inf), lambda e, X, y: e.fit(X, y), ValueError,
+     "'epsilon' parameter"),
+    ("power-t-inf", lambda: SGDRegressor(power_t=-np.inf), lambda e, X, y: e.fit(X, y), ValueError,
+     "'power_t' parameter"),
+    # rates and losses beyond the floating-point range: scikit-learn's error
+    ("rate-overflow", lambda: SGDClassifier(learning_rate="invscaling", eta0=0.1, power_t=-1000),
+     lambda e, X, y: e.fit(X, y), ValueError, "Floating-point under-/overflow occurred at epoch #1"),
+    ("loss-overflow", lambda: SGDClassifier(optimizer="lion", eta0=1e307, tol=None, max_iter=5),
+     lambda e, X, y: e.fit(X, y), ValueError, "Floating-point under-/overflow occurred at epoch #1"),
+    ("optimizer-params-maximize-type", lambda: SGDClassifier(optimizer_params={"maximize": "no"}),
+     lambda e, X, y: e.fit(X, y), ValueError, r"optimizer_params\['maximize'\] must be a bool"),
+    ("schedule-none", lambda: SGDClassifier(schedule=lambda k: None), lambda e, X, y: e.fit(X, y),
+     TypeError, "schedule must return a real learning rate for a step, got None"),
+    ("schedule-bool", lambda: SGDRegressor(schedule=lambda k: True), lambda e, X, y: e.fit(X, y),
+     TypeError, "schedule must return a real learning rate"),
+    ("n-jobs-0", lambda: SGDClassifier(n_jobs=0), lambda e, X, y: e.fit(X, np.arange(len(y)) % 3),
+     ValueError, "n_jobs == 0 has no meaning"),
 ]
 
 
@@ -1010,6 +1035,44 @@ def test_bad_input(small, case):
     with pytest.raises(exc, match=msg):
         call(est, X, y)
     assert not any(k.endswith("_") and not k.startswith("__") for k in vars(est)), vars(est).keys()
+
+
+@pytest.mark.parametrize("scale", [1e13, 1e17])
+def test_large_targets_are_fitted(scale):
+    # the mini-batch loops take the loss derivative as it is: clipped at
+    # 1e12 (scikit-learn's per-sample algorithm does), steps on targets of
+    # 1e17 were the L2 penalty's decay alone (R^2 0.10)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 3))
+    y = (X @ np.array([1.0, -2.0, 0.5]) + 0.3) * scale
+    assert SGDRegressor(random_state=0).fit(X, y).score(X, y) > 0.999
+    reg = SGDRegressor(optimizer="sgd", batch_size=200, learning_rate="constant", eta0=0.5,
+                       alpha=0.0, max_iter=200, tol=None, random_state=0).fit(X, y)
+    np.testing.assert_allclose(reg.coef_, np.array([1.0, -2.0, 0.5]) * scale, rtol=1e-6)
+
+
+def test_target_moments_of_huge_targets():
+    from gdcore.linear._regressor import _target_moments
+
+    y = np.array([1.0, 2.0, 4.0]) * 1e200
+    wsum, mean, var = _target_moments(y, np.ones(3))
+    np.testing.assert_allclose([wsum, mean], [3.0, 7e200 / 3])
+    assert var == np.inf or var > 1e400  # beyond float64: inf, and no overflow warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _, mean, var = _target_moments(np.array([1.0, 3.0]) * 1e150, np.ones(2))
+    np.testing.assert_allclose([mean, var], [2e150, 1e300])
+
+
+def test_uint64_labels_beyond_int64(small):
+    X, _ = small
+    labels = np.array([2**63, 2**63 + 1, 2**63 + 2], dtype=np.uint64)
+    y = labels[np.arange(len(X)) % 3]
+    for fit in (lambda e: e.fit(X, y), lambda e: e.partial_fit(X, y, classes=labels)):
+        clf = fit(SGDClassifier(random_state=0, max_iter=3, tol=None))
+        np.testing.assert_array_equal(clf.classes_, labels)
+        assert clf.classes_.dtype == np.uint64
+        assert set(clf.predict(X).tolist()) <= set(labels.tolist())
 
 
 def test_feature_count_mismatch(small):

@@ -186,7 +186,12 @@ class _OptimizerSpec:
                 "optimizer_params must not contain 'lr': the learning rate comes from "
                 "learning_rate / eta0 or from schedule="
             )
-        if params.get("maximize", False):
+        maximize = params.get("maximize", False)
+        if not isinstance(maximize, (bool, np.bool_)):
+            raise InvalidParameterError(
+                f"optimizer_params['maximize'] must be a bool, got {maximize!r}"
+            )
+        if maximize:
             raise InvalidParameterError(
                 "optimizer_params must not set maximize=True: the estimators minimise their "
                 "loss"
@@ -625,16 +630,33 @@ class _Config:
             r = r * self.lr_scale
         return r
 
+    def checked_rates(self, t_first: float, nb: int, eta: float, epoch: int) -> np.ndarray:
+        """rates(), and scikit-learn's overflow error (at this epoch) when a
+        rate is beyond the floating-point range (eta0 / t**power_t with a
+        very negative power_t, or a target scale on top of a huge eta0)."""
+        with np.errstate(over="ignore", divide="ignore"):
+            r = self.rates(t_first, nb, eta)
+        if not np.all(np.isfinite(r)):
+            raise overflow_error(epoch)
+        return r
+
     def _rates(self, t_first: float, nb: int, eta: float) -> np.ndarray:
         t = t_first + np.arange(nb, dtype=np.float64)
         if self.schedule is not None:
             steps = (t - 1.0).astype(np.int64)
             try:
-                r = np.asarray(self.schedule(steps), dtype=np.float64)
-                if r.shape != (nb,):
+                raw = np.asarray(self.schedule(steps))
+                if raw.shape != (nb,):
                     raise ValueError
             except Exception:
-                r = np.array([float(self.schedule(int(s))) for s in steps], dtype=np.float64)
+                raw = np.asarray([self.schedule(int(s)) for s in steps])
+            if raw.dtype.kind not in "iuf" or raw.shape != (nb,):
+                bad = raw.ravel()[0] if raw.size else raw
+                raise TypeError(
+                    f"schedule must return a real learning rate for a step, got {bad!r} "
+                    f"({type(bad).__name__})"
+                )
+            r = raw.astype(np.float64)
             if not np.all(np.isfinite(r)) or np.any(r < 0):
                 bad = float(r[~(np.isfinite(r) & (r >= 0))][0])
                 raise ValueError(f"schedule returned the learning rate {bad!r}; rates must be finite and >= 0")
@@ -684,10 +706,15 @@ def check_finite_model(p: _Problem, epoch: int) -> None:
     states = [a for a in p.coef_states + p.intercept_states if a is not None]
     if not (all_finite(p.coef) and np.all(np.isfinite(p.intercept))
             and all(all_finite(a) for a in states)):
-        raise ValueError(
-            f"Floating-point under-/overflow occurred at epoch #{epoch}. Scaling input data "
-            "with StandardScaler or MinMaxScaler might help."
-        )
+        raise overflow_error(epoch)
+
+
+def overflow_error(epoch: int) -> ValueError:
+    """scikit-learn's error for a fit that left the floating-point range."""
+    return ValueError(
+        f"Floating-point under-/overflow occurred at epoch #{epoch}. Scaling input data "
+        "with StandardScaler or MinMaxScaler might help."
+    )
 
 
 def _minibatch(X, *args, multinomial_k: int = 0, check: bool = True,
@@ -902,7 +929,7 @@ def _train_epochs(cfg, X, y, sw, p, score_fn, max_iter, t, bs, wsum, progress, p
         if plain is not None:
             total, objective_sum = plain.epoch(X, y, sw, order, eta, check=epoch == 1)
         elif not averaging:
-            lr = cfg.rates(t, nb, eta)
+            lr = cfg.checked_rates(t, nb, eta, epoch)
             total = _minibatch(
                 X, y, sw, order, kind, param, cfg.penalty, cfg.alpha, cfg.l1_ratio,
                 cfg.fit_intercept, bs, opt.kind, opt.hyper, lr, p.coef, p.intercept,
@@ -910,7 +937,7 @@ def _train_epochs(cfg, X, y, sw, p, score_fn, max_iter, t, bs, wsum, progress, p
                 multinomial_k=cfg.multinomial_k, check=epoch == 1, l1=p.l1_state(cfg.penalty),
             )
         else:
-            lr = cfg.rates(t, nb, eta)
+            lr = cfg.checked_rates(t, nb, eta, epoch)
             # Averaged SGD: the running mean of the weights after every update
             # from update number `average` on (one compiled call per batch).
             total = 0.0
@@ -928,21 +955,23 @@ def _train_epochs(cfg, X, y, sw, p, score_fn, max_iter, t, bs, wsum, progress, p
                     m = tk - start + 1.0
                     p.avg_coef += (p.coef - p.avg_coef) / p.coef.dtype.type(m)
                     p.avg_intercept += (p.intercept - p.avg_intercept) / p.coef.dtype.type(m)
-        if epoch == 1 and not math.isfinite(total) and not is_sparse(X) and not all_finite(X):
-            # (the estimators defer X's NaN / infinity check to this first
-            # pass, which returns a NaN loss when a margin is not finite;
-            # compat.finite_first turns this into scikit-learn's error)
-            raise ValueError("Input X contains NaN or infinity.")
+        if not math.isfinite(total):
+            if epoch == 1 and not is_sparse(X) and not all_finite(X):
+                # (the estimators defer X's NaN / infinity check to this first
+                # pass, which returns a NaN loss when a margin is not finite;
+                # compat.finite_first turns this into scikit-learn's error)
+                raise ValueError("Input X contains NaN or infinity.")
+            # margins or losses beyond the floating-point range: the weights
+            # may still be finite (an optimizer's state can stall them), but
+            # the fit has diverged
+            raise overflow_error(epoch)
         t += nb
         updates += nb
         count += n_train
         if plain is not None:
             w_now, b_now, aw_now, ab_now = plain.current()
             if not (all_finite(w_now) and np.isfinite(b_now[0])):
-                raise ValueError(
-                    f"Floating-point under-/overflow occurred at epoch #{epoch}. Scaling input "
-                    "data with StandardScaler or MinMaxScaler might help."
-                )
+                raise overflow_error(epoch)
             if averaging and cfg.average <= t - 1:
                 w_now, b_now = aw_now, ab_now
             # scikit-learn's sumloss is unweighted

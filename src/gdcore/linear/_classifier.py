@@ -59,6 +59,9 @@ def _n_workers(n_jobs, k: int) -> int:
 
     if n_jobs is None:
         n = get_num_threads()
+    elif n_jobs == 0:
+        raise ValueError("n_jobs == 0 has no meaning: use None, a positive count, or -1 for "
+                         "all cores")
     elif n_jobs < 0:
         n = (os.cpu_count() or 1) + 1 + n_jobs
     else:
@@ -255,7 +258,9 @@ class SGDClassifier(ClassifierMixin, BaseEstimator):
         positive rows get class k's weight and the others 1 (as scikit-learn).
     warm_start : bool, default=False
         Start ``fit`` from the previous solution (the optimizer state and the
-        step counter t are reset).
+        step counter t are reset).  With ``average``, the previous solution
+        is ``coef_`` -- the averaged weights -- and a fresh average starts,
+        as in scikit-learn's SGDClassifier.
     average : bool or int, default=False
         Averaged SGD: ``coef_`` and ``intercept_`` are the running means of
         the weights after every update from update number ``average`` on

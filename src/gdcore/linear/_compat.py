@@ -44,7 +44,7 @@ def unique_labels(y: np.ndarray, return_counts: bool = False) -> Any:
             n_hi = int(np.count_nonzero(y == hi))
             labels = np.array([lo, hi], dtype=y.dtype)
             return (labels, np.array([y.size - n_hi, n_hi], dtype=np.intp)) if return_counts else labels
-        if hi - lo < max(1 << 16, y.size):
+        if hi - lo < max(1 << 16, y.size) and -(1 << 63) <= lo and hi < (1 << 63):
             shifted = y if (lo == 0 and y.dtype == np.intp) else np.subtract(y, lo, dtype=np.intp)
             counts = np.bincount(shifted)
             present = np.flatnonzero(counts)

@@ -31,12 +31,12 @@ class Interval:
                 return False
         elif not isinstance(v, numbers.Real) or math.isnan(float(v)):
             return False
-        lo_ok = self.left is None or (
-            v >= self.left if self.closed in ("left", "both") else v > self.left
-        )
-        hi_ok = self.right is None or (
-            v <= self.right if self.closed in ("right", "both") else v < self.right
-        )
+        # (as scikit-learn's Interval: a missing end is -inf / inf, and open
+        # unless closed there -- so an infinite value is never inside it)
+        lo = -math.inf if self.left is None else self.left
+        hi = math.inf if self.right is None else self.right
+        lo_ok = v >= lo if self.closed in ("left", "both") and self.left is not None else v > lo
+        hi_ok = v <= hi if self.closed in ("right", "both") and self.right is not None else v < hi
         return bool(lo_ok and hi_ok)
 
     def __str__(self) -> str:

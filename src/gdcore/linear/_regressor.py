@@ -34,8 +34,14 @@ def _target_moments(y: np.ndarray, sw: np.ndarray):
     wsum = float(w.sum())
     if not wsum > 0:
         return None
-    mean = float(np.average(yy, weights=w))
-    return (wsum, mean, float(np.average((yy - mean) ** 2, weights=w)))
+    # (in units of max |y|, so that squaring targets beyond 1e154 does not
+    # overflow)
+    big = float(np.max(np.abs(yy))) if yy.size else 0.0
+    unit = big if np.isfinite(big) and big > 1.0 else 1.0
+    mean = float(np.average(yy / unit, weights=w)) * unit
+    var = float(np.average((yy / unit - mean / unit) ** 2, weights=w))
+    with np.errstate(over="ignore"):
+        return (wsum, mean, var * unit * unit)
 
 
 def _target_center_scale(y: np.ndarray, sw: np.ndarray):
@@ -124,7 +130,11 @@ class SGDRegressor(RegressorMixin, BaseEstimator):
     validation_fraction, n_iter_no_change, warm_start, average, optimizer,
     optimizer_params, batch_size, schedule, progress
         As :class:`gdcore.linear.SGDClassifier`; ``early_stopping`` scores
-        the held-out rows by R² (not stratified).
+        the held-out rows by R² (not stratified).  ``warm_start`` with
+        ``average`` starts from ``coef_`` (the averaged weights) with a fresh
+        average, as the classifiers do; scikit-learn's SGDRegressor instead
+        continues from its last unaveraged weights, keeps adding to the old
+        average and ignores ``coef_init``.
 
     Attributes
     ----------
