@@ -1064,6 +1064,50 @@ def test_target_moments_of_huge_targets():
     np.testing.assert_allclose([mean, var], [2e150, 1e300])
 
 
+@pytest.mark.parametrize("make", [
+    lambda: SGDClassifier(penalty="l1", alpha=0.05, random_state=0, max_iter=5, tol=None),
+    lambda: SGDClassifier(loss="log_loss", penalty="l1", alpha=0.05, random_state=0, max_iter=5,
+                          tol=None, multi_class="multinomial"),
+    lambda: SGDRegressor(penalty="l1", alpha=0.05, random_state=0, max_iter=5, tol=None),
+], ids=["ovr", "multinomial", "regressor"])
+def test_sparsify_and_densify(small, make):
+    sp = pytest.importorskip("scipy.sparse")
+    X, y = small
+    y = np.arange(len(y)) % 3 if isinstance(make(), SGDClassifier) else X[:, 0] - 2 * X[:, 1]
+    est = make()
+    with pytest.raises(NotFittedError):
+        est.sparsify()
+    with pytest.raises(NotFittedError):
+        est.densify()
+    est.fit(X, y)
+    dense = est.coef_.copy()
+    assert np.count_nonzero(dense == 0) > 0  # the L1 penalty's exact zeros
+    predict = est.predict(X)
+    assert est.sparsify() is est
+    assert sp.issparse(est.coef_)
+    assert est.coef_.nnz == np.count_nonzero(dense)
+    assert est.coef_.shape in (dense.shape, (1,) + dense.shape)
+    np.testing.assert_array_equal(est.predict(X), predict)  # bit for bit
+    assert est.score(X, y) == make().fit(X, y).score(X, y)
+    # further training reads the weights from the sparse coef_ ...
+    twin = copy.deepcopy(est).densify()
+    assert type(twin.coef_) is np.ndarray and twin.coef_.shape == dense.shape
+    np.testing.assert_array_equal(twin.coef_, dense)
+    call = (lambda e: e.partial_fit(X, y, classes=[0, 1, 2])) if isinstance(est, SGDClassifier) else (
+        lambda e: e.partial_fit(X, y))
+    call(est)
+    call(twin)
+    assert type(est.coef_) is np.ndarray  # ... and leaves it dense
+    np.testing.assert_array_equal(est.coef_, twin.coef_)
+    # warm start from a sparse coef_ equals warm start from the dense one
+    a = make().set_params(warm_start=True).fit(X, y).sparsify().fit(X, y)
+    b = make().set_params(warm_start=True).fit(X, y).fit(X, y)
+    np.testing.assert_array_equal(a.coef_, b.coef_)
+    if make().__class__.__name__ == "SGDClassifier":
+        sk = pytest.importorskip("sklearn.linear_model").SGDClassifier(random_state=0).fit(X, y)
+        assert est.sparsify().coef_.shape == sk.sparsify().coef_.shape
+
+
 def test_uint64_labels_beyond_int64(small):
     X, _ = small
     labels = np.array([2**63, 2**63 + 1, 2**63 + 2], dtype=np.uint64)

@@ -75,6 +75,7 @@ from ._compat import (
     ConvergenceWarning,
     InvalidParameterError,
     all_finite,
+    check_is_fitted,
     check_random_state,
     csr_arrays,
     is_sparse,
@@ -1060,13 +1061,69 @@ def convergence_warning() -> None:
     )
 
 
+class SparseCoefMixin:
+    """scikit-learn's ``densify()`` / ``sparsify()`` for the linear models:
+    ``coef_`` as a scipy.sparse CSR matrix and back.  Prediction, score,
+    ``partial_fit`` and warm-started ``fit`` work on either form (they read
+    a dense copy); a fit leaves ``coef_`` dense."""
+
+    #: ndim of the dense ``coef_`` (the regressor's is 1-D)
+    _coef_ndim = 2
+
+    def densify(self) -> Any:
+        """Convert ``coef_`` back to a numpy array (the form fit makes);
+        returns the estimator.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdcore.linear import SGDClassifier
+        >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [0.0, 2.0], [2.0, 0.0]])
+        >>> clf = SGDClassifier(random_state=0).fit(X, [0, 1, 0, 1]).sparsify()
+        >>> type(clf.densify().coef_).__name__
+        'ndarray'
+        """
+        check_is_fitted(self)
+        self.coef_ = dense_coef(self.coef_, self._coef_ndim)
+        return self
+
+    def sparsify(self) -> Any:
+        """Convert ``coef_`` to a scipy.sparse CSR matrix of its shape, as
+        scikit-learn (a classifier's (n_classes or 1, n_features); the
+        regressor's (n_features,) where scipy has 1-D sparse arrays, else
+        (1, n_features)); returns the estimator.  Worth it when most weights
+        are exactly 0 -- an L1 or elastic-net penalty makes them so -- for
+        the memory it saves; needs scipy."""
+        check_is_fitted(self)
+        import scipy.sparse as sp
+
+        coef = dense_coef(self.coef_, self._coef_ndim)
+        if coef.ndim == 1:
+            try:
+                self.coef_ = sp.csr_array(coef)
+                return self
+            except (TypeError, ValueError):  # scipy without 1-D sparse arrays
+                coef = coef[None, :]
+        self.coef_ = sp.csr_matrix(coef)
+        return self
+
+
+def dense_coef(coef: Any, ndim: int) -> Any:
+    """``coef_`` as a numpy array of ``ndim`` dimensions (from a sparse
+    matrix after ``sparsify()``; any other value as it is)."""
+    if is_sparse(coef):
+        coef = coef.toarray()
+        return coef.reshape(-1) if ndim == 1 else coef
+    return coef
+
+
 def start_fit(est: Any, coef_init: Any, intercept_init: Any, fitted: Tuple[str, ...]
               ) -> Tuple[Any, Any]:
     """fit's common start: with ``warm_start`` the previous solution is the
     initial one unless coef_init / intercept_init are given; the fitted
     attributes are dropped and the update count restarts."""
     if est.warm_start and getattr(est, "coef_", None) is not None:
-        coef_init = est.coef_ if coef_init is None else coef_init
+        coef_init = dense_coef(est.coef_, est._coef_ndim) if coef_init is None else coef_init
         intercept_init = est.intercept_ if intercept_init is None else intercept_init
     for attr in fitted:
         est.__dict__.pop(attr, None)
@@ -1094,7 +1151,7 @@ def adopt_edited_weights(est: Any, problems: List["_Problem"], coef_shape: Tuple
         return
     if averaged_in_use(est):
         return
-    coef = np.asarray(coef)
+    coef = np.asarray(dense_coef(coef, len(coef_shape)))
     icpt = np.asarray(icpt)
     icpt_shape = (coef_shape[0] if len(coef_shape) == 2 else 1,)
     if coef.shape != coef_shape or icpt.shape != icpt_shape:

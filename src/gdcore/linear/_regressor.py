@@ -83,7 +83,7 @@ def _scale_from_moments(moments) -> float:
 REGRESSOR_LOSSES = ("squared_error", "huber", "epsilon_insensitive", "squared_epsilon_insensitive")
 
 
-class SGDRegressor(RegressorMixin, BaseEstimator):
+class SGDRegressor(_base.SparseCoefMixin, RegressorMixin, BaseEstimator):
     r"""Linear regression (least squares, Huber, linear SVR) trained by
     mini-batch gradient descent with any gdcore optimizer.
 
@@ -161,6 +161,7 @@ class SGDRegressor(RegressorMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = _base._base_constraints(REGRESSOR_LOSSES)
+    _coef_ndim = 1
 
     def __init__(
         self,
@@ -334,7 +335,7 @@ class SGDRegressor(RegressorMixin, BaseEstimator):
         """Predicted targets X·coef_ + intercept_."""
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], order="C", reset=False)
-        return _base.decision(X, self.coef_[None, :], self.intercept_)[:, 0]
+        return _base.decision(X, _base.dense_coef(self.coef_, 1)[None, :], self.intercept_)[:, 0]
 
     if HAVE_SKLEARN:
 
