@@ -282,6 +282,18 @@ def test_clip_grad_value_matches_np_clip(rng, dtype):
     assert grads[5][3] == 1.25 and grads[6][0] == -1.25
 
 
+def test_clip_value_kernel_refuses_a_negative_or_nan_bound():
+    # (the public function checks first; the compiled entry point, which
+    # C++ and Cython callers reach directly, refuses too, before writing)
+    from gdcore import _core
+
+    for bound in (-1.0, math.nan):
+        g = np.array([-3.0, 0.5, 2.0])
+        with pytest.raises(ValueError, match="clip_value must be >= 0"):
+            _core.clip_value_([g], bound)
+        np.testing.assert_array_equal(g, [-3.0, 0.5, 2.0])
+
+
 def test_clip_grad_value_bare_array_and_bounds():
     g = np.array([-3.0, -1.0, 0.5, 1.0, 2.0])
     O.clip_grad_value_(g, 1.0)

@@ -298,6 +298,13 @@ LOAD_ERRORS = [
     ("state-of-no-param", _state_for_missing_param, r"parameter 17"),
     ("bad-step-count", _bad_step_count, r"step_count"),
     ("no-param-groups", _not_a_dict, r"param_groups"),
+    # a step count the compiled counter cannot hold, or not a number
+    ("step-too-large", lambda sd: sd["state"][0].__setitem__("step", 1e20), r"whole number in \[0, 2\*\*53\]"),
+    ("step-infinite", lambda sd: sd["state"][0].__setitem__("step", float("inf")), r"whole number"),
+    ("step-a-string", lambda sd: sd["state"][0].__setitem__("step", "ten"), r"whole number"),
+    ("state-a-list", lambda sd: sd.__setitem__("state", [sd["state"][0]]), r"state_dict\['state'\] must be a dict"),
+    ("groups-a-dict", lambda sd: sd.__setitem__("param_groups", {0: sd["param_groups"][0]}),
+     r"state_dict\['param_groups'\] must be a list"),
 ]
 
 

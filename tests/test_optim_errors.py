@@ -101,10 +101,18 @@ class Case:
     layouts: Sequence[str] = LAYOUTS
 
 
+def _aliasing_grad(ctx, case_id):
+    """The gradients of the aliasing cases: views of memory the step writes."""
+    if case_id == "grad-views-another-param":
+        return ctx.pa[1].reshape(-1)[:5]  # parameter 1 is (3, 4) float64
+    state = ctx.A.state[3]
+    return next(v for v in state.values() if isinstance(v, np.ndarray))
+
+
 def _with_grad(i, value):
     def prepare(ctx):
         g = ctx.good()
-        g[i] = value
+        g[i] = value if value is not None else _aliasing_grad(ctx, ctx.case_id)
         ctx.watch(*[x for x in g if x is not None])
         return lambda: ctx.A.step(g)
 
@@ -211,6 +219,14 @@ CASES = [
     # passed (flattened param_groups order), as parameter errors do
     Case("second-group-grad-named-by-flat-index", _with_grad(3, np.zeros(6)), ValueError,
          r"gradient 3 has shape \(6,\)", classes=(O.SGD, O.Adam), layouts=("two-groups",)),
+    # ---- gradients sharing memory with what the step writes ---------------
+    # (the kernels take parameters, state and gradients as restrict pointers
+    # and split them between threads: an overlap would give results that
+    # depend on the ISA path and the thread count)
+    Case("grad-views-another-param", _with_grad(3, None), ValueError,
+         r"gradient 3 shares memory with parameter 1, which the step writes", layouts=("one-group",)),
+    Case("grad-is-a-state-buffer", _with_grad(3, None), ValueError,
+         r"gradient 3 shares memory with parameter 3 state buffer \d, which the step writes"),
     # ---- learning rate -----------------------------------------------------
     Case("lr-negative-ctor", _construct(lambda ctx: [_fresh()], lr=-0.1), ValueError,
          r"lr must be a finite number >= 0, got -0\.1", layouts=("one-group",)),
@@ -373,6 +389,7 @@ def _restore_groups(ctx):
 
 def check_case(case: Case, cls: type, layout: str) -> None:
     ctx = Ctx(cls, layout)
+    ctx.case_id = case.id
     call = case.prepare(ctx)
     params_before, sd_before, state_before, watched, n_groups = _snapshot(ctx)
     with pytest.raises(case.exc, match=case.match):
@@ -490,3 +507,105 @@ def test_the_check_notices_a_write():
     for prepare in (writes_param, steps_then_raises):
         with pytest.raises(AssertionError):
             check_case(Case("meta", prepare, ValueError, "boom"), O.Adam, "two-groups")
+
+
+# ---------------------------------------------- memory the optimizer holds
+def test_params_sharing_memory_are_refused_before_any_write():
+    buf = np.ones(10)
+    for cls in ALL:
+        opt = cls([buf[:6], buf[4:]], **STATEFUL[cls])
+        with pytest.raises(ValueError, match="parameter 0 and parameter 1 share memory"):
+            opt.step([np.ones(6), np.ones(6)])
+        np.testing.assert_array_equal(buf, 1.0)
+
+
+def test_a_gradient_may_be_its_own_parameter():
+    # each element is read before it is written: the same as a copy
+    for cls in ALL:
+        p, q = _params(0)[1], _params(0)[1]
+        a, b = cls([p], **STATEFUL[cls]), cls([q], **STATEFUL[cls])
+        for _ in range(3):
+            a.step([p])
+            b.step([q.copy()])
+        assert p.tobytes() == q.tobytes(), cls.__name__
+
+
+def test_parameter_reshaped_resized_or_state_frozen_after_the_first_step():
+    for cls in ALL:
+        p = np.linspace(-1.0, 1.0, 6)
+        opt = cls([p], **STATEFUL[cls])
+        opt.step([np.ones(6)])
+        # a new shape of the same memory is taken, and checked against
+        p.shape = (2, 3)
+        with pytest.raises(ValueError, match=r"gradient 0 has shape \(6,\) but its parameter has shape \(2, 3\)"):
+            opt.step([np.ones(6)])
+        # ... stepping as the flat parameter would (the same elements)
+        flat = np.linspace(-1.0, 1.0, 6)
+        ref = cls([flat], **STATEFUL[cls])
+        ref.step([np.ones(6)])
+        opt.step([np.full((2, 3), 0.5)])
+        ref.step([np.full(6, 0.5)])
+        assert p.shape == (2, 3) and p.tobytes() == flat.tobytes()
+        # new memory (an in-place resize) is an error, nothing written
+        r = np.zeros(6)
+        opt = cls([r], **STATEFUL[cls])
+        opt.step([np.ones(6)])
+        before = r.copy()
+        r.resize(8, refcheck=False)
+        with pytest.raises(ValueError, match="parameter 0 was resized or moved in memory"):
+            opt.step([np.ones(8)])
+        np.testing.assert_array_equal(r[:6], before)
+        # a state buffer made read-only
+        q = np.ones(4)
+        opt = cls([q], **STATEFUL[cls])
+        opt.step([np.ones(4)])
+        bufs = [v for v in opt.state[0].values() if isinstance(v, np.ndarray)]
+        bufs[0].flags.writeable = False
+        saved = [v.copy() for v in bufs] + [q.copy()]
+        with pytest.raises(ValueError, match="parameter 0 state buffer \\d is read-only"):
+            opt.step([np.ones(4)])
+        for v, w in zip(bufs + [q], saved):
+            np.testing.assert_array_equal(v, w)
+
+
+def test_adagrad_initial_accumulator_is_checked_when_the_state_is_made():
+    p = np.ones(3)
+    opt = O.Adagrad([p])
+    opt.param_groups[0]["initial_accumulator_value"] = -5.0
+    with pytest.raises(ValueError, match="initial_accumulator_value must be a finite number >= 0"):
+        opt.step([np.ones(3)])
+    np.testing.assert_array_equal(p, 1.0)
+    opt.param_groups[0]["initial_accumulator_value"] = 0.5
+    opt.step([np.ones(3)])  # torch: sum = 0.5 + g^2, p -= lr g / (sqrt(sum) + eps)
+    np.testing.assert_allclose(p, 1.0 - 0.01 / (np.sqrt(1.5) + 1e-10), rtol=1e-15)
+
+
+def test_gradient_overlap_found_among_many_disjoint_params():
+    # parameters cut from one buffer (disjoint, adjacent, some empty), each
+    # gradient either fresh memory or a window of that buffer: refused
+    # exactly when the window meets memory the step writes (another
+    # parameter, or part of its own parameter) -- against a brute-force check
+    rng = np.random.default_rng(5)
+    for trial in range(200):
+        cuts = np.sort(rng.choice(np.arange(1, 200), size=12, replace=False))
+        edges = np.concatenate([[0], cuts, [200]])
+        buf = np.zeros(200)
+        params = [buf[a:b] for a, b in zip(edges[:-1], edges[1:])]
+        params.append(buf[5:5])  # an empty one, inside another's memory
+        opt = O.SGD(params, lr=0.5)
+        k = int(rng.integers(0, len(params) - 1))
+        n = params[k].size
+        start = int(rng.integers(-n, 200 + n))
+        window = buf[start:start + n] if 0 <= start and start + n <= 200 else None
+        grads = [np.ones(p.size) for p in params]
+        if window is not None:
+            grads[k] = window
+        lo, hi = edges[k], edges[k + 1]
+        clash = window is not None and n > 0 and not (start == lo)
+        before = buf.copy()
+        if clash:
+            with pytest.raises(ValueError, match=f"gradient {k} shares memory with parameter"):
+                opt.step(grads)
+            np.testing.assert_array_equal(buf, before)
+        else:
+            opt.step(grads)

@@ -93,3 +93,26 @@ def test_matches_torch(row, dtype):
                 assert gentry[key].dtype == expected.dtype, where
                 assert gentry[key].shape == expected.shape, where
                 assert_allclose(gentry[key], expected, err_msg=where, **tol)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "NAdam", "RAdam"])
+def test_loads_a_torch_state_dict_and_continues_like_torch(name):
+    # torch's state_dict (tensors, and its param-group switches foreach /
+    # fused / capturable / differentiable) loads as it is
+    kwargs = {"SGD": dict(lr=0.1, momentum=0.9)}.get(name, dict(lr=0.01))
+    rng = np.random.default_rng(3)
+    p0 = rng.standard_normal(6)
+    grads = [rng.standard_normal(6) for _ in range(4)]
+    tp = torch.nn.Parameter(torch.tensor(p0))
+    topt = _torch_optimizer(name, [tp], kwargs)
+    for g in grads[:2]:
+        tp.grad = torch.tensor(g)
+        topt.step()
+    p = tp.detach().numpy().copy()
+    opt = getattr(gd.optim, name)([p], **kwargs)
+    opt.load_state_dict(topt.state_dict())
+    for g in grads[2:]:
+        tp.grad = torch.tensor(g)
+        topt.step()
+        opt.step([g])
+    assert_allclose(p, tp.detach().numpy(), rtol=1e-12, atol=1e-15)

@@ -100,7 +100,6 @@ void register_clip(py::module_& m) {
   m.def(
       "clip_value_",
       [](const py::sequence& arrays, double clip_value) {
-        if (std::isnan(clip_value)) throw py::value_error("clip_value must not be NaN");
         std::vector<py::object> temps;
         Lists l = collect(arrays, true, temps);
         py::gil_scoped_release release;
@@ -113,8 +112,12 @@ void register_clip(py::module_& m) {
       [](py::object a, py::object b, double alpha) {
         ArrayView av = view_inplace_array(a.ptr(), Name{"a"});
         ArrayView bv = view_float_array(b.ptr(), Name{"b"});
-        if (av.dtype != bv.dtype || av.size != bv.size || !bv.c_contiguous)
+        if (av.dtype != bv.dtype || av.size != bv.size || !bv.c_contiguous || !bv.aligned)
           throw py::value_error("a and b must have the same dtype and size, b contiguous");
+        const std::int64_t bytes = av.size * (av.dtype == DType::f32 ? 4 : 8);
+        const char *pa = static_cast<const char*>(av.data), *pb = static_cast<const char*>(bv.data);
+        if (bytes > 0 && pa < pb + bytes && pb < pa + bytes && pa != pb)
+          throw py::value_error("a and b must not partly overlap");
         py::gil_scoped_release release;
         if (av.dtype == DType::f32)
           gd::axpy(static_cast<float*>(av.data), static_cast<const float*>(bv.data), av.size, alpha);

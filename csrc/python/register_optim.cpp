@@ -8,6 +8,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -32,13 +33,15 @@ class ParamGroup {
     if (states.size() != n || steps.size() != n || scalars.size() != n ||
         initialized.size() != n)
       throw py::value_error("params, states, steps, scalars and initialized differ in length");
-    views_.reserve(n);
     for (std::size_t i = 0; i < n; ++i) {
       const std::string name = "parameter " + std::to_string(index_base + long(i));
       ArrayView p = view_inplace_array(params[i].ptr(), Name{"parameter", index_base + long(i)});
       ParamSlotAny slot;
       slot.size = p.size;
       slot.param = p.data;
+      if (steps[i] < 0)
+        throw py::value_error(name + " has step count " + std::to_string(steps[i]) +
+                              "; step counts are >= 0");
       slot.step = steps[i];
       slot.scalar = scalars[i];
       slot.initialized = std::uint8_t(initialized[i] != 0);
@@ -55,12 +58,33 @@ class ParamGroup {
           throw py::value_error(sname + " has " + std::to_string(s.size) +
                                 " elements but the parameter has " + std::to_string(p.size));
         slot.state[k] = s.data;
+        slot.state_obj[k] = st[k];
         refs_.push_back(st[k]);
       }
       params_.push_back(params[i]);
-      views_.push_back(p);
+      f32_param_.push_back(p.dtype == DType::f32);
       slots_.push_back(slot);
     }
+    // Every array the kernels write -- parameters and state buffers -- is
+    // disjoint from every other: the kernels take them as restrict pointers
+    // and split them between threads, so an overlap gives results that
+    // depend on the ISA path and the thread count.
+    // (empty arrays write nothing and are left out: the list is then
+    // disjoint, so its ends are sorted too, which check_gradient_memory uses)
+    for (std::size_t i = 0; i < slots_.size(); ++i) {
+      const ParamSlotAny& a = slots_[i];
+      const std::int64_t bytes = a.size * (f32_param_[i] ? 4 : 8);
+      if (bytes == 0) continue;
+      written_.push_back(Written{a.param, bytes, long(i), -1});
+      for (int k = 0; k < 3; ++k)
+        if (a.state[k] != nullptr) written_.push_back(Written{a.state[k], bytes, long(i), k});
+    }
+    std::sort(written_.begin(), written_.end(),
+              [](const Written& x, const Written& y) { return x.begin() < y.begin(); });
+    for (std::size_t j = 1; j < written_.size(); ++j)
+      if (written_[j - 1].end() > written_[j].begin())
+        throw py::value_error(written_[j - 1].name(index_base) + " and " +
+                              written_[j].name(index_base) + " share memory");
   }
 
   /// Check everything step() would check, without writing.
@@ -127,6 +151,7 @@ class ParamGroup {
   struct ParamSlotAny {
     void* param = nullptr;
     void* state[3] = {nullptr, nullptr, nullptr};
+    py::handle state_obj[3];  // (kept alive by refs_)
     std::int64_t size = 0, step = 0;
     double scalar = 1.0;
     std::uint8_t initialized = 0;
@@ -180,12 +205,19 @@ class ParamGroup {
     for (Py_ssize_t i = 0; i < n; ++i) {
       PyObject* gi = items[i];
       if (gi == Py_None) continue;
-      const ArrayView& p = views_[std::size_t(i)];
-      // Still writeable?  (numpy lets the flag be cleared after construction.)
-      if (!(py::detail::array_proxy(params_[std::size_t(i)].ptr())->flags &
-            py::detail::npy_api::NPY_ARRAY_WRITEABLE_))
-        throw py::value_error("parameter " + std::to_string(index_base + long(i)) +
-                              " has become read-only; it must be writeable");
+      const ParamSlotAny& a = slots_[std::size_t(i)];
+      // The parameter and its state as they are now: numpy lets an array be
+      // made read-only, reshaped, or resized in place (new memory) after
+      // the group was built.  A new shape of the same elements is taken; a
+      // new size or new memory is an error (the group holds the old one).
+      const ArrayView p = current(params_[std::size_t(i)].ptr(), a.param, a.size,
+                                  Name{"parameter", index_base + long(i)});
+      for (int k = 0; k < 3; ++k)
+        if (a.state[k] != nullptr) {
+          const std::string sname = "parameter " + std::to_string(index_base + long(i)) +
+                                    " state buffer " + std::to_string(k);
+          current(a.state_obj[k].ptr(), a.state[k], a.size, Name{sname.c_str()});
+        }
       const Name name{"gradient", index_base + long(i)};
       ArrayView gv = view_float_array(gi, name);
       if (gv.dtype != p.dtype)
@@ -199,8 +231,9 @@ class ParamGroup {
         py::object c = py::module_::import("numpy").attr("ascontiguousarray")(py::handle(gi));
         gv = view_float_array(c.ptr(), name);
         temps_.push_back(std::move(c));
+      } else {
+        check_gradient_memory(gv, std::size_t(i), index_base);
       }
-      const ParamSlotAny& a = slots_[std::size_t(i)];
       if (p.dtype == DType::f32) {
         f32_.push_back(typed<float>(a, gv.data));
         f32_index_.push_back(std::size_t(i));
@@ -211,6 +244,54 @@ class ParamGroup {
     }
     check_state(h);
     return h;
+  }
+
+  // One array the kernels write: parameter `index` (state -1) or its state
+  // buffer `state`.
+  struct Written {
+    const void* data;
+    std::int64_t bytes;
+    long index;
+    int state;
+    const char* begin() const { return static_cast<const char*>(data); }
+    const char* end() const { return begin() + bytes; }
+    std::string name(long base) const {
+      return "parameter " + std::to_string(base + index) +
+             (state < 0 ? std::string() : " state buffer " + std::to_string(state));
+    }
+  };
+
+  // The array `o` now: still writeable, contiguous, at `data` with `size`
+  // elements (ValueError naming it otherwise).
+  static ArrayView current(PyObject* o, const void* data, std::int64_t size, const Name& name) {
+    ArrayView v = view_inplace_array(o, name);
+    if (v.data != data || v.size != size)
+      throw py::value_error(name.str() + " was resized or moved in memory since the optimizer "
+                            "took it (" + std::to_string(size) + " elements before, " +
+                            std::to_string(v.size) + " now); create the optimizer again");
+    return v;
+  }
+
+  // A gradient read in place shares no memory with any array the step
+  // writes, except that it may be its own parameter exactly (each element
+  // is read before it is written).
+  void check_gradient_memory(const ArrayView& g, std::size_t i, long index_base) const {
+    const char* gb = static_cast<const char*>(g.data);
+    const std::int64_t bytes = g.size * (g.dtype == DType::f32 ? 4 : 8);
+    if (bytes == 0 || written_.empty()) return;
+    // the last written array starting at or before the gradient, and on
+    // (disjoint and sorted: no earlier one reaches past it)
+    auto it = std::upper_bound(written_.begin(), written_.end(), gb,
+                               [](const char* x, const Written& w) { return x < w.begin(); });
+    if (it != written_.begin()) --it;
+    for (; it != written_.end() && it->begin() < gb + bytes; ++it) {
+      if (it->end() <= gb) continue;
+      if (it->state < 0 && std::size_t(it->index) == i && it->begin() == gb && it->bytes == bytes)
+        continue;
+      throw py::value_error("gradient " + std::to_string(index_base + long(i)) +
+                            " shares memory with " + it->name(index_base) +
+                            ", which the step writes");
+    }
   }
 
   // The state buffers this configuration needs must exist (the Python layer
@@ -240,8 +321,9 @@ class ParamGroup {
   bool busy_ = false;
   std::vector<py::object> params_;
   std::vector<py::object> refs_;
-  std::vector<ArrayView> views_;
   std::vector<ParamSlotAny> slots_;
+  std::vector<bool> f32_param_;
+  std::vector<Written> written_;  // sorted by address
   // scratch, reused between steps
   std::vector<ParamSlot<float>> f32_;
   std::vector<ParamSlot<double>> f64_;

@@ -108,7 +108,7 @@ void scale_impl(const Span<T>* ts, std::size_t count, double factor) {
 
 template <class T>
 void clamp_impl(const Span<T>* ts, std::size_t count, double bound) {
-  if (std::isnan(bound)) throw std::invalid_argument("clip_value must not be NaN");
+  if (!(bound >= 0.0)) throw std::invalid_argument("clip_value must be >= 0 (and not NaN)");
   const auto& table = detail::active_table();
   const T b = T(bound);
   for_chunks(ts, count, [&](T* x, std::int64_t n) {

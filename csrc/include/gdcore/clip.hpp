@@ -29,7 +29,8 @@ double total_norm(const Span<const double>* tensors, std::size_t count, double o
 void scale(const Span<float>* tensors, std::size_t count, double factor);
 void scale(const Span<double>* tensors, std::size_t count, double factor);
 
-/// x = min(max(x, -clip_value), clip_value) for every tensor (NaN stays NaN).
+/// x = min(max(x, -clip_value), clip_value) for every tensor (NaN stays NaN);
+/// std::invalid_argument for a negative or NaN clip_value, before writing.
 void clamp(const Span<float>* tensors, std::size_t count, double clip_value);
 void clamp(const Span<double>* tensors, std::size_t count, double clip_value);
 

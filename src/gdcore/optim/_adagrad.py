@@ -65,9 +65,7 @@ class Adagrad(Optimizer):
         super().__init__(params, defaults)
 
     def _check_group(self, group: Dict[str, Any]) -> None:
-        v = group["initial_accumulator_value"]
-        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not (0 <= v < float("inf")):
-            raise ValueError(f"initial_accumulator_value must be a finite number >= 0, got {v!r}")
+        _check_initial_accumulator(group["initial_accumulator_value"])
         super()._check_group(group)
 
     def _hyper(self, g: Dict[str, Any], lr: float) -> tuple:
@@ -77,4 +75,12 @@ class Adagrad(Optimizer):
         return ("sum",)
 
     def _init_buffer(self, name: str, param: np.ndarray, group: Dict[str, Any]) -> np.ndarray:
-        return np.full_like(param, group["initial_accumulator_value"])
+        # (checked again here: the group's value may have been edited since)
+        v = group["initial_accumulator_value"]
+        _check_initial_accumulator(v)
+        return np.full_like(param, v)
+
+
+def _check_initial_accumulator(v: Any) -> None:
+    if isinstance(v, bool) or not isinstance(v, numbers.Real) or not (0 <= v < float("inf")):
+        raise ValueError(f"initial_accumulator_value must be a finite number >= 0, got {v!r}")

@@ -9,6 +9,7 @@ is first stepped, and each later step only checks the gradients.
 from __future__ import annotations
 
 import copy
+import math
 import numbers
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
@@ -20,6 +21,15 @@ __all__ = ["Optimizer"]
 
 ParamsT = Union[np.ndarray, Iterable[np.ndarray], Iterable[Dict[str, Any]]]
 LR = Union[float, Callable[[int], float]]
+
+#: torch.optim's param-group switches that choose how torch runs an update
+#: (not what it computes): load_state_dict accepts and drops them, so that a
+#: torch optimizer's state_dict loads.
+TORCH_EXECUTION_KEYS = ("foreach", "fused", "capturable", "differentiable")
+
+#: The largest saved step count load_state_dict takes (whole numbers up to
+#: it are exact in a float, and fit the compiled int64 counter).
+MAX_STEP = 2**53
 
 
 class _Record:
@@ -333,6 +343,15 @@ class Optimizer:
             raise ValueError("state_dict must be a dict with 'state' and 'param_groups'")
         saved_groups = state_dict["param_groups"]
         saved_state = state_dict.get("state", {})
+        if not isinstance(saved_state, dict):
+            raise ValueError(
+                f"state_dict['state'] must be a dict of parameter index -> state, got "
+                f"{type(saved_state).__name__}"
+            )
+        if not isinstance(saved_groups, (list, tuple)):
+            raise ValueError(
+                f"state_dict['param_groups'] must be a list, got {type(saved_groups).__name__}"
+            )
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(
                 f"loaded state dict has {len(saved_groups)} parameter groups, "
@@ -348,10 +367,14 @@ class Optimizer:
                     f"loaded state dict contains a parameter group {gi} of "
                     f"{len(sg['params'])} parameters; the optimizer's group has {len(g['params'])}"
                 )
-            unknown = sorted(set(sg) - set(self.defaults) - {"params"})
+            unknown = sorted(set(sg) - set(self.defaults) - {"params"} - set(TORCH_EXECUTION_KEYS))
             if unknown:
                 raise ValueError(f"unknown keys in saved parameter group {gi}: {unknown}")
-            ng = {k: copy.deepcopy(v) for k, v in sg.items() if k != "params"}
+            # (torch's execution switches -- foreach, fused, capturable,
+            # differentiable -- choose how torch runs the same update; they
+            # are taken as read and dropped)
+            ng = {k: copy.deepcopy(v) for k, v in sg.items()
+                  if k != "params" and (k in self.defaults or k not in TORCH_EXECUTION_KEYS)}
             ng["params"] = g["params"]
             for k, v in self.defaults.items():
                 ng.setdefault(k, v)
@@ -374,12 +397,28 @@ class Optimizer:
             rec = _Record(p)
             for name, value in entry.items():
                 if name == "step":
-                    step = float(np.asarray(value))
-                    if not (step >= 0 and step == int(step)):
-                        raise ValueError(f"state step of parameter {idx} must be a whole number >= 0")
+                    try:
+                        step = float(np.asarray(value))
+                    except (TypeError, ValueError):
+                        step = math.nan
+                    # (a whole number the compiled step counter holds exactly)
+                    if not (0 <= step <= MAX_STEP and step == int(step)):
+                        raise ValueError(
+                            f"state step of parameter {idx} must be a whole number in "
+                            f"[0, 2**53], got {value!r}"
+                        )
                     rec.step = int(step)
                 elif name == "mu_product" and "mu_product" in self._scalar_state:
-                    rec.scalar = float(np.asarray(value))
+                    try:
+                        mu = float(np.asarray(value))
+                    except (TypeError, ValueError):
+                        mu = math.nan
+                    if not math.isfinite(mu):
+                        raise ValueError(
+                            f"state mu_product of parameter {idx} must be a finite number, "
+                            f"got {value!r}"
+                        )
+                    rec.scalar = mu
                 elif name in known:
                     if value is None:
                         continue
