@@ -37,8 +37,10 @@ inline std::string describe(PyObject* o) { return Py_TYPE(o)->tp_name; }
 struct Name {
   const char* what;
   long index = -1;
+  int state = -1;  // (>= 0: "<what> <index> state buffer <state>")
   std::string str() const {
-    return index < 0 ? std::string(what) : std::string(what) + " " + std::to_string(index);
+    std::string s = index < 0 ? std::string(what) : std::string(what) + " " + std::to_string(index);
+    return state < 0 ? s : s + " state buffer " + std::to_string(state);
   }
 };
 

@@ -213,11 +213,9 @@ class ParamGroup {
       const ArrayView p = current(params_[std::size_t(i)].ptr(), a.param, a.size,
                                   Name{"parameter", index_base + long(i)});
       for (int k = 0; k < 3; ++k)
-        if (a.state[k] != nullptr) {
-          const std::string sname = "parameter " + std::to_string(index_base + long(i)) +
-                                    " state buffer " + std::to_string(k);
-          current(a.state_obj[k].ptr(), a.state[k], a.size, Name{sname.c_str()});
-        }
+        if (a.state[k] != nullptr)
+          current(a.state_obj[k].ptr(), a.state[k], a.size,
+                  Name{"parameter", index_base + long(i), k});
       const Name name{"gradient", index_base + long(i)};
       ArrayView gv = view_float_array(gi, name);
       if (gv.dtype != p.dtype)
