@@ -25,6 +25,10 @@ namespace gd {
 /// `step` counts the updates this tensor has had and is incremented by the
 /// call.  `scalar` is per-tensor scalar state (NAdam's mu_product; start at 1).
 /// `initialized` is 0 until the momentum buffer of SGD holds a value.
+/// The params and state buffers of a call must not overlap each other, and
+/// a grad may not overlap any of them except by being its own param exactly
+/// (the kernels read them as restrict pointers, split between threads; the
+/// Python binding checks this, callers of the C++ API must ensure it).
 template <class T>
 struct ParamSlot {
   T* param = nullptr;
