@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import textwrap
 
 import pytest
 
 import gdcore as gd
+from gdcore import cli
 
 
 def gdcore(*args, timeout=300):
@@ -48,6 +50,57 @@ def test_wrong_arguments_exit_2(args, pattern):
     r = gdcore(*args)
     assert r.returncode == 2
     assert pattern in r.stderr
+
+
+def _needs_demo_extra():
+    pytest.importorskip("matplotlib")
+    pytest.importorskip("sklearn")
+
+
+def test_demo_out_is_an_existing_file_exits_2(tmp_path):
+    _needs_demo_extra()
+    afile = tmp_path / "afile"
+    afile.write_text("keep me")
+    for out in (afile, afile / "sub"):
+        r = gdcore("demo", "--quick", "--no-progress", "--out", str(out))
+        assert r.returncode == 2, r.stderr
+        assert r.stderr.startswith("gdcore demo: error: argument --out: ")
+        assert str(out) in r.stderr and "Traceback" not in r.stderr
+        assert r.stdout == ""  # nothing ran
+    assert "exists and is not a directory" in gdcore("demo", "--out", str(afile)).stderr
+    assert "a parent of it is a file" in gdcore("demo", "--out", str(afile / "a" / "b")).stderr
+    assert afile.read_text() == "keep me"
+
+
+def test_demo_out_not_writable_exits_2(tmp_path, monkeypatch, capsys):
+    _needs_demo_extra()
+    import gdcore.demo
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(gdcore.demo.tempfile, "TemporaryFile", refuse)
+    assert cli.main(["demo", "--quick", "--no-progress", "--out", str(tmp_path / "d")]) == 2
+    captured = capsys.readouterr()
+    assert "not writable (Permission denied)" in captured.err and captured.out == ""
+
+
+@pytest.mark.parametrize("module, extra",
+                         [("matplotlib", "matplotlib"), ("sklearn", "scikit-learn")])
+def test_demo_without_its_extra_fails_before_doing_anything(tmp_path, module, extra):
+    out = tmp_path / "demo"
+    script = textwrap.dedent(f"""
+        import sys
+        sys.modules[{module!r}] = None  # import {module} fails
+        from gdcore.cli import main
+        raise SystemExit(main(["demo", "--quick", "--out", {str(out)!r}]))
+    """)
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1
+    assert r.stderr.startswith("gdcore demo: ") and extra in r.stderr and "gdcore[demo]" in r.stderr
+    assert "Traceback" not in r.stderr and "race" not in r.stderr  # no progress line
+    assert r.stdout == ""
+    assert not out.exists()
 
 
 def test_cmake_dir():

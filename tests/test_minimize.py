@@ -224,6 +224,40 @@ def test_long_adaptive_run_is_thinned():
     np.testing.assert_array_equal(res.trajectory_x[-1], res.x)
 
 
+@pytest.mark.parametrize("floats, cap", [(12, 6), (8, 4), (6, 3), (5, 2), (4, 2), (1, 2)])
+def test_trajectory_rows_are_capped(monkeypatch, floats, cap):
+    # The 4-million-number cap lowered to `floats` for n = 2: at most
+    # max(2, floats // 2) rows, first and last kept, rows the true iterates.
+    import importlib
+
+    monkeypatch.setattr(importlib.import_module("gdcore.minimize"), "_TRAJECTORY_FLOATS", floats)
+    q = Quadratic(dim=2, condition=10.0)
+    for max_iter in (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 17, 100):
+        res = minimize(q, q.start, optimizer="sgd", lr=1e-2, max_iter=max_iter, tol=0.0)
+        tx, ti = res.trajectory_x, res.trajectory_iter
+        assert 1 <= len(ti) <= cap and tx.shape == (len(ti), 2)
+        assert ti[0] == 0 and ti[-1] == res.nit == max_iter and np.all(np.diff(ti) > 0)
+        if max_iter and cap == 2:
+            np.testing.assert_array_equal(ti, [0, max_iter])
+        np.testing.assert_array_equal(tx[0], q.start)
+        np.testing.assert_array_equal(tx[-1], res.x)
+        exact = q.start * (1 - 1e-2 * q.eigenvalues) ** ti[:, None]
+        np.testing.assert_allclose(tx, exact, rtol=1e-12)
+
+
+@pytest.mark.slow
+def test_trajectory_of_a_large_x_holds_at_most_4_million_numbers():
+    n = 1_400_000  # 4_000_000 // n = 2 rows: x0 and x
+    x0 = np.ones(n)
+    res = minimize(lambda x: 0.5 * float(x @ x), x0, jac=lambda x: x.copy(), optimizer="sgd",
+                   lr=0.25, max_iter=3, tol=0.0)
+    assert res.trajectory_x.shape == (2, n) and res.trajectory_x.size <= 4_000_000
+    np.testing.assert_array_equal(res.trajectory_iter, [0, 3])
+    np.testing.assert_array_equal(res.trajectory_x[0], x0)
+    np.testing.assert_array_equal(res.trajectory_x[1], 0.75**3)
+    np.testing.assert_array_equal(res.trajectory_f, [0.5 * n, 0.5 * n * 0.75**6])
+
+
 def test_no_trajectory():
     res = minimize(Booth(), [0.0, 0.0], trajectory=False)
     assert res.trajectory_x is None and res.trajectory_f is None and res.trajectory_iter is None
@@ -328,16 +362,86 @@ def test_status_3_intermediate_result_and_stop_iteration():
     assert [r.nit for r in fields] == sorted(r.nit for r in fields)
 
 
+def _sq(x):
+    return float(x @ x)
+
+
+def _sq_grad(x):
+    return 2 * x
+
+
+def test_status_3_numpy_true_stops():
+    # SGD with lr 0.01 on |x|^2: x_k = 0.98^k x0, so |x_k| < 0.5 first at
+    # k = ceil(log(0.5 / sqrt 3) / log 0.98).
+    seen = []
+
+    def cb(xk):
+        seen.append(xk)
+        return np.linalg.norm(xk) < 0.5  # a numpy bool
+
+    res = minimize(_sq, np.ones(3), jac=_sq_grad, optimizer="sgd", lr=0.01, callback=cb)
+    k = math.ceil(math.log(0.5 / math.sqrt(3.0)) / math.log(0.98))
+    assert (res.status, res.success, res.nit, len(seen)) == (3, False, k, k)
+    np.testing.assert_allclose(res.x, 0.98**k, rtol=1e-12)
+
+
+@pytest.mark.parametrize("reply", [None, 1, 1.0, np.float64(1.0), "stop", [True], np.array([True])])
+def test_callback_values_other_than_true_continue(reply):
+    seen = []
+
+    def cb(xk):
+        seen.append(xk)
+        return reply
+
+    res = minimize(_sq, np.ones(3), jac=_sq_grad, optimizer="sgd", lr=0.1, callback=cb)
+    assert res.status == 0 and len(seen) == res.nit
+
+
+def test_callback_sees_every_accepted_step_including_the_last():
+    # Fixed lr: every step is accepted and x_k = 0.8^k x0 exactly.
+    seen = []
+    res = minimize(_sq, np.ones(3), jac=_sq_grad, optimizer="sgd", lr=0.1,
+                   callback=lambda xk: seen.append(xk))
+    assert res.status == 0 and res.nreject == 0
+    # the step that meets tol: 2 sqrt(3) 0.8^k <= 1e-6
+    assert res.nit == math.ceil(math.log(1e-6 / (2 * math.sqrt(3.0))) / math.log(0.8))
+    assert len(seen) == res.nit
+    np.testing.assert_array_equal(seen[-1], res.x)
+    np.testing.assert_allclose(seen, 0.8 ** np.arange(1, res.nit + 1)[:, None] * np.ones(3),
+                               rtol=1e-12)
+    # Adaptive lr: once per accepted step, the last one with the result's values.
+    fields = []
+    res = minimize(Rosenbrock(), [-1.5, 2.0], optimizer="adam",
+                   callback=lambda intermediate_result: fields.append(intermediate_result))
+    assert res.status == 0 and res.nreject > 0
+    assert len(fields) == res.nit - res.nreject
+    last = fields[-1]
+    assert last.nit == res.nit and last.fun == res.fun
+    np.testing.assert_array_equal(last.x, res.x)
+    np.testing.assert_array_equal(last.jac, res.jac)
+    assert np.all(np.diff([r.nit for r in fields]) > 0)
+
+
+def test_callback_stop_on_the_converging_step_keeps_status_0():
+    # SGD with lr 0.5 on |x|^2 reaches 0 in one step.
+    res = minimize(_sq, np.ones(3), jac=_sq_grad, optimizer="sgd", lr=0.5, callback=lambda xk: True)
+    assert (res.status, res.success, res.nit) == (0, True, 1)
+    np.testing.assert_array_equal(res.x, 0.0)
+
+
 def test_status_4_rounding_limits_accuracy():
     # The minimiser is sqrt(2): no double makes the gradient exactly zero.
     def fg(x):
         u = x[0] * x[0] - 2.0
         return u * u, np.array([4.0 * x[0] * u])
 
-    res = minimize(fg, [3.0], jac=True, optimizer="adam", tol=0.0)
+    seen = []
+    res = minimize(fg, [3.0], jac=True, optimizer="adam", tol=0.0, callback=seen.append)
     assert (res.status, res.success) == (4, False)
     assert "rounding" in res.message
     assert abs(res.x[0] - math.sqrt(2.0)) < 1e-12
+    assert len(seen) == res.nit - res.nreject  # the last step included
+    np.testing.assert_array_equal(seen[-1], res.x)
 
 
 # ---------------------------------------------------------- lr and optimizer
@@ -356,6 +460,66 @@ def test_explicit_lr_runs_the_optimizer_unguarded():
 def test_adapt_lr_with_an_explicit_initial_lr():
     res = minimize(Rosenbrock(), [-1.5, 2.0], optimizer="sgd", lr=10.0, adapt_lr=True)
     assert res.success and res.nreject > 0  # 10 is far too large at first
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_rejected_steps_roll_back_the_step_counters(name):
+    # A rejected step is undone in the optimizer too: it counts accepted steps.
+    res = minimize(Rosenbrock(), [-1.5, 2.0], optimizer=name, max_iter=3000)
+    assert res.nreject > 0
+    accepted = res.nit - res.nreject
+    assert res.optimizer.state_dict()["step_count"] == accepted
+    state = res.optimizer.state.get(0, {})  # plain SGD keeps none
+    if "step" in state:
+        assert state["step"] == accepted
+
+
+def test_rejected_steps_roll_back_nadam_mu_product():
+    # torch's NAdam: mu_t = beta1 (1 - 0.5 * 0.96^(t psi)), mu_product the
+    # product over the steps taken -- here the accepted ones.
+    res = minimize(Rosenbrock(), [-1.5, 2.0], optimizer="nadam")
+    assert res.success and res.nreject > 0
+    opt = res.optimizer
+    beta1 = opt.param_groups[0]["betas"][0]
+    psi = opt.param_groups[0]["momentum_decay"]
+    t = np.arange(1, res.nit - res.nreject + 1)
+    expected = np.prod(beta1 * (1.0 - 0.5 * 0.96 ** (t * psi)))
+    assert opt.state[0]["mu_product"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_rejected_steps_replayed_by_hand():
+    # The documented safeguard, replayed with a second Adam through
+    # state_dict/load_state_dict: a rejected step puts the state back to the
+    # one after the last accepted step (its step count included) with
+    # exp_avg zeroed, and halves lr; an accepted step grows lr by 2 %.
+    f = Rosenbrock()
+    x0 = np.array([-1.5, 2.0])
+    records = []
+    res = minimize(f, x0, optimizer="adam", lr=0.1, adapt_lr=True, max_iter=400,
+                   callback=lambda intermediate_result: records.append(intermediate_result))
+    w = x0.copy()
+    ref = gd.optim.Adam([w], lr=0.1)
+    saved = ref.state_dict()  # the fresh state
+    x_prev, lr, nit_prev = x0, 0.1, 0
+    restarts_after_an_accepted_step = 0
+    for rec in records:
+        rejected = rec.nit - nit_prev - 1
+        if rejected:
+            lr *= 0.5**rejected
+            if saved["state"]:
+                saved["state"][0]["exp_avg"][...] = 0.0
+                restarts_after_an_accepted_step += 1
+        saved["param_groups"][0]["lr"] = lr
+        ref.load_state_dict(saved)
+        w[...] = x_prev
+        ref.step([f.value_and_grad(x_prev)[1]])
+        np.testing.assert_array_equal(w, rec.x)
+        saved = ref.state_dict()
+        x_prev, lr, nit_prev = rec.x, rec.lr, rec.nit
+    assert restarts_after_an_accepted_step > 0
+    assert res.optimizer.state[0]["step"] == saved["state"][0]["step"] == len(records)
+    np.testing.assert_array_equal(res.optimizer.state[0]["exp_avg_sq"],
+                                  saved["state"][0]["exp_avg_sq"])
 
 
 def test_schedule_lr():
@@ -494,6 +658,13 @@ BAD = [
     (dict(trajectory="yes"), TypeError, "trajectory"),
     (dict(adapt_lr=1), TypeError, "adapt_lr"),
     (dict(fun=3), TypeError, "fun must be callable"),
+    (dict(method="BFGS"), TypeError, "does not support scipy's 'method'.*optimizer="),
+    (dict(bounds=[(0.0, 1.0)] * 2), TypeError, "does not support scipy's 'bounds'.*unconstrained"),
+    (dict(constraints=()), TypeError, "does not support scipy's 'constraints'"),
+    (dict(hess=lambda x: np.eye(2)), TypeError, "does not support scipy's 'hess'"),
+    (dict(hessp=lambda x, p: p), TypeError, "does not support scipy's 'hessp'"),
+    (dict(options={"maxiter": 5}), TypeError, "does not support scipy's 'options'.*max_iter"),
+    (dict(optimizer=gd.optim.SGD([np.zeros(2)], lr=0.1), bounds=None), TypeError, "'bounds'"),
 ]
 
 
@@ -521,6 +692,12 @@ BAD_RETURNS = [
     (dict(fun=lambda x: np.zeros(2), jac=_quad_grad), TypeError, "scalar"),
     (dict(fun=lambda x: "1.0", jac=_quad_grad), TypeError, "scalar"),
     (dict(fun=lambda x: 1.0, jac=True), TypeError, "pair"),
+    (dict(fun=lambda x: (1.0, 2 * x, None), jac=True), TypeError, "pair.*tuple of length 3"),
+    (dict(fun=lambda x: [1.0, 2 * x, None], jac=True), TypeError, "pair.*list of length 3"),
+    (dict(fun=lambda x: (1.0,), jac=True), TypeError, "pair.*tuple of length 1"),
+    (dict(fun=lambda x: None, jac=_quad_grad), TypeError, "real scalar.*NoneType"),
+    (dict(fun=lambda x: 1.0 + 0j, jac=_quad_grad), TypeError, "real scalar.*complex"),
+    (dict(fun=lambda x: np.True_, jac=_quad_grad), TypeError, "real scalar.*bool"),
     (dict(fun=lambda x: (1.0, np.zeros(5)), jac=True), ValueError, "shape"),
 ]
 
@@ -542,3 +719,34 @@ def test_bad_returns_raise_before_any_step(kwargs, exc, match):
 def test_size_one_array_value_is_accepted():
     res = minimize(lambda x: np.array([x @ x]), [1.0, 2.0], jac=lambda x: 2 * x)
     assert res.success and isinstance(res.fun, float)
+
+
+def test_scalar_like_values_are_accepted():
+    # scipy's rule: whatever np.asarray turns into one real number.
+    ref = minimize(_quad, [1.0, 2.0], jac=_quad_grad)
+    for wrap in (np.float32, np.int64, np.array, lambda v: np.array([[v]]), lambda v: [v]):
+        res = minimize(lambda x: wrap(_quad(x)), [1.0, 2.0], jac=_quad_grad)
+        assert res.success and isinstance(res.fun, float)
+        if wrap is not np.float32 and wrap is not np.int64:
+            np.testing.assert_array_equal(res.x, ref.x)
+
+
+def test_torch_scalar_tensor_value():
+    torch = pytest.importorskip("torch")
+    q = Quadratic(dim=5, condition=10.0, seed=1)
+
+    def fg(x):  # a torch objective, differentiated by autograd
+        t = torch.tensor(x, requires_grad=True)
+        A = torch.tensor(q.matrix)
+        loss = 0.5 * t @ (A @ t)
+        loss.backward()
+        return loss.detach(), t.grad
+
+    res = minimize(fg, q.start, jac=True, optimizer="adam")
+    ref = minimize(q.value_and_grad, q.start, jac=True, optimizer="adam")
+    assert res.success and isinstance(res.fun, float)
+    np.testing.assert_allclose(res.x, q.minima[0], atol=2e-6)  # |g| <= 1e-6, eigenvalues >= 1
+    np.testing.assert_allclose(res.x, ref.x, atol=2e-6)
+    # a tensor that still requires grad: the reason is in the message
+    with pytest.raises(TypeError, match="real scalar.*requires grad"):
+        minimize(lambda x: (torch.tensor(x, requires_grad=True) ** 2).sum(), [1.0], jac=_quad_grad)

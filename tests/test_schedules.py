@@ -337,6 +337,34 @@ def test_vectorised_equals_scalar(case):
     np.testing.assert_allclose(s(idx), [scalar[i] for i in idx], **SAME)
 
 
+# The largest steps: k + 1 and the like must not wrap around in int64.
+HUGE = [2**63 - 1, 2**63 - 2, 2**62 + 1, 2**53 + 1, 2**53 + 3]
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_vectorised_equals_scalar_at_the_largest_steps(case):
+    s = case.make()
+    if isinstance(s, sch.one_cycle):  # defined up to total_steps only, on both paths
+        for k in (HUGE[0], np.array([HUGE[0]])):
+            with pytest.raises(ValueError, match="total_steps"):
+                s(k)
+        return
+    scalar = [s(k) for k in HUGE]
+    np.testing.assert_allclose(s(np.array(HUGE)), scalar, **SAME)
+    np.testing.assert_allclose(s(np.array(HUGE, dtype=np.uint64)), scalar, **SAME)
+
+
+def test_invscaling_and_optimal_at_the_largest_step():
+    k = np.iinfo(np.int64).max  # t = k + 1 = 2**63
+    s = sch.invscaling(0.1, power_t=0.5)
+    assert s(k) == s(np.array([k]))[0] == pytest.approx(0.1 / 2.0**31.5, rel=1e-15)
+    s = sch.optimal(1e-4, t0=1000.0)
+    assert s(k) == s(np.array([k]))[0] == pytest.approx(1.0 / (1e-4 * (1000.0 + 2.0**63)), rel=1e-15)
+    # k + 1 rounds once to float64, on both paths
+    k = 2**53 + 1
+    assert sch.invscaling(1.0, power_t=1.0)(np.array([k]))[0] == 1.0 / float(2**53 + 2)
+
+
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_pickle_repr_equality(case):
     s = case.make()

@@ -5,7 +5,10 @@
     gdcore bench [--quick]
     gdcore --cmake-dir | --include-dir
 
-A wrong argument prints a message and exits with status 2.
+A wrong argument -- ``demo --out`` naming a file, a path under a file or a
+directory that is not writable included -- prints a message and exits with
+status 2; ``demo`` without its extra (matplotlib, scikit-learn) exits with
+status 1 before doing anything.
 """
 
 from __future__ import annotations
@@ -67,13 +70,16 @@ def main(argv: Optional[List[str]] = None) -> int:
         run_optim_bench(quick=args.quick, out=sys.stdout)
         return 0
     if args.command == "demo":
-        from .demo import run_demo
+        from .demo import OutputDirError, run_demo
 
         try:
             run_demo(args.out, quick=args.quick, progress=not args.no_progress)
         except ImportError as exc:
             print(f"gdcore demo: {exc}", file=sys.stderr)
             return 1
+        except OutputDirError as exc:
+            print(f"gdcore demo: error: argument --out: {exc}", file=sys.stderr)
+            return 2
         return 0
     parser.print_help(sys.stderr)
     return 2

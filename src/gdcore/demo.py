@@ -8,13 +8,14 @@ bundled breast-cancer data set — nothing is downloaded).
 from __future__ import annotations
 
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, TextIO, Tuple
 
 import numpy as np
 
-__all__ = ["run_demo", "train_logistic_regression"]
+__all__ = ["OutputDirError", "run_demo", "train_logistic_regression"]
 
 RACE_OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "rmsprop", "adagrad", "radam", "lion")
 RACE_LANDSCAPES = ("rosenbrock", "beale", "himmelblau", "booth")
@@ -159,14 +160,59 @@ def train_logistic_regression(
     return {"w": w, "curve": np.array(curve), "seconds": time.perf_counter() - t0}
 
 
+_NO_SKLEARN = (
+    "the demo trains on scikit-learn's bundled breast-cancer data; "
+    "install the extra: pip install 'gdcore[demo]'"
+)
+_NO_MATPLOTLIB = (
+    "the demo draws its pictures with matplotlib; install the extra: pip install 'gdcore[demo]'"
+)
+
+
+def _check_extras() -> None:
+    """ImportError naming the ``demo`` extra when matplotlib or scikit-learn
+    is missing (checked before any work)."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise ImportError(_NO_MATPLOTLIB) from None
+    try:
+        import sklearn.datasets  # noqa: F401
+    except ImportError:
+        raise ImportError(_NO_SKLEARN) from None
+
+
+class OutputDirError(ValueError):
+    """The demo's output directory cannot be used (what ``run_demo`` raises
+    and the ``gdcore demo`` command reports with exit status 2)."""
+
+
+def _output_dir(out_dir: Any) -> Path:
+    """Create ``out_dir`` if needed and check that files can be written in it."""
+    path = Path(out_dir)
+    where = f"cannot write the pictures to {str(path)!r}"
+    if path.exists() and not path.is_dir():
+        raise OutputDirError(f"{where}: it exists and is not a directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except NotADirectoryError:
+        raise OutputDirError(f"{where}: a parent of it is a file, not a directory") from None
+    except OSError as exc:
+        raise OutputDirError(f"{where}: {exc.strerror or exc}") from None
+    try:
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or exc
+        raise OutputDirError(f"{where}: the directory is not writable ({reason})") from None
+    return path
+
+
 def _breast_cancer():
     try:
         from sklearn.datasets import load_breast_cancer
     except ImportError:
-        raise ImportError(
-            "the demo trains on scikit-learn's bundled breast-cancer data; "
-            "install the extra: pip install 'gdcore[demo]'"
-        ) from None
+        raise ImportError(_NO_SKLEARN) from None
     data = load_breast_cancer()
     X, y = data.data.astype(np.float64), data.target.astype(np.float64)
     rng = np.random.default_rng(0)
@@ -188,12 +234,19 @@ def run_demo(out_dir: Any = "gdcore-demo", quick: bool = False, progress: bool =
     logreg_loss.png (loss against epoch and against time), schedule.png
     (a warm-up + cosine schedule) and race.gif (the Rosenbrock race).
     Returns the file paths and the table rows.
+
+    Raises:
+      ImportError: matplotlib or scikit-learn is missing (the ``demo``
+        extra); checked before anything runs or ``out_dir`` is created.
+      OutputDirError: (a ValueError) ``out_dir`` exists and is not a
+        directory, lies under a file, cannot be created or is not writable;
+        checked before the optimizers run.
     """
+    _check_extras()
+    out_path = _output_dir(out_dir)
     from . import build_info, landscapes, plot
 
     out = out or sys.stdout
-    out_path = Path(out_dir)
-    out_path.mkdir(parents=True, exist_ok=True)
     info = build_info()
     print(f"gdcore {info['version']} | ISA {info['isa_active']} | threads {info['num_threads']}", file=out)
     files: List[Path] = []

@@ -56,6 +56,16 @@ _PATIENCE = 300  # steps without progress before giving up (status 4)
 _NONFINITE_LIMIT = 60  # non-finite trial points in a row before status 2
 _MOMENTUM_BUFFERS = ("exp_avg", "momentum_buffer")  # zeroed on a rejected step
 
+# scipy.optimize.minimize's keywords that minimize does not take, and why.
+_SCIPY_ONLY = {
+    "method": "choose the optimizer with optimizer=...",
+    "bounds": "unconstrained gradient descent",
+    "constraints": "unconstrained gradient descent",
+    "hess": "first-order methods use the gradient only",
+    "hessp": "first-order methods use the gradient only",
+    "options": "pass max_iter=... and tol=... (the gradient's Euclidean norm) directly",
+}
+
 
 class OptimizeResult(dict):
     """The result of :func:`minimize`: a dict whose keys are also attributes
@@ -136,19 +146,28 @@ def _as_x0(x0: Any) -> np.ndarray:
 
 
 def _scalar(f: Any) -> float:
-    """fun's value as a Python float (a real scalar or a size-1 array)."""
+    """fun's value as a Python float: a real number, or anything
+    ``np.asarray`` turns into a size-1 array of real numbers (a numpy scalar
+    or array, a 0-d torch tensor, ...)."""
     if type(f) is float:
         return f
     if isinstance(f, float):  # numpy.float64
         return float(f)
-    numeric = isinstance(f, (numbers.Real, np.ndarray, np.generic))
-    if numeric and not isinstance(f, (bool, np.bool_)):
-        arr = np.asarray(f)
-        if arr.size == 1 and arr.dtype.kind in "iuf":
-            return float(arr.reshape(()))
+    detail = ""
+    if not isinstance(f, (bool, np.bool_, str, bytes)):
+        try:
+            arr = np.asarray(f)
+        except Exception as exc:  # e.g. a tensor that requires grad
+            detail = f" (np.asarray failed: {exc})"
+        else:
+            if arr.size == 1 and arr.dtype.kind in "iuf":
+                return float(arr.reshape(()))
+            if arr.dtype.kind in "iuf":
+                detail = f" of shape {arr.shape}"
+            elif arr.dtype.kind != "O":
+                detail = f" of dtype {arr.dtype}"
     raise TypeError(
-        f"fun must return a real scalar (or a size-1 array), got {type(f).__name__}"
-        + (f" of shape {np.shape(f)}" if isinstance(f, np.ndarray) else "")
+        f"fun must return a real scalar (or a size-1 array), got {type(f).__name__}{detail}"
     )
 
 
@@ -194,6 +213,16 @@ def _fd_gradient(fval: Callable[[np.ndarray], float], x: np.ndarray, out: np.nda
     return 2 * x.size
 
 
+def _pair(r: Any) -> Any:
+    """fun's result with jac=True: a tuple or list of two items."""
+    if isinstance(r, (tuple, list)) and len(r) == 2:
+        return r
+    what = type(r).__name__
+    if isinstance(r, (tuple, list)):
+        what += f" of length {len(r)}"
+    raise TypeError(f"with jac=True, fun must return a pair (value, gradient), got {what}")
+
+
 def _make_evaluators(
     fun: Callable, jac: Any, args: tuple
 ) -> Tuple[Callable[[np.ndarray, np.ndarray], float], Callable[[np.ndarray], float], list]:
@@ -206,23 +235,14 @@ def _make_evaluators(
             counts[0] += 1
             counts[1] += 1
             r = fun(x, *args)
-            if type(r) is not tuple:
-                if not isinstance(r, (tuple, list)) or len(r) != 2:
-                    raise TypeError(
-                        "with jac=True, fun must return a pair (value, gradient), "
-                        f"got {type(r).__name__}"
-                    )
-            f, g = r
+            f, g = r if type(r) is tuple and len(r) == 2 else _pair(r)
             _put_grad(g, out)
             return _scalar(f)
 
         def value(x: np.ndarray) -> float:
             counts[0] += 1
             counts[1] += 1
-            r = fun(x, *args)
-            if not isinstance(r, (tuple, list)) or len(r) != 2:
-                raise TypeError("with jac=True, fun must return a pair (value, gradient)")
-            return _scalar(r[0])
+            return _scalar(_pair(fun(x, *args))[0])
 
     elif callable(jac):
 
@@ -336,14 +356,20 @@ def _wants_result(callback: Callable) -> bool:
     return set(sig.parameters) == {"intermediate_result"}
 
 
+def _trajectory_rows(n: int) -> int:
+    """The most rows a trajectory of ``n``-vectors keeps: 2000, fewer so that
+    they hold at most 4 million numbers, and never fewer than 2 (x0 and x)."""
+    return max(2, min(MAX_TRAJECTORY, _TRAJECTORY_FLOATS // n))
+
+
 class _Trajectory:
     """Iterates kept at a doubling stride: at most ``cap`` rows, first and
-    last included."""
+    last included.  With ``cap == 2`` only x0 and the final point are kept."""
 
     __slots__ = ("x", "f", "it", "count", "stride", "next_k", "last_k", "cap")
 
     def __init__(self, n: int) -> None:
-        cap = max(3, min(MAX_TRAJECTORY, _TRAJECTORY_FLOATS // n))
+        cap = _trajectory_rows(n)
         self.cap = cap
         self.x = np.empty((cap, n))
         self.f = np.empty(cap)
@@ -371,7 +397,8 @@ class _Trajectory:
         self.it[self.count] = it
         self.count += 1
         self.last_k = k
-        self.next_k = k + self.stride
+        # Thinning needs 3 rows; with 2, x0 is the only row kept before finish.
+        self.next_k = k + self.stride if self.cap > 2 else -1
 
     def finish(
         self, k: int, x: np.ndarray, f: float, it: int
@@ -401,12 +428,64 @@ def _group_of(opt: Any, p: np.ndarray) -> Dict[str, Any]:
     raise RuntimeError("the optimizer no longer holds the parameter")  # pragma: no cover
 
 
-def _snapshot(opt: Any) -> list:
-    out = []
-    for name, live in opt.state.get(0, {}).items():
-        if isinstance(live, np.ndarray):
-            out.append((live, live.copy(), name in _MOMENTUM_BUFFERS))
-    return out
+class _Snapshot:
+    """The optimizer's state at the saved point (after the last accepted
+    step), restored through ``load_state_dict`` after a rejected step.
+
+    Kept: copies of the state arrays (momentum excepted: a rejected step
+    zeroes it), the scalars (``step``, NAdam's ``mu_product``), the param
+    groups and ``step_count``.  Every accepted step is one ``step()`` call
+    past the saved point, so ``step`` and ``step_count`` are counted rather
+    than read; other scalars are read from ``opt.state``.
+    """
+
+    __slots__ = ("arrays", "zeros", "zero", "scalars", "read", "groups", "step_count")
+
+    def __init__(self, opt: Any, x: np.ndarray) -> None:
+        sd = opt.state_dict()
+        entry = sd["state"].get(0, {})
+        live = opt.state.get(0, {})
+        # (name, live buffer, saved copy)
+        self.arrays = [
+            (name, live[name], v)
+            for name, v in entry.items()
+            if isinstance(v, np.ndarray) and name not in _MOMENTUM_BUFFERS
+        ]
+        self.zeros = [name for name in entry if name in _MOMENTUM_BUFFERS]
+        self.zero = np.zeros_like(x)
+        self.scalars = {name: v for name, v in entry.items() if not isinstance(v, np.ndarray)}
+        self.read = any(name != "step" for name in self.scalars)
+        self.groups = sd["param_groups"]  # lr is set after each restore
+        self.step_count = sd["step_count"]
+
+    def update(self, opt: Any) -> None:
+        """Save the state after an accepted step (arrays other than momentum)."""
+        for _, live, saved in self.arrays:
+            np.copyto(saved, live)
+        self.step_count += 1
+        if self.read:
+            entry = opt.state[0]
+            for name in self.scalars:
+                self.scalars[name] = entry[name]
+        elif "step" in self.scalars:
+            self.scalars["step"] += 1.0
+
+    def restore(self, opt: Any) -> None:
+        """Load the saved state into ``opt``, momentum zeroed."""
+        entry: Dict[str, Any] = {name: saved for name, _, saved in self.arrays}
+        for name in self.zeros:
+            entry[name] = self.zero
+        entry.update(self.scalars)
+        opt.load_state_dict(  # copies the arrays
+            {
+                "state": {0: entry} if entry else {},
+                "param_groups": self.groups,
+                "step_count": self.step_count,
+            }
+        )
+        if self.arrays:  # the loaded buffers are new arrays
+            live = opt.state[0]
+            self.arrays = [(name, live[name], saved) for name, _, saved in self.arrays]
 
 
 def _initial_lr(
@@ -502,11 +581,14 @@ def minimize(
        :math:`\eta = s`.
     2. *Safeguard.*  A step that raises :math:`f`, or makes :math:`f` or
        :math:`g` non-finite, is rejected: :math:`x` is restored from a saved
-       copy, the optimizer's state is rolled back to the saved point with
-       its momentum (``exp_avg``, ``momentum_buffer``) zeroed -- a restart,
-       as for accelerated methods on an increase of :math:`f` -- and
-       :math:`\eta` is halved.  Second-moment estimates and Adagrad's sums
-       are kept, so the preconditioner survives.  Near a minimum the change
+       copy; the optimizer's state, buffers and step counters alike
+       (``state[0]["step"]``, NAdam's ``mu_product``, ``step_count``), is
+       rolled back to the saved point, so the optimizer counts accepted
+       steps only (``nit - nreject``); its momentum (``exp_avg``,
+       ``momentum_buffer``) is zeroed -- a restart, as for accelerated
+       methods on an increase of :math:`f` -- and :math:`\eta` is halved.
+       Second-moment estimates and Adagrad's sums are kept, so the
+       preconditioner survives.  Near a minimum the change
        of :math:`f` sinks below the rounding error of its values; a rise of
        at most :math:`10^{-9}|f|` is therefore accepted when the trapezoid
        rule on the gradients, :math:`\tfrac12 (g_k + g_{k+1})^\top
@@ -525,13 +607,16 @@ def minimize(
     be adapted).
 
     Args:
-      fun: the objective, ``fun(x, *args) -> float``.  ``x`` is the array
-        the optimizer updates in place: copy it if you keep it.  A
+      fun: the objective, ``fun(x, *args) -> float``: a real number or
+        anything ``np.asarray`` turns into a size-1 array of real numbers
+        (a numpy scalar, a 0-d torch tensor, ...).  ``x`` is the array the
+        optimizer updates in place: copy it if you keep it.  A
         :mod:`gdcore.landscapes` object may be passed as ``fun``: with
         ``jac`` None or True its analytic ``value_and_grad`` is used.
       x0: starting point, a 1-D array of real numbers (copied to float64).
       jac: the gradient: a callable ``jac(x, *args) -> array (n,)``; True
-        if ``fun`` returns ``(value, gradient)``; or None for central finite
+        if ``fun`` returns a pair ``(value, gradient)`` (a tuple or list of
+        two items); or None for central finite
         differences -- slow: ``2n + 1`` calls of ``fun`` per iteration.
       optimizer: a name -- ``"sgd"``, ``"momentum"`` (SGD, momentum 0.9),
         ``"nesterov"`` (SGD, Nesterov momentum 0.9), ``"adam"``,
@@ -550,11 +635,15 @@ def minimize(
         (default 200 000: steps cost microseconds and ``tol`` usually stops
         the run long before).
       tol: stop when the gradient's Euclidean norm is <= tol (default 1e-6).
-      callback: called after each accepted step.  With one parameter named
-        ``intermediate_result`` it receives an :class:`OptimizeResult` with
-        ``x``, ``fun``, ``jac``, ``nit`` and ``lr``; otherwise a copy of
-        ``x`` (scipy's two conventions).  Returning True or raising
-        StopIteration stops the run (status 3).
+      callback: called after each accepted step, the last one included
+        (the step that meets ``tol`` or ends the run with status 4), so
+        ``nit - nreject`` times unless the run stops otherwise.  With one
+        parameter named ``intermediate_result`` it receives an
+        :class:`OptimizeResult` with ``x``, ``fun``, ``jac``, ``nit`` and
+        ``lr``; otherwise a copy of ``x`` (scipy's two conventions).
+        Returning True (a bool or ``numpy.bool_``) or raising StopIteration
+        stops the run (status 3, unless that step met ``tol``: status 0);
+        any other return value, None included, continues it.
       args: extra arguments for ``fun`` and ``jac``.
       trajectory: record the iterates (default True).
       adapt_lr: override the step-size control's default (see above).
@@ -571,10 +660,11 @@ def minimize(
       ``trajectory`` is True, ``trajectory_x`` (``(m, n)``),
       ``trajectory_f`` and ``trajectory_iter`` (``(m,)``): the accepted
       iterates from ``x0`` to ``x`` with their values and iteration
-      numbers -- all of them, or for long runs every ``2^j``-th one so that
-      at most 2000 rows are kept (fewer when ``n`` is large: at most 4
-      million numbers), first and last always included; None when
-      ``trajectory`` is False.  ``status``:
+      numbers -- all of them, or for long runs every ``2^j``-th one, first
+      and last always included, in at most ``max(2, min(2000, 4_000_000 //
+      n))`` rows: at most 4 million numbers for ``n`` up to 2 million, just
+      ``x0`` and ``x`` beyond; None when ``trajectory`` is False.
+      ``status``:
 
       * 0: success, the gradient norm fell to ``tol``;
       * 1: ``max_iter`` steps taken;
@@ -583,7 +673,7 @@ def minimize(
         row, each closer to the last finite point than the one before.  The
         message names the iteration; ``x`` is the last point where both
         were finite;
-      * 3: the callback asked to stop;
+      * 3: the callback returned True or raised StopIteration;
       * 4: (adaptive step size only) 300 steps in a row made no progress
         (``fun`` did not decrease by more than 64 ulp and the gradient norm
         did not halve): the rounding error of ``fun`` and its gradient
@@ -596,7 +686,11 @@ def minimize(
         message lists the choices), ``x0`` not a 1-D array of real numbers,
         a negative or zero ``lr``, a negative ``tol`` or ``max_iter``, a
         gradient of the wrong shape or a non-scalar value, bad optimizer
-        options -- all raised before the first step.
+        options -- all raised before the first step.  scipy's keywords
+        ``method``, ``bounds``, ``constraints``, ``hess``, ``hessp`` and
+        ``options`` are a TypeError naming the keyword (pass ``max_iter``
+        and ``tol`` instead of ``options``; scipy's ``gtol`` is often a
+        maximum norm, ``tol`` is the Euclidean norm).
 
     Example:
       >>> import numpy as np
@@ -627,6 +721,9 @@ def minimize(
       2nd ed., 2006, ch. 3 (line searches) and 8.1 (finite differences).
     """
     # ---------------------------------------------------------- arguments
+    for key in optimizer_options:
+        if key in _SCIPY_ONLY:
+            raise TypeError(f"gd.minimize does not support scipy's {key!r} ({_SCIPY_ONLY[key]})")
     if not callable(fun):
         raise TypeError(f"fun must be callable, got {type(fun).__name__}")
     if isinstance(fun, Landscape) and (jac is None or jac is True):
@@ -740,7 +837,7 @@ def minimize(
     step = opt.step
     grow, shrink = _GROW, _SHRINK
     lr_cap = cur_lr * 1e12 if adapt else _INF
-    snap: Optional[list] = None  # optimizer state at xs: [(live, saved, is_momentum)]
+    snap: Optional[_Snapshot] = None  # optimizer state at xs (None: fresh state)
     band = _BAND * abs(f)  # rise tolerated when the gradients show a decrease
     f_prog, g_prog, stall = f, gnorm, 0  # progress tracking (status 4)
     nonfinite = first_bad = 0
@@ -790,12 +887,8 @@ def minimize(
                     step = opt.step
                     group = _group_of(opt, x)
                 else:
+                    snap.restore(opt)
                     group["lr"] = cur_lr
-                    for live, saved, restart in snap:
-                        if restart:
-                            live.fill(0.0)
-                        else:
-                            np.copyto(live, saved)
                 if stall >= _PATIENCE:
                     status = 4
                     break
@@ -803,10 +896,9 @@ def minimize(
             # Accept.
             xs[...] = x
             if snap is None:
-                snap = _snapshot(opt)
+                snap = _Snapshot(opt, x)
             else:
-                for live, saved, _ in snap:
-                    np.copyto(saved, live)
+                snap.update(opt)
             if fn < f_prog - _PROGRESS * abs(f_prog):
                 f_prog, stall = fn, 0
             elif gn < 0.5 * g_prog:
@@ -837,6 +929,18 @@ def minimize(
         it_of_x = nit
         if traj is not None and k == traj.next_k:
             traj.add(k, x, f, nit)
+        halt = False
+        if callback is not None:
+            try:
+                if wants_result:
+                    reply = callback(
+                        OptimizeResult(x=x.copy(), fun=f, jac=g.copy(), nit=nit, lr=cur_lr)
+                    )
+                else:
+                    reply = callback(x.copy())
+            except StopIteration:
+                reply = True
+            halt = isinstance(reply, (bool, np.bool_)) and bool(reply)
         if gnorm <= tol:
             status = 0
             message = (
@@ -844,23 +948,13 @@ def minimize(
                 f"{tol:g} at iteration {nit}."
             )
             break
+        if halt:
+            status = 3
+            message = f"Stopped by the callback at iteration {nit}."
+            break
         if adapt and stall >= _PATIENCE:
             status = 4
             break
-        if callback is not None:
-            try:
-                if wants_result:
-                    stop = callback(
-                        OptimizeResult(x=x.copy(), fun=f, jac=g.copy(), nit=nit, lr=cur_lr)
-                    )
-                else:
-                    stop = callback(x.copy())
-            except StopIteration:
-                stop = True
-            if stop is True:
-                status = 3
-                message = f"Stopped by the callback at iteration {nit}."
-                break
     if status == 4:
         message = (
             f"No progress in the last {_PATIENCE} iterations (fun did not decrease beyond "

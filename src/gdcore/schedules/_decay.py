@@ -367,7 +367,7 @@ class invscaling(Schedule):
         return self.eta0 / float(k + 1) ** self.power_t
 
     def _array(self, k: np.ndarray) -> np.ndarray:
-        return self.eta0 / (k + 1).astype(np.float64) ** self.power_t
+        return self.eta0 / _plus_one(k) ** self.power_t
 
 
 class optimal(Schedule):
@@ -422,7 +422,14 @@ class optimal(Schedule):
         return 1.0 / (self.alpha * (self.t0 + float(k + 1) - 1))
 
     def _array(self, k: np.ndarray) -> np.ndarray:
-        return 1.0 / (self.alpha * (self.t0 + (k + 1).astype(np.float64) - 1))
+        return 1.0 / (self.alpha * (self.t0 + _plus_one(k) - 1))
+
+
+def _plus_one(k: np.ndarray) -> np.ndarray:
+    """``k + 1`` as float64, rounded once from the exact integer as the scalar
+    path's ``float(k + 1)`` is: in uint64, where ``k + 1`` (at most 2**63)
+    cannot wrap as it does in int64 at ``k = 2**63 - 1``."""
+    return (k.astype(np.uint64) + np.uint64(1)).astype(np.float64)
 
 
 def _overflow_to_inf() -> np.errstate:
