@@ -1072,17 +1072,7 @@ class SparseCoefMixin:
 
     def densify(self) -> Any:
         """Convert ``coef_`` back to a numpy array (the form fit makes);
-        returns the estimator.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from gdcore.linear import SGDClassifier
-        >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [0.0, 2.0], [2.0, 0.0]])
-        >>> clf = SGDClassifier(random_state=0).fit(X, [0, 1, 0, 1]).sparsify()
-        >>> type(clf.densify().coef_).__name__
-        'ndarray'
-        """
+        returns the estimator."""
         check_is_fitted(self)
         self.coef_ = dense_coef(self.coef_, self._coef_ndim)
         return self
