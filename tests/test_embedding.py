@@ -37,3 +37,30 @@ def test_cpp_consumer_builds_and_converges(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "steps=2000" in proc.stdout
     assert f"isa={gd.build_info()['isa_active']}" in proc.stdout
+
+
+API_CHECKS = Path(__file__).resolve().parent / "cpp"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("cmake") is None, reason="cmake not installed")
+@pytest.mark.skipif(not API_CHECKS.exists(), reason="tests/cpp not present")
+def test_cpp_api_checks_hold_when_called_from_cpp(tmp_path):
+    # the documented argument checks of the public C++ API (null arrays with
+    # entries, rates that cannot be finite, unknown enums, overlapping
+    # outputs, ...) throw std::invalid_argument before writing, when called
+    # directly from C++ -- not only behind the Python bindings' checks
+    cmake_dir = subprocess.run(
+        [sys.executable, "-m", "gdcore", "--cmake-dir"], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    build = tmp_path / "build"
+    subprocess.run(
+        ["cmake", "-S", str(API_CHECKS), "-B", str(build), f"-Dgdcore_DIR={cmake_dir}",
+         "-DCMAKE_BUILD_TYPE=Release"],
+        check=True, capture_output=True, text=True,
+    )
+    subprocess.run(["cmake", "--build", str(build)], check=True, capture_output=True, text=True)
+    exe = build / ("api_checks.exe" if os.name == "nt" else "api_checks")
+    proc = subprocess.run([str(exe)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "checks: 22 passed, 0 failed" in proc.stdout

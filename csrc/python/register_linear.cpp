@@ -92,7 +92,7 @@ double run_model(std::int64_t coef_size, std::int64_t intercept_size, DType dt,
                  const py::object& l1_u, Epoch&& epoch) {
   if (order.ndim() != 1) throw py::value_error("order must be 1-D");
   const std::int64_t count = order.shape(0);
-  const std::int64_t nbatches = (count + mo.batch_size - 1) / std::max<std::int64_t>(1, mo.batch_size);
+  const std::int64_t nbatches = count > 0 ? (count - 1) / std::max<std::int64_t>(1, mo.batch_size) + 1 : 0;
   if (lr.ndim() != 1 || lr.shape(0) != nbatches)
     throw py::value_error("lr must hold one learning rate per batch (" + std::to_string(nbatches) + ")");
   const Counters cs(counters, scalars);

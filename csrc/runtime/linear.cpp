@@ -54,10 +54,13 @@ void check_data(const DenseData<T>& data, bool need_y) {
 void check_minibatch_options(const MinibatchOptions& o, std::int64_t count,
                              const double* lr) {
   if (o.batch_size < 1) throw std::invalid_argument("batch_size must be >= 1");
-  if (!(o.alpha >= 0.0)) throw std::invalid_argument("alpha must be >= 0");
+  detail::check_loss_and_penalty(o.loss, o.penalty);
+  if (!(o.alpha >= 0.0) || std::isinf(o.alpha))
+    throw std::invalid_argument("alpha must be a finite number >= 0");
   if (!(o.l1_ratio >= 0.0 && o.l1_ratio <= 1.0))
     throw std::invalid_argument("l1_ratio must be in [0, 1]");
-  const std::int64_t nbatches = (count + o.batch_size - 1) / o.batch_size;
+  const std::int64_t nbatches = count > 0 ? (count - 1) / o.batch_size + 1 : 0;
+  if (nbatches > 0 && lr == nullptr) throw std::invalid_argument("null learning rates");
   for (std::int64_t k = 0; k < nbatches; ++k)
     if (!(lr[k] >= 0.0) || std::isinf(lr[k]))
       throw std::invalid_argument("learning rates must be finite and >= 0");
@@ -396,7 +399,6 @@ double epoch_impl(const T* X, std::int64_t n, std::int64_t d_, const T* yv, cons
                   const OptimizerOptions& opt, const double* lr, LinearModel<T>& model,
                   std::int64_t row_bytes, GetRow&& row) {
   check_minibatch_options(o, count, lr);
-  if (int(o.loss.kind) < 0 || int(o.loss.kind) > 7) throw std::invalid_argument("unknown loss");
   detail::check_order(order, count, n);
   if (model.coef.size != d_ || (d_ > 0 && model.coef.param == nullptr))
     throw std::invalid_argument("coef must have one weight per feature");
@@ -405,7 +407,8 @@ double epoch_impl(const T* X, std::int64_t n, std::int64_t d_, const T* yv, cons
   std::visit([](const auto& oo) { gd::validate(oo); }, opt);
 
   const detail::RowKernels<T> K{detail::active_table()};
-  const std::int64_t d = d_, bs = o.batch_size;
+  // (a batch larger than the pass is the whole pass: buffers sized by it)
+  const std::int64_t d = d_, bs = std::min(o.batch_size, std::max<std::int64_t>(count, 1));
   const int kind = int(o.loss.kind);
   const T param = T(o.loss.param);
   const T alpha = T(o.alpha), l2 = T(o.alpha * (1.0 - o.l1_ratio));
@@ -603,7 +606,7 @@ double multinomial_impl(std::int64_t n, std::int64_t d, const T* yv, const T* sw
   std::visit([](const auto& oo) { gd::validate(oo); }, opt);
 
   const detail::RowKernels<T> K{detail::active_table()};
-  const std::int64_t bs = o.batch_size;
+  const std::int64_t bs = std::min(o.batch_size, std::max<std::int64_t>(count, 1));
   const T alpha = T(o.alpha), l2 = T(o.alpha * (1.0 - o.l1_ratio));
   T* W = model.coef.param;
   T* bias = model.intercept.param;
@@ -761,6 +764,8 @@ void decision_impl(const DenseData<T>& data, const std::int64_t* rows, std::int6
   check_data(data, false);
   if (rows != nullptr) detail::check_order(rows, count, data.n);
   const std::int64_t m = rows != nullptr ? count : data.n;
+  if (m > 0 && (out == nullptr || (data.d > 0 && w == nullptr)))
+    throw std::invalid_argument("null weights or output");
   check_output_disjoint(data, rows, m, w, out);
   decision_rows(rows, m, data.d * std::int64_t(sizeof(T)), m * data.d / 4, w, b, out,
                 [&](std::int64_t i) { return detail::dense_row(data, i); });
@@ -862,6 +867,9 @@ void block_order(const std::int64_t* blocks, std::int64_t n_blocks, const std::i
                                 std::to_string(want_blocks) + " entries");
   if (within_size != std::min(size, n))
     throw std::invalid_argument("within must hold min(size, n) entries");
+  if ((n_blocks > 0 && blocks == nullptr) || (within_size > 0 && within == nullptr) ||
+      (n > 0 && out == nullptr))
+    throw std::invalid_argument("null blocks, within or out");
   detail::check_disjoint({detail::span_of(out, n, "out")},
                          {detail::span_of(blocks, n_blocks, "blocks"),
                           detail::span_of(within, within_size, "within")});

@@ -37,13 +37,25 @@ void reset_wscale(PlainSGDState<T>& s, std::int64_t d) {
 
 template <class T>
 void check_options(const PlainSGDOptions& o, const PlainSGDState<T>& s, std::int64_t d) {
-  if (int(o.loss.kind) < 0 || int(o.loss.kind) > 7) throw std::invalid_argument("unknown loss");
-  if (!(o.alpha >= 0.0)) throw std::invalid_argument("alpha must be >= 0");
+  detail::check_loss_and_penalty(o.loss, o.penalty);
+  if (int(o.learning_rate) < 0 || int(o.learning_rate) > 2)
+    throw std::invalid_argument("unknown learning rate");
+  if (!(o.alpha >= 0.0) || std::isinf(o.alpha))
+    throw std::invalid_argument("alpha must be a finite number >= 0");
   if (!(o.l1_ratio >= 0.0 && o.l1_ratio <= 1.0))
     throw std::invalid_argument("l1_ratio must be in [0, 1]");
   if (o.learning_rate == LearningRate::optimal && !(o.alpha > 0.0))
     throw std::invalid_argument("alpha must be > 0 with learning_rate='optimal'");
-  if (!(o.eta0 >= 0.0)) throw std::invalid_argument("eta0 must be >= 0");
+  // the first step's rate, 1 / (alpha (optimal_init + t - 1)), must be finite
+  if (o.learning_rate == LearningRate::optimal &&
+      (!(o.optimal_init > 0.0) || std::isinf(o.optimal_init)))
+    throw std::invalid_argument("optimal_init must be a finite number > 0 with "
+                                "learning_rate='optimal'");
+  if (!(o.eta0 >= 0.0) || std::isinf(o.eta0))
+    throw std::invalid_argument("eta0 must be a finite number >= 0");
+  if (!std::isfinite(o.power_t)) throw std::invalid_argument("power_t must be finite");
+  if (!std::isfinite(o.intercept_decay))
+    throw std::invalid_argument("intercept_decay must be finite");
   if (d > 0 && s.w == nullptr) throw std::invalid_argument("null weights");
   if (o.average > 0 && d > 0 && s.aw == nullptr)
     throw std::invalid_argument("averaging needs the averaged-weight buffer");

@@ -201,6 +201,9 @@ void check_csr(const Csr& data, bool targets = true) {
   if (data.n < 0 || data.d < 0) throw std::invalid_argument("negative data shape");
   if (data.n > 0 && ((targets && data.y == nullptr) || data.indptr == nullptr))
     throw std::invalid_argument("null data");
+  if (data.n > 0 && data.indptr[data.n] != 0 &&
+      (data.data == nullptr || data.indices == nullptr))
+    throw std::invalid_argument("null data");
   if (data.structure_checked) return;
   if (data.n > 0 && data.indptr[0] != 0) throw std::invalid_argument("indptr[0] must be 0");
   // (branch-free passes that vectorise: this runs on every call)
@@ -210,6 +213,14 @@ void check_csr(const Csr& data, bool targets = true) {
   const std::int64_t nnz = data.n > 0 ? data.indptr[data.n] : 0;
   if (any_outside(data.indices, nnz, data.d))
     throw std::invalid_argument("column index outside [0, n_features)");
+}
+
+/// A fused loop's loss (a known kind; its ε / threshold >= 0) and penalty.
+inline void check_loss_and_penalty(const Loss& loss, Penalty penalty) {
+  if (int(loss.kind) < 0 || int(loss.kind) > 7) throw std::invalid_argument("unknown loss");
+  if (!(loss.param >= 0.0))
+    throw std::invalid_argument("loss parameter (epsilon / threshold) must be >= 0");
+  if (int(penalty) < 0 || int(penalty) > 3) throw std::invalid_argument("unknown penalty");
 }
 
 /// Row indices of a pass: every order[i] in [0, n).

@@ -2,5 +2,7 @@
 #pragma once
 
 #include "gdcore/clip.hpp"
+#include "gdcore/linear.hpp"
+#include "gdcore/losses.hpp"
 #include "gdcore/optim.hpp"
 #include "gdcore/runtime.hpp"

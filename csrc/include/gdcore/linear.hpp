@@ -161,7 +161,10 @@ struct PlainSGDOptions {
   double alpha = 1e-4, l1_ratio = 0.15;
   LearningRate learning_rate = LearningRate::optimal;
   double eta0 = 0.0, power_t = 0.5;
-  double optimal_init = 0.0;  // "optimal": eta = 1 / (alpha (optimal_init + t − 1))
+  // "optimal": eta = 1 / (alpha (optimal_init + t − 1)); must be set (> 0)
+  // for that rate: scikit-learn's heuristic is 1 / (eta_1 · alpha) with
+  // eta_1 = typw / max(1, |dloss(1, −typw)|), typw = sqrt(1 / sqrt(alpha))
+  double optimal_init = 0.0;
   bool fit_intercept = true;
   double intercept_decay = 1.0;  // scikit-learn uses 0.01 for sparse data
   std::int64_t average = 0;      // > 0: average from sample t = average on
