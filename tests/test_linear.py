@@ -1108,6 +1108,17 @@ def test_sparsify_and_densify(small, make):
         assert est.sparsify().coef_.shape == sk.sparsify().coef_.shape
 
 
+@pytest.mark.parametrize("cls", [SGDClassifier, SGDRegressor])
+def test_batch_larger_than_the_data_is_the_whole_data(small, cls):
+    # (buffers were sized by batch_size: 10**9 rows of residuals for 300)
+    X, y = small
+    kw = dict(random_state=0, max_iter=3, tol=None, shuffle=False)
+    huge = cls(batch_size=10**12, **kw).fit(X, y)
+    whole = cls(batch_size=len(X), **kw).fit(X, y)
+    np.testing.assert_array_equal(huge.coef_, whole.coef_)
+    np.testing.assert_array_equal(huge.intercept_, whole.intercept_)
+
+
 def test_uint64_labels_beyond_int64(small):
     X, _ = small
     labels = np.array([2**63, 2**63 + 1, 2**63 + 2], dtype=np.uint64)
