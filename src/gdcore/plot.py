@@ -51,6 +51,26 @@ def _save(fig, out: Optional[Union[str, os.PathLike]]) -> None:
         fig.savefig(os.fspath(out), format="png")
 
 
+def _check_landscape(landscape: Any, resolution: Any) -> None:
+    # the landscape plots are contour plots over (x, y): check before drawing
+    if (
+        isinstance(resolution, bool)
+        or not isinstance(resolution, (int, np.integer))
+        or resolution < 2
+    ):
+        raise ValueError(f"resolution must be an int >= 2 (points per axis), got {resolution!r}")
+    name = getattr(landscape, "name", type(landscape).__name__)
+    dim = getattr(landscape, "dim", None)
+    if dim is not None and dim != 2:
+        raise ValueError(f"the landscape plots are 2-D, but landscape {name} has dim={dim}")
+    domain = getattr(landscape, "domain", None)
+    if np.shape(np.asarray(domain, dtype=object)) != (2, 2):
+        raise ValueError(
+            f"the landscape plots are 2-D: landscape {name} needs a domain "
+            f"((xmin, xmax), (ymin, ymax)), got {domain!r}"
+        )
+
+
 def _grid(landscape: Any, resolution: int):
     (x0, x1), (y0, y1) = landscape.domain
     xs = np.linspace(x0, x1, resolution)
@@ -97,19 +117,27 @@ def plot_landscape(
         marked with stars.  See :mod:`gdcore.landscapes`.
       trajectories: name -> array of shape (m, 2) of visited points.
       ax: draw on these axes instead of a new figure.
-      resolution: grid points per axis.
+      resolution: grid points per axis (an int >= 2).
       log: colour by log10(f - min f), which shows valleys.
       out: save a PNG here.
 
     Returns:
       (fig, ax)
+
+    Raises:
+      ValueError: ``landscape`` is not 2-D (its ``dim`` or ``domain``), a
+        trajectory is not of shape (m, 2), or ``resolution`` is not an int >= 2.
     """
-    fig, ax = _new_axes(ax)
-    _contour(ax, landscape, resolution, log)
+    _check_landscape(landscape, resolution)
+    paths = {}
     for name, traj in (trajectories or {}).items():
         t = np.asarray(traj, dtype=float)
         if t.ndim != 2 or t.shape[1] != 2:
             raise ValueError(f"trajectory '{name}' must have shape (m, 2), got {t.shape}")
+        paths[name] = t
+    fig, ax = _new_axes(ax)
+    _contour(ax, landscape, resolution, log)
+    for name, t in paths.items():
         (line,) = ax.plot(t[:, 0], t[:, 1], lw=1.5, label=name)
         ax.plot(t[-1:, 0], t[-1:, 1], "o", color=line.get_color())
     if trajectories:
@@ -118,14 +146,21 @@ def plot_landscape(
     return fig, ax
 
 
-def _as_xy(curve: Curve) -> Tuple[np.ndarray, np.ndarray]:
+def _as_xy(name: str, curve: Curve, logx: bool) -> Tuple[np.ndarray, np.ndarray]:
     if isinstance(curve, tuple) and len(curve) == 2:
         x, y = np.asarray(curve[0], float), np.asarray(curve[1], float)
+        got = f"a pair of shapes {x.shape} and {y.shape}"
     else:
         y = np.asarray(curve, float)
-        x = np.arange(len(y), dtype=float)
+        x = np.arange(y.size, dtype=float).reshape(y.shape)
+        got = f"shape {y.shape}"
     if x.shape != y.shape or y.ndim != 1:
-        raise ValueError("a curve is a 1-D array of values or a pair (x, values) of equal length")
+        raise ValueError(
+            f"curve '{name}' must be a 1-D array of values or a pair (x, values) of "
+            f"equal length, got {got}"
+        )
+    if logx:
+        x = np.where(x > 0, x, np.nan)  # a log axis cannot show <= 0
     return x, y
 
 
@@ -147,7 +182,8 @@ def plot_loss_curves(
       curves: name -> values, or name -> (x, values) (e.g. seconds).
       grad_norms: the same form; drawn dashed on a twin y axis.
       xlabel, ylabel, title: labels.
-      logy, logx: logarithmic axes (non-positive values are clipped).
+      logy, logx: logarithmic axes; points whose value (logy) or x (logx)
+        is <= 0 are left out.
       ax: draw on these axes instead of a new figure.
       out: save a PNG here.
 
@@ -157,7 +193,7 @@ def plot_loss_curves(
     fig, ax = _new_axes(ax)
     colors = {}
     for name, c in curves.items():
-        x, y = _as_xy(c)
+        x, y = _as_xy(name, c, logx)
         if logy:
             y = np.where(y > 0, y, np.nan)  # a log axis cannot show <= 0
         (line,) = ax.plot(x, y, label=name, lw=1.5)
@@ -171,7 +207,7 @@ def plot_loss_curves(
     if grad_norms:
         ax2 = ax.twinx()
         for name, c in grad_norms.items():
-            x, y = _as_xy(c)
+            x, y = _as_xy(name, c, logx)
             ax2.plot(x, np.where(y > 0, y, np.nan), ls="--", lw=1.0, color=colors.get(name))
         ax2.set_yscale("log")
         ax2.set_ylabel("gradient norm (dashed)")
@@ -182,6 +218,14 @@ def plot_loss_curves(
     ax.grid(True, which="both", alpha=0.3)
     _save(fig, out)
     return fig, ax
+
+
+def _rate(schedule: Callable[[Any], Any], step: int) -> float:
+    value = schedule(step)
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"schedule({step}) must return a number, got {value!r}") from None
 
 
 def plot_schedule(
@@ -197,8 +241,9 @@ def plot_schedule(
     Args:
       schedule: a callable of the step (a :mod:`gdcore.schedules` schedule is
         evaluated vectorised; any other callable point by point).
-      steps: how many steps to draw.
-      ax, label, logy, out: as for the other functions.
+      steps: how many steps to draw (an int >= 1).
+      ax, label, out: as for the other functions.
+      logy: a logarithmic y axis (steps with a rate <= 0 are left out).
 
     Returns:
       (fig, ax)
@@ -212,7 +257,9 @@ def plot_schedule(
         if lr.shape != k.shape:
             raise TypeError
     except (TypeError, ValueError):
-        lr = np.array([float(schedule(int(i))) for i in k])
+        lr = np.array([_rate(schedule, int(i)) for i in k])
+    if logy:
+        lr = np.where(lr > 0, lr, np.nan)  # a log axis cannot show <= 0
     ax.plot(k, lr, lw=1.5, label=label or repr(schedule)[:60])
     if logy:
         ax.set_yscale("log")
@@ -238,28 +285,52 @@ def animate_race(
     frames draw every path up to that point.  Needs matplotlib with Pillow
     (matplotlib's own dependency).
 
+    Args:
+      landscape: a 2-D landscape, as for :func:`plot_landscape`.
+      trajectories: name -> array of shape (m, 2), m >= 1, of visited points;
+        with none (an empty mapping) the frames show the landscape alone.
+      out: the GIF file to write.
+      frames: number of frames (an int >= 1).
+      fps: frames per second (> 0).
+      resolution: grid points per axis (an int >= 2).
+
     Returns:
       (fig, ax) of the last frame.
+
+    Raises:
+      ValueError: on any of the above not met, before anything is written.
     """
+    if isinstance(frames, bool) or not isinstance(frames, (int, np.integer)) or frames < 1:
+        raise ValueError(f"frames must be an int >= 1, got {frames!r}")
+    if (
+        isinstance(fps, bool)
+        or not isinstance(fps, (int, float, np.integer, np.floating))
+        or not np.isfinite(fps)
+        or fps <= 0
+    ):
+        raise ValueError(f"fps must be a finite number > 0, got {fps!r}")
+    _check_landscape(landscape, resolution)
+    frames = int(frames)
     matplotlib, _, _ = _mpl()
     from matplotlib.animation import FuncAnimation, PillowWriter
 
-    fig, ax = _new_axes(None)
-    _contour(ax, landscape, resolution, True)
     paths = {}
-    for name, traj in trajectories.items():
+    for name, traj in (trajectories or {}).items():
         t = np.asarray(traj, dtype=float)
         if t.ndim != 2 or t.shape[1] != 2 or len(t) == 0:
             raise ValueError(f"trajectory '{name}' must have shape (m, 2), m >= 1")
         idx = np.unique(np.linspace(0, len(t) - 1, frames).round().astype(int))
         idx = np.concatenate([idx, np.full(frames - len(idx), idx[-1])]) if len(idx) < frames else idx
         paths[name] = t[idx]
+    fig, ax = _new_axes(None)
+    _contour(ax, landscape, resolution, True)
     lines = {}
     heads = {}
     for name in paths:
         (lines[name],) = ax.plot([], [], lw=1.5, label=name)
         (heads[name],) = ax.plot([], [], "o", color=lines[name].get_color())
-    ax.legend(loc="upper left", fontsize=8)
+    if paths:
+        ax.legend(loc="upper left", fontsize=8)
 
     def draw(i):
         for name, p in paths.items():
