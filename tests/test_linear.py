@@ -224,7 +224,7 @@ def test_epochs_match_numpy_oracle(case):
         w = o.params[0]
         pen = {None: 0.0, "l2": 0.5 * 0.01 * w @ w, "l1": 0.01 * np.abs(w).sum(),
                "elasticnet": 0.01 * (0.3 * np.abs(w).sum() + 0.7 * 0.5 * w @ w)}[penalty]
-        curve.append(total / s.sum() + pen)
+        curve.append(total / n + pen)  # (1/n) sum s_i loss_i + penalty
     np.testing.assert_allclose(coef, o.params[0], rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(intercept, o.params[1], rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(est.loss_curve_, curve, rtol=1e-9)
@@ -663,6 +663,88 @@ def test_auto_learning_rate_rule(small, kw, scale):
                            schedule=lambda step: steps[step // nb], **kw).fit(X, y)
     np.testing.assert_array_equal(replay.coef_, est.coef_)
     np.testing.assert_array_equal(replay.intercept_, est.intercept_)
+
+
+def test_auto_learning_rate_rule_regressor_tests_the_plateau_relatively(small):
+    # the regressor's plateau test asks for tol * |best| (its objective is
+    # in the target's units squared): replayed by the reference on the
+    # fit's own curve, the steps given as a schedule give the same weights
+    X, _ = small
+    y = X @ np.linspace(-1.0, 1.0, 8) + 0.3 * np.random.default_rng(4).standard_normal(len(X))
+    y = y / 100  # (an objective of about 1e-5: the absolute test sees no progress at all)
+    est = SGDRegressor(random_state=0, n_iter_no_change=3).fit(X, y)
+    scale = math.sqrt(1024 / 34)
+    steps, stopped = ref.auto_learning_rate_steps(est.loss_curve_, 0.01, scale, 1e-3, 3,
+                                                  relative=True)
+    assert stopped and len(steps) == est.n_iter_
+    absolute, _ = ref.auto_learning_rate_steps(est.loss_curve_, 0.01, scale, 1e-3, 3)
+    assert absolute != steps  # (the two tests differ on this fit)
+    replay = SGDRegressor(random_state=0, max_iter=len(steps), tol=None,
+                          schedule=lambda step: steps[step // 34]).fit(X, y)
+    np.testing.assert_array_equal(replay.coef_, est.coef_)
+
+
+@pytest.mark.parametrize("loss", ["squared_error", "squared_epsilon_insensitive"])
+def test_default_regression_fit_does_not_depend_on_the_targets_units(loss):
+    # steps scaled by the target's spread and the relative plateau test: y
+    # and y / 1000 give the same fit up to the factor, for the losses whose
+    # objective scales with the target's units squared as the penalty's
+    # does (the absolute test stopped the small target's squared-error fit
+    # after 13 epochs, 0.2 above the optimum)
+    from sklearn.datasets import make_regression
+
+    X, y = make_regression(2000, 20, noise=10, random_state=0)
+    X = (X - X.mean(0)) / X.std(0)
+    y = y - y.mean()
+    eps = dict(epsilon=0.1 * y.std()) if loss != "squared_error" else {}
+    big = SGDRegressor(loss=loss, random_state=0, **eps).fit(X, y)
+    eps = {k: v / 1000 for k, v in eps.items()}
+    small = SGDRegressor(loss=loss, random_state=0, **eps).fit(X, y / 1000)
+    assert big.n_iter_ == small.n_iter_
+    np.testing.assert_allclose(small.coef_ * 1000, big.coef_, rtol=1e-6, atol=1e-9 * y.std())
+    if loss == "squared_error":  # near the optimum (ridge normal equations)
+        alpha, n = 1e-4, len(y)
+        Xc = np.c_[X, np.ones(n)]
+        reg = np.diag([alpha * n] * 20 + [0.0])
+        wb = np.linalg.solve(Xc.T @ Xc + reg, Xc.T @ (y / 1000))
+        f = lambda w, b: 0.5 * np.mean((X @ w + b - y / 1000) ** 2) + 0.5 * alpha * w @ w
+        assert f(small.coef_, small.intercept_[0]) / f(wb[:20], wb[20]) - 1 < 1e-3
+
+
+def _documented_objective(est, X, y, sw=None):
+    """(1/n) sum_i s_i loss_i + alpha/2 |w|^2 at the returned weights (L2)."""
+    from gdcore import losses
+
+    p = X @ est.coef_.ravel() + est.intercept_[0]
+    ys = np.where(y > 0, 1.0, -1.0) if isinstance(est, SGDClassifier) else y
+    loss = losses.get(est.loss)
+    s = np.ones(len(y)) if sw is None else sw
+    return float(np.mean(s * loss.value(ys, p)) + 0.5 * est.alpha * est.coef_.ravel() @ est.coef_.ravel())
+
+
+@pytest.mark.parametrize("weight", [0.1, 10.0])
+def test_loss_curve_is_the_objective_with_sample_weights(small, weight):
+    # the steps descend (1/n) sum s_i loss_i + penalty; the curve reports it
+    # (it divided by sum s_i: ten times off with weights of 0.1 or 10)
+    X, y = small
+    sw = np.full(len(y), weight)
+    est = SGDClassifier(loss="log_loss", random_state=0).fit(X, y, sample_weight=sw)
+    # (the curve sums each row's loss at the weights of its batch, during
+    # the last epoch: a few per cent from the objective at the end)
+    np.testing.assert_allclose(est.loss_curve_[-1], _documented_objective(est, X, y, sw), rtol=0.05)
+
+
+@pytest.mark.parametrize("cls", [SGDClassifier, SGDRegressor])
+def test_loss_curve_of_an_averaged_fit_is_the_averaged_models(small, cls):
+    # with averaging the fit returns the average: the curve and the tol test
+    # read its objective (they read the iterates' loss: a curve 48.0 for a
+    # model at 161.8, stopped 2.35 above the optimum)
+    X, y = small
+    if cls is SGDRegressor:
+        y = X @ np.linspace(-1.0, 1.0, 8) + 0.1 * np.random.default_rng(2).standard_normal(len(X))
+    est = cls(optimizer="sgd", batch_size=32, average=True, random_state=0, max_iter=30,
+              tol=None).fit(X, y)
+    np.testing.assert_allclose(est.loss_curve_[-1], _documented_objective(est, X, y), rtol=1e-9)
 
 
 def test_auto_learning_rate_stream_and_tol_none_take_eta0(small):

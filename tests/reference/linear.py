@@ -276,11 +276,12 @@ def csr_decision(data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, w: n
     return (parts[0] + parts[2]) + (parts[1] + parts[3]) + t(b)
 
 
-def auto_learning_rate_steps(curve, eta0: float, scale: float, tol: float, patience: int
-                             ) -> Tuple[list, bool]:
+def auto_learning_rate_steps(curve, eta0: float, scale: float, tol: float, patience: int,
+                             relative: bool = False) -> Tuple[list, bool]:
     """learning_rate="auto" as the estimators document it, replayed on a
     fit's objective per epoch (``curve``): steps of eta0 * scale until
-    ``patience`` epochs in a row fail to improve the best by ``tol``, then
+    ``patience`` epochs in a row fail to improve the best by ``tol`` (times
+    the best when ``relative``: regressors), then
     divided by 3 ** (1 / scale) per epoch until ``patience`` more such
     epochs or a step below eta0 / 1000.  Returns the step of each epoch and
     whether the rule stops after the last one."""
@@ -288,7 +289,8 @@ def auto_learning_rate_steps(curve, eta0: float, scale: float, tol: float, patie
     eta, best, no_improve, annealing, steps = eta0 * scale, np.inf, 0, False, []
     for obj in curve:
         steps.append(eta)
-        no_improve = no_improve + 1 if obj > best - tol else 0
+        margin = tol * abs(best) if relative and np.isfinite(best) else tol
+        no_improve = no_improve + 1 if obj > best - margin else 0
         best = min(best, obj)
         if annealing:
             if no_improve >= patience or eta / decay < eta0 * 1e-3:

@@ -860,12 +860,6 @@ def train_problem(
         # touches.)
         nnz_row = max(1.0, X.nnz / X.shape[0])
         bs = int(min(max(bs, math.ceil(X.shape[1] / nnz_row)), max(1, n_train)))
-    if sw is None:
-        wsum = float(n_train)
-    else:
-        wsum = float(np.sum(sw if train_idx is None else sw[train_idx], dtype=np.float64))
-    if not wsum > 0:
-        wsum = float(n_train)
     if cfg.average > 0 and p.avg_coef is None:
         p.avg_coef = np.zeros_like(p.coef)
         p.avg_intercept = np.zeros_like(p.intercept)
@@ -890,16 +884,16 @@ def train_problem(
     orders = _EpochOrders(cfg.shuffle, n_train if train_idx is None else train_idx, rng,
                           ahead=one_thread, block=block, inner=inner)
     try:
-        return _train_epochs(cfg, X, y, sw, p, score_fn, max_iter, t, bs, wsum, progress, plain,
-                             t0, orders, n_train)
+        return _train_epochs(cfg, X, y, sw, p, score_fn, max_iter, t, bs, progress, plain, t0,
+                             orders, n_train, train_idx)
     finally:
         orders.close()
         if plain is not None:
             plain.finish()
 
 
-def _train_epochs(cfg, X, y, sw, p, score_fn, max_iter, t, bs, wsum, progress, plain, t0, orders,
-                  n_train):
+def _train_epochs(cfg, X, y, sw, p, score_fn, max_iter, t, bs, progress, plain, t0, orders,
+                  n_train, train_idx):
     kind, param = cfg.loss.kind, cfg.loss.param
     opt = cfg.opt
     averaging = cfg.average > 0
@@ -980,11 +974,18 @@ def _train_epochs(cfg, X, y, sw, p, score_fn, max_iter, t, bs, wsum, progress, p
                 avg_loss = float(total) / n_train
         else:
             check_finite_model(p, epoch)
+            # the objective the steps descend: (1/n) sum s_i loss_i, whatever
+            # the weights sum to (the gradient averages over a batch's rows)
             with np.errstate(over="ignore", invalid="ignore"):
-                avg_loss = float(total) / wsum
+                avg_loss = float(total) / n_train
             w_now, b_now = p.coef, p.intercept
             if averaging and cfg.average <= t - 1:
+                # the model the fit returns is the average: its objective
+                # (one more pass over the rows), not the iterates', is the
+                # one the curve and the tol test read
                 w_now, b_now = p.avg_coef, p.avg_intercept
+                with np.errstate(over="ignore", invalid="ignore"):
+                    avg_loss = weighted_loss_sum(cfg, X, y, sw, train_idx, w_now, b_now) / n_train
         if objective_sum is not None:
             # scikit-learn's per-sample algorithm stops on its objective_sum
             with np.errstate(over="ignore", invalid="ignore"):
@@ -1017,7 +1018,7 @@ def _train_epochs(cfg, X, y, sw, p, score_fn, max_iter, t, bs, wsum, progress, p
             if cfg.verbose:
                 print(line)
                 print(f"Total training time: {time.time() - t0:.2f} seconds.")
-            if cfg.tol > -np.inf and obj > best_obj - cfg.tol:
+            if cfg.tol > -np.inf and obj > best_obj - plateau_margin(cfg, best_obj):
                 no_improve += 1
             else:
                 no_improve = 0
@@ -1051,6 +1052,47 @@ def _train_epochs(cfg, X, y, sw, p, score_fn, max_iter, t, bs, wsum, progress, p
                 break
     progress.skip(max_iter - epoch)
     return epoch, curve, updates
+
+
+def weighted_loss_sum(cfg: "_Config", X: Any, y: np.ndarray, sw: Optional[np.ndarray],
+                      rows: Optional[np.ndarray], coef: np.ndarray, intercept: np.ndarray) -> float:
+    """sum_i s_i loss(y_i, x_i . coef + b) over ``rows`` (None: every row), in
+    double: a training pass's loss sum at given weights (coef of k·d values
+    for softmax regression over k classes)."""
+    k = cfg.multinomial_k or 1
+    W = np.asarray(coef).reshape(k, -1)
+    if is_sparse(X):
+        Xr = X if rows is None else X[rows]
+        margins = decision(Xr, W, intercept).astype(np.float64)
+    else:
+        margins = np.empty((X.shape[0] if rows is None else rows.shape[0], k))
+        for c in range(k):
+            margins[:, c] = _core.decision_function(X, np.ascontiguousarray(W[c], dtype=X.dtype),
+                                                    float(intercept[c]), rows=rows)
+    yr = np.asarray(y if rows is None else y[rows], dtype=np.float64)
+    if cfg.multinomial_k:
+        values = losses.MultinomialLogLoss().value(yr.astype(np.int64), margins)
+    else:
+        values = cfg.loss.value(yr, margins[:, 0])
+    weights = 1.0 if sw is None else np.asarray(sw if rows is None else sw[rows], np.float64)
+    return float(np.sum(weights * values))
+
+
+def plateau_margin(cfg: "_Config", best: float) -> float:
+    """How much an epoch must lower the best objective so far to count as
+    an improvement: ``tol`` (scikit-learn's test), or for a regression with
+    ``learning_rate="auto"`` ``tol * |best|``.  The regressor's objective is
+    in the target's units squared: an absolute test stopped fits whose
+    objective is small (a standardized target: 0.2 above the optimum, where
+    the raw target's fit ends 5e-5 above it), and with steps that scale
+    with the target's spread the relative test makes the fit independent of
+    the target's units.  (A classifier's objective has no such unit; near a
+    tiny optimum -- separable classes -- the relative test would keep
+    counting its noise as progress.)"""
+    if (cfg.learning_rate == "auto" and cfg.schedule is None and not cfg.loss.classification
+            and math.isfinite(best)):
+        return cfg.tol * abs(best)
+    return cfg.tol
 
 
 def convergence_warning() -> None:

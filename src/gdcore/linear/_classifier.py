@@ -175,8 +175,10 @@ class SGDClassifier(_base.SparseCoefMixin, ClassifierMixin, BaseEstimator):
         Maximum number of epochs (passes over the training rows) of ``fit``.
     tol : float or None, default=1e-3
         Stop (or, with "adaptive"/"auto", lower the step) when the epoch's
-        training objective — mean weighted loss plus penalty — has not fallen
-        below the best so far minus ``tol`` for ``n_iter_no_change``
+        training objective — the weighted losses summed over the rows and
+        divided by their number, plus the penalty — has not fallen below
+        the best so far minus ``tol`` (:class:`SGDRegressor` with "auto":
+        minus ``tol`` times the best) for ``n_iter_no_change``
         consecutive epochs (the validation score with ``early_stopping``).
         None disables the check.  scikit-learn's algorithm (``optimizer="sgd",
         batch_size=1``) tests scikit-learn's own objective instead: the mean
@@ -228,10 +230,17 @@ class SGDClassifier(_base.SparseCoefMixin, ClassifierMixin, BaseEstimator):
         "adaptive": ``eta0``, divided by 5 each time ``n_iter_no_change``
         epochs in a row fail to improve by ``tol`` (training stops when that
         happens with η ≤ 1e-6).  gdcore's "auto": ``eta0 * s`` until
-        ``n_iter_no_change`` epochs in a row fail to improve by ``tol``
-        (scikit-learn's plateau test), then η is divided by 3 ** (1/s)
-        after every epoch, and training stops after ``n_iter_no_change``
-        more epochs without improvement or once η < eta0/1000.  In ``fit``
+        ``n_iter_no_change`` epochs in a row fail to improve, then η is
+        divided by 3 ** (1/s) after every epoch, and training stops after
+        ``n_iter_no_change`` more epochs without improvement or once
+        η < eta0/1000.  (In :class:`SGDRegressor` its plateau test is
+        relative: an epoch improves when it lowers the best objective so
+        far by more than ``tol * |best|``, so that a fit does not stop
+        early because its objective is small -- a standardized target --
+        and, with the steps scaling with the target's spread, the squared
+        losses give the same fit whatever the target's units.  Classifiers,
+        whose objective has no such unit, keep scikit-learn's test.)  In
+        ``fit``
         with ``tol`` set and any optimizer but "sgd" (whose steps scale
         with the gradient), s = sqrt(1024 / updates per epoch) clipped to
         [1, 10]: Adam-like steps move each weight by about η, so epochs of
