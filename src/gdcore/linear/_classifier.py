@@ -322,10 +322,13 @@ class SGDClassifier(_base.SparseCoefMixin, ClassifierMixin, BaseEstimator):
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Only when X has string column names.
     loss_curve_ : list of float
-        Training objective (mean weighted loss + penalty) after each epoch
-        -- the objective the ``tol`` test reads, so scikit-learn's own for its
-        algorithm when ``tol`` is set; for one-vs-rest models the sum over the
-        binary problems.
+        Training objective after each epoch -- the weighted losses summed
+        over the rows and divided by their number, plus the penalty; each
+        row's loss at the weights its batch saw (with ``average``: at the
+        averaged weights after the epoch, the model the fit returns) -- the
+        objective the ``tol`` test reads, so scikit-learn's own for its
+        algorithm when ``tol`` is set; for one-vs-rest models the sum over
+        the binary problems.
 
     Notes
     -----

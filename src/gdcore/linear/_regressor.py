@@ -151,6 +151,8 @@ class SGDRegressor(_base.SparseCoefMixin, RegressorMixin, BaseEstimator):
     n_features_in_ : int
     feature_names_in_ : ndarray
     loss_curve_ : list of float
+        As :class:`~gdcore.linear.SGDClassifier`'s: the training objective
+        after each epoch, the one the ``tol`` test reads.
 
     Examples
     --------
