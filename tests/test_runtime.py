@@ -206,12 +206,77 @@ def test_set_num_threads_round_trip():
         gd.set_num_threads(old)
 
 
-@pytest.mark.parametrize("bad", [0, -1])
-def test_set_num_threads_not_positive(bad):
+@pytest.mark.parametrize("bad", [0, -1, 4097, 10**9, 2**31, 2**64])
+def test_set_num_threads_out_of_range(bad):
+    # (10**9 threads started that many OpenMP threads -- an Adam step took
+    # 40x as long, or the process died when thread creation failed; 2**31
+    # did not fit the compiled int)
     old = gd.get_num_threads()
-    with pytest.raises(ValueError, match=r"number of threads must be >= 1"):
+    with pytest.raises(ValueError, match=r"number of threads must be in \[1, 4096\], got"):
         gd.set_num_threads(bad)
     assert gd.get_num_threads() == old
+
+
+def test_compiled_set_num_threads_checks_the_range_too():
+    from gdcore import _core
+
+    old = gd.get_num_threads()
+    for bad in (0, 4097):
+        with pytest.raises(ValueError, match=r"num_threads must be in \[1, 4096\]"):
+            _core.set_num_threads(bad)
+    assert gd.get_num_threads() == old
+
+
+FORK_CHILD = """
+import os, sys
+import numpy as np
+import gdcore as gd
+gd.set_num_threads(2)
+p = np.zeros(1_000_003)
+gd.optim.Adam([p], lr=0.1).step([np.linspace(-1, 1, p.size)])  # a parallel region in the parent
+want = p.copy()
+gd.optim.Adam([want], lr=0.1).step([np.linspace(-1, 1, p.size)])
+pid = os.fork()
+if pid == 0:
+    # a forked child: OpenMP's workers are gone; the kernels run on one thread
+    q = p.copy()
+    gd.optim.Adam([q], lr=0.1).step([np.linspace(-1, 1, p.size)])
+    gd.set_num_threads(2)  # (still one thread)
+    ok = gd.get_num_threads() == 1 and q.tobytes() == want.tobytes()
+    os._exit(0 if ok else 3)
+_, status = os.waitpid(pid, 0)
+print("child", os.waitstatus_to_exitcode(status), "parent threads", gd.get_num_threads())
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+def test_a_forked_child_runs_kernels_on_one_thread():
+    # GNU OpenMP is not fork-safe: a child's first parallel region waited for
+    # the parent's worker threads forever
+    r = subprocess.run([sys.executable, "-c", FORK_CHILD], capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["child", "0", "parent", "threads", "2"]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+def test_fork_pool_workers_fit_linear_models():
+    script = """
+import multiprocessing as mp
+import numpy as np
+from gdcore.linear import SGDClassifier
+rng = np.random.default_rng(0)
+X = rng.standard_normal((40_000, 20)); y = (X[:, 0] > 0).astype(int)
+def fit(seed):
+    return SGDClassifier(random_state=seed, max_iter=3, tol=None).fit(X, y).coef_
+here = fit(1)  # the parent's threads run first
+with mp.get_context("fork").Pool(2) as pool:
+    there = pool.map(fit, [1, 2])
+print(np.array_equal(there[0], here))
+"""
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["True"]
 
 
 @pytest.mark.parametrize("bad", [1.5, 2.0, "2", None, True])

@@ -10,18 +10,38 @@
 #ifdef GDCORE_OPENMP
 #include <omp.h>
 #endif
+#if defined(__unix__) || defined(__APPLE__)
+#include <pthread.h>
+#define GDCORE_HAVE_ATFORK 1
+#endif
 
 namespace gd {
 namespace {
 int default_threads() {
 #ifdef GDCORE_OPENMP
-  return std::max(1, omp_get_max_threads());
+  return std::clamp(omp_get_max_threads(), 1, kMaxThreads);
 #else
   return 1;
 #endif
 }
+
+// A child made by fork() inherits none of the parent's OpenMP worker
+// threads, and GNU OpenMP's first parallel region in it waits for them
+// forever: the child runs every kernel on its own thread.
+std::atomic<bool> g_forked{false};
+#ifdef GDCORE_HAVE_ATFORK
+void on_fork_child() { g_forked.store(true, std::memory_order_relaxed); }
+#endif
+
 std::atomic<int>& num_threads() {
-  static std::atomic<int> n{default_threads()};
+  static std::atomic<int> n{[] {
+#ifdef GDCORE_HAVE_ATFORK
+    // (registered before the first parallel region can run: every region
+    // asks for the thread count first)
+    pthread_atfork(nullptr, nullptr, on_fork_child);
+#endif
+    return default_threads();
+  }()};
   return n;
 }
 }  // namespace
@@ -34,11 +54,15 @@ bool has_openmp() noexcept {
 #endif
 }
 
-int get_num_threads() noexcept { return num_threads().load(std::memory_order_relaxed); }
+int get_num_threads() noexcept {
+  const int n = num_threads().load(std::memory_order_relaxed);
+  return g_forked.load(std::memory_order_relaxed) ? 1 : n;
+}
 
 void set_num_threads(int n) {
-  if (n < 1)
-    throw std::invalid_argument("num_threads must be >= 1, got " + std::to_string(n));
+  if (n < 1 || n > kMaxThreads)
+    throw std::invalid_argument("num_threads must be in [1, " + std::to_string(kMaxThreads) +
+                                "], got " + std::to_string(n));
 #ifdef GDCORE_OPENMP
   num_threads().store(n);
 #else

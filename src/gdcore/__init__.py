@@ -71,7 +71,11 @@ def set_isa(name: str) -> None:
 
 
 def set_num_threads(n: int) -> None:
-    """Number of threads the kernels use (>= 1).  Results do not depend on it."""
+    """Number of threads the kernels use (1 to 4096).  Results do not depend
+    on it.  A process forked from one that had imported gdcore (for example
+    a ``multiprocessing`` worker under the "fork" start method) runs its
+    kernels on one thread whatever is set: OpenMP's worker threads do not
+    survive fork, and waiting for them would hang the child."""
     if isinstance(n, bool):
         raise TypeError("number of threads must be an int, got bool")
     if not isinstance(n, int):
@@ -81,9 +85,13 @@ def set_num_threads(n: int) -> None:
             n = operator.index(n)
         except TypeError:
             raise TypeError(f"number of threads must be an int, got {type(n).__name__}") from None
-    if n < 1:
-        raise ValueError(f"number of threads must be >= 1, got {n}")
+    if not 1 <= n <= _MAX_THREADS:
+        raise ValueError(f"number of threads must be in [1, {_MAX_THREADS}], got {n}")
     _core.set_num_threads(int(n))
+
+
+# the most threads set_num_threads takes (gd::kMaxThreads)
+_MAX_THREADS = 4096
 
 
 def get_num_threads() -> int:

@@ -34,12 +34,18 @@ void set_isa(const std::string& name);
 /// Whether the library was built with OpenMP.
 bool has_openmp() noexcept;
 
+/// The most threads set_num_threads takes.
+inline constexpr int kMaxThreads = 4096;
+
 /// Number of threads kernels use.  Starts at OpenMP's default (which honours
-/// OMP_NUM_THREADS); always 1 without OpenMP.
+/// OMP_NUM_THREADS); always 1 without OpenMP, and 1 in a process made by
+/// fork() from one that had loaded gdcore (OpenMP's worker threads do not
+/// survive fork, and waiting for them would hang the child).
 int get_num_threads() noexcept;
 
-/// Set the number of threads kernels use (n >= 1; throws
-/// std::invalid_argument otherwise).  Results do not depend on it.
+/// Set the number of threads kernels use (1 <= n <= kMaxThreads; throws
+/// std::invalid_argument otherwise).  Results do not depend on it.  In a
+/// forked child the kernels still run on one thread.
 void set_num_threads(int n);
 
 }  // namespace gd
