@@ -16,9 +16,6 @@ import gdcore as gd
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "cpp"
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(shutil.which("cmake") is None, reason="cmake not installed")
-@pytest.mark.skipif(not EXAMPLE.exists(), reason="examples/ not present (installed-wheel test run)")
 def build_against_installed_package(source: Path, target: str, tmp_path: Path) -> Path:
     """Configure and build the CMake project ``source`` against the installed
     package's CMake config; the path of its executable ``target``."""
@@ -36,6 +33,9 @@ def build_against_installed_package(source: Path, target: str, tmp_path: Path) -
     return build / (target + ".exe" if os.name == "nt" else target)
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("cmake") is None, reason="cmake not installed")
+@pytest.mark.skipif(not EXAMPLE.exists(), reason="examples/ not present (installed-wheel test run)")
 def test_cpp_consumer_builds_and_converges(tmp_path):
     assert Path(gd.get_include(), "gdcore", "gdcore.hpp").is_file()
     exe = build_against_installed_package(EXAMPLE, "adam_example", tmp_path)
