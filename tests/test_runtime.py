@@ -111,6 +111,12 @@ def test_set_isa_unknown_name():
     assert gd.build_info()["isa_active"] == before
 
 
+def test_set_isa_message_shows_unprintable_names():
+    # (a NUL in the name ended the message there: "ISA 'avx2")
+    with pytest.raises(ValueError, match=r"ISA 'avx2\?x' is unknown; choose"):
+        gd.set_isa("avx2\x00x")
+
+
 @pytest.mark.parametrize("name", ["", "AVX2", " avx2", "auto "])
 def test_set_isa_is_exact(name):
     with pytest.raises(ValueError, match=r"choose 'auto' or one of"):

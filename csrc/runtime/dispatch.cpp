@@ -110,8 +110,11 @@ void set_isa(const std::string& name) {
     static const char* known[] = {"scalar", "avx2", "avx512", "neon"};
     bool is_known = false;
     for (const char* k : known) is_known = is_known || name == k;
+    // (the name as printable text: a NUL would end the message early)
+    std::string shown;
+    for (const char c : name) shown += (c >= 0x20 && c < 0x7f) ? std::string(1, c) : std::string("?");
     throw std::invalid_argument(
-        std::string("ISA '") + name + "' is " + (is_known ? "not compiled into this build" : "unknown") +
+        std::string("ISA '") + shown + "' is " + (is_known ? "not compiled into this build" : "unknown") +
         "; choose 'auto' or one of " + detail::join_names(isa_supported()));
   }
   if (!i->supported())
