@@ -82,6 +82,41 @@ class Line(Bowl):
     domain = ((-1.0, 1.0),)
 
 
+class Holey(Bowl):
+    """NaN and inf on part of the domain."""
+
+    name = "holey"
+
+    def value(self, x):
+        z = super().value(x)
+        x = np.asarray(x, float)
+        return np.where(x[0] < -1.0, np.nan, np.where(x[1] > 2.5, np.inf, z))
+
+
+@pytest.mark.parametrize("log", [True, False])
+def test_plot_landscape_leaves_non_finite_points_blank(tmp_path, log):
+    # (a NaN minimum set the log scale: the plot came out blank)
+    out = tmp_path / "holey.png"
+    fig, ax = plot.plot_landscape(Holey(), resolution=40, log=log, out=out)
+    _check_png(out)
+    (cs,) = [c for c in ax.collections if hasattr(c, "levels")]
+    # the colour levels span the finite values (0 to 16, at x = 2, y = -1)
+    top = np.log10(16 + 1e-3) if log else 16.0
+    assert np.all(np.isfinite(cs.levels)) and cs.levels[0] <= (-2.9 if log else 0.1)
+    assert cs.levels[-1] >= 0.95 * top
+
+
+def test_plot_landscape_without_a_finite_value_is_an_error():
+    class Void(Bowl):
+        name = "void"
+
+        def value(self, x):
+            return np.full(np.shape(x)[1:], np.nan)
+
+    with pytest.raises(ValueError, match="landscape void has no finite value on its domain"):
+        plot.plot_landscape(Void(), resolution=10)
+
+
 def test_landscape_plots_need_a_2d_landscape(tmp_path):
     from gdcore import landscapes
 

@@ -82,13 +82,21 @@ def _grid(landscape: Any, resolution: int):
 
 def _contour(ax, landscape: Any, resolution: int, log: bool):
     X, Y, Z = _grid(landscape, resolution)
+    # points where f is NaN or infinite are left blank (the minimum of the
+    # others sets the log scale: a NaN minimum blanked the whole plot)
+    finite = np.isfinite(Z)
+    if not finite.any():
+        raise ValueError(
+            f"landscape {getattr(landscape, 'name', type(landscape).__name__)} has no finite "
+            "value on its domain"
+        )
     if log:
-        shift = Z.min()
-        Zp = np.log10(Z - shift + 1e-3)
+        shift = Z[finite].min()
+        Zp = np.log10(np.where(finite, Z - shift, np.nan) + 1e-3)
         cs = ax.contourf(X, Y, Zp, levels=30, cmap="viridis", alpha=0.85)
         label = "log10(f - min f)"
     else:
-        cs = ax.contourf(X, Y, Z, levels=30, cmap="viridis", alpha=0.85)
+        cs = ax.contourf(X, Y, np.where(finite, Z, np.nan), levels=30, cmap="viridis", alpha=0.85)
         label = "f"
     ax.figure.colorbar(cs, ax=ax, label=label)
     for m in getattr(landscape, "minima", []) or []:
