@@ -1201,6 +1201,33 @@ def test_batch_larger_than_the_data_is_the_whole_data(small, cls):
     np.testing.assert_array_equal(huge.intercept_, whole.intercept_)
 
 
+@pytest.mark.parametrize("kw", [{}, dict(optimizer="sgd", batch_size=1, learning_rate="invscaling")])
+def test_average_switched_on_mid_stream(small, kw):
+    # the running mean from update `average` on cannot be formed once those
+    # updates were made without it (a zero average weighted by the update
+    # count shrank the model: R^2 1.0 -> -0.74); a later start works
+    X, _ = small
+    y = X @ np.linspace(-1.0, 2.0, 8) + 3.0
+    reg = SGDRegressor(random_state=0, **kw)
+    for _ in range(3):
+        reg.partial_fit(X, y)
+    before = (reg.coef_.copy(), reg.intercept_.copy(), reg.t_)
+    reg.set_params(average=1)
+    with pytest.raises(ValueError, match=r"average=1 was set after \d+ updates made without"):
+        reg.partial_fit(X[:50], y[:50])
+    np.testing.assert_array_equal(reg.coef_, before[0])
+    assert reg.t_ == before[2]
+    # set before its start, it is as if it had been set from the first call
+    start = int(reg.t_) + 5
+    reg.set_params(average=start)
+    reg.partial_fit(X, y)
+    twin = SGDRegressor(random_state=0, average=start, **kw)
+    for _ in range(4):
+        twin.partial_fit(X, y)
+    np.testing.assert_array_equal(reg.coef_, twin.coef_)
+    np.testing.assert_array_equal(reg.intercept_, twin.intercept_)
+
+
 def test_uint64_labels_beyond_int64(small):
     X, _ = small
     labels = np.array([2**63, 2**63 + 1, 2**63 + 2], dtype=np.uint64)

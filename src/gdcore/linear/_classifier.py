@@ -212,7 +212,10 @@ class SGDClassifier(_base.SparseCoefMixin, ClassifierMixin, BaseEstimator):
         "multinomial" (with loss="log_loss") trains softmax regression: one
         fused pass updates the whole n_classes × n_features matrix, and
         predict_proba is the softmax of the decision values.  Dense or CSR
-        input (see Notes).
+        input (see Notes).  With two classes it fits the binary log-loss
+        model, as "ovr" does (one weight vector; the penalty is on it, not
+        on the two vectors of a two-class softmax, whose difference it
+        would penalise half as strongly).
     n_jobs : int or None, default=None
         Threads that train the one-vs-rest problems of a multiclass fit
         side by side (None: gdcore's thread count, ``gdcore.set_num_threads``;
