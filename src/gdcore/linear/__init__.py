@@ -2,7 +2,8 @@
 
 :class:`SGDClassifier` and :class:`SGDRegressor` follow scikit-learn's API
 (parameter names, attributes, methods; they pass scikit-learn's
-``check_estimator``) and add ``optimizer=``, ``optimizer_params=``,
+``check_estimator`` but for the two sample-weight-equivalence checks that
+scikit-learn's own SGD estimators fail too) and add ``optimizer=``, ``optimizer_params=``,
 ``batch_size=``, ``schedule=``, ``shuffle="block"`` (and the default
 ``shuffle="auto"``), ``progress=`` and a
 ``loss_curve_``.  scikit-learn is optional: without it the estimators still
