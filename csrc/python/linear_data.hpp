@@ -40,10 +40,9 @@ DenseData<T> dense_data(const ArrayView& xv, const py::handle& y, const py::hand
   return data;
 }
 
-/// The rows of a CSR matrix (from view_csr()) with their targets.
+/// The rows of a CSR matrix (from view_csr()), without targets.
 template <class T, class I>
-CsrData<T, I> csr_data(const CsrView& cv, std::int64_t n_features, const py::handle& y,
-                       const py::handle& sample_weight, bool check = true) {
+CsrData<T, I> csr_rows(const CsrView& cv, std::int64_t n_features, bool check = true) {
   CsrData<T, I> data;
   data.structure_checked = !check;
   data.data = static_cast<const T*>(cv.values.data);
@@ -51,6 +50,14 @@ CsrData<T, I> csr_data(const CsrView& cv, std::int64_t n_features, const py::han
   data.indptr = static_cast<const I*>(cv.indptr);
   data.n = cv.rows;
   data.d = n_features;
+  return data;
+}
+
+/// The rows of a CSR matrix (from view_csr()) with their targets.
+template <class T, class I>
+CsrData<T, I> csr_data(const CsrView& cv, std::int64_t n_features, const py::handle& y,
+                       const py::handle& sample_weight, bool check = true) {
+  CsrData<T, I> data = csr_rows<T, I>(cv, n_features, check);
   set_targets<T>(data, y, sample_weight, cv.values.dtype);
   return data;
 }

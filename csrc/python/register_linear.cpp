@@ -357,12 +357,7 @@ void register_linear(py::module_& m) {
         auto build = [&](auto tag, auto index_tag) {
           using T = decltype(tag);
           using I = decltype(index_tag);
-          CsrData<T, I> data;
-          data.data = static_cast<const T*>(cv.values.data);
-          data.indices = static_cast<const I*>(cv.indices);
-          data.indptr = static_cast<const I*>(cv.indptr);
-          data.n = cv.rows;
-          data.d = n_features;
+          const CsrData<T, I> data = csr_rows<T, I>(cv, n_features);
           py::array_t<T> out(m);
           T* o = out.mutable_data();
           const T* w = static_cast<const T*>(wv.data);

@@ -253,10 +253,7 @@ class ParamGroup {
     int state;
     const char* begin() const { return static_cast<const char*>(data); }
     const char* end() const { return begin() + bytes; }
-    std::string name(long base) const {
-      return "parameter " + std::to_string(base + index) +
-             (state < 0 ? std::string() : " state buffer " + std::to_string(state));
-    }
+    std::string name(long base) const { return Name{"parameter", base + index, state}.str(); }
   };
 
   // The array `o` now: still writeable, contiguous, at `data` with `size`

@@ -50,6 +50,18 @@ void check_data(const DenseData<T>& data, bool need_y) {
   if (need_y && data.n > 0 && data.y == nullptr) throw std::invalid_argument("null y");
 }
 
+// Batches of a pass over `count` rows, `bs` rows each (the last may be
+// short): ceil(count / bs), without the overflow of count + bs - 1.
+inline std::int64_t batch_count(std::int64_t count, std::int64_t bs) {
+  return count > 0 ? (count - 1) / bs + 1 : 0;
+}
+
+// The batch size of a pass over `count` rows: a batch larger than the
+// pass is the whole pass (the loops size their buffers by it).
+inline std::int64_t pass_batch_size(const MinibatchOptions& o, std::int64_t count) {
+  return std::min(o.batch_size, std::max<std::int64_t>(count, 1));
+}
+
 // The options, and one learning rate per batch of a pass over `count` rows.
 void check_minibatch_options(const MinibatchOptions& o, std::int64_t count,
                              const double* lr) {
@@ -59,7 +71,7 @@ void check_minibatch_options(const MinibatchOptions& o, std::int64_t count,
     throw std::invalid_argument("alpha must be a finite number >= 0");
   if (!(o.l1_ratio >= 0.0 && o.l1_ratio <= 1.0))
     throw std::invalid_argument("l1_ratio must be in [0, 1]");
-  const std::int64_t nbatches = count > 0 ? (count - 1) / o.batch_size + 1 : 0;
+  const std::int64_t nbatches = batch_count(count, o.batch_size);
   if (nbatches > 0 && lr == nullptr) throw std::invalid_argument("null learning rates");
   for (std::int64_t k = 0; k < nbatches; ++k)
     if (!(lr[k] >= 0.0) || std::isinf(lr[k]))
@@ -72,10 +84,8 @@ void check_minibatch_options(const MinibatchOptions& o, std::int64_t count,
 template <class T, class Data>
 void check_model_disjoint(const LinearModel<T>& model, const Data& data, const std::int64_t* order,
                           std::int64_t count, const MinibatchOptions& o, const double* lr) {
-  std::vector<detail::Span> read = detail::data_spans(data);
-  read.push_back(detail::span_of(order, count, "order"));
-  const std::int64_t nb = o.batch_size >= 1 && count > 0 ? (count - 1) / o.batch_size + 1 : 0;
-  read.push_back(detail::span_of(lr, nb, "lr"));
+  std::vector<detail::Span> read = detail::reads_of(data, order, count, "order");
+  read.push_back(detail::span_of(lr, o.batch_size >= 1 ? batch_count(count, o.batch_size) : 0, "lr"));
   const std::int64_t nc = model.coef.size, ni = model.intercept.size;
   detail::check_disjoint(
       {detail::span_of(model.coef.param, nc, "coef"),
@@ -296,7 +306,7 @@ void keep_counters(LinearModel<T>& model, const ParamSlot<T>* slots) {
 template <class Block, class Reduce, class Finish>
 void run_batches(std::int64_t count, std::int64_t bs, std::int64_t width, Block&& block,
                  Reduce&& reduce, Finish&& finish) {
-  const std::int64_t nbatches = (count + bs - 1) / bs;
+  const std::int64_t nbatches = batch_count(count, bs);
   auto blocks_of = [&](std::int64_t k) {
     return (std::min(bs, count - k * bs) + kRowBlock - 1) / kRowBlock;
   };
@@ -407,8 +417,7 @@ double epoch_impl(const T* X, std::int64_t n, std::int64_t d_, const T* yv, cons
   std::visit([](const auto& oo) { gd::validate(oo); }, opt);
 
   const detail::RowKernels<T> K{detail::active_table()};
-  // (a batch larger than the pass is the whole pass: buffers sized by it)
-  const std::int64_t d = d_, bs = std::min(o.batch_size, std::max<std::int64_t>(count, 1));
+  const std::int64_t d = d_, bs = pass_batch_size(o, count);
   const int kind = int(o.loss.kind);
   const T param = T(o.loss.param);
   const T alpha = T(o.alpha), l2 = T(o.alpha * (1.0 - o.l1_ratio));
@@ -606,7 +615,7 @@ double multinomial_impl(std::int64_t n, std::int64_t d, const T* yv, const T* sw
   std::visit([](const auto& oo) { gd::validate(oo); }, opt);
 
   const detail::RowKernels<T> K{detail::active_table()};
-  const std::int64_t bs = std::min(o.batch_size, std::max<std::int64_t>(count, 1));
+  const std::int64_t bs = pass_batch_size(o, count);
   const T alpha = T(o.alpha), l2 = T(o.alpha * (1.0 - o.l1_ratio));
   T* W = model.coef.param;
   T* bias = model.intercept.param;
@@ -748,25 +757,27 @@ void decision_rows(const std::int64_t* rows, std::int64_t m, std::int64_t row_by
   detail::for_each_range_share(m, detail::threads_for(work), share);
 }
 
-// decision_function's output shares no memory with what it reads.
+// decision_function's checks after the data's own: the rows (null: every
+// row), the weights and the output, which shares no memory with what the
+// call reads.  Returns the number of outputs.
 template <class T, class Data>
-void check_output_disjoint(const Data& data, const std::int64_t* rows, std::int64_t m, const T* w,
-                           T* out) {
-  std::vector<detail::Span> read = detail::data_spans(data);
-  read.push_back(detail::span_of(rows, rows != nullptr ? m : 0, "rows"));
+std::int64_t check_decision(const Data& data, const std::int64_t* rows, std::int64_t count,
+                            const T* w, T* out) {
+  if (rows != nullptr) detail::check_order(rows, count, data.n);
+  const std::int64_t m = rows != nullptr ? count : data.n;
+  if (m > 0 && (out == nullptr || (data.d > 0 && w == nullptr)))
+    throw std::invalid_argument("null weights or output");
+  std::vector<detail::Span> read = detail::reads_of(data, rows, rows != nullptr ? m : 0, "rows");
   read.push_back(detail::span_of(w, data.d, "coef"));
   detail::check_disjoint({detail::span_of(out, m, "out")}, read);
+  return m;
 }
 
 template <class T>
 void decision_impl(const DenseData<T>& data, const std::int64_t* rows, std::int64_t count,
                    const T* w, T b, T* out) {
   check_data(data, false);
-  if (rows != nullptr) detail::check_order(rows, count, data.n);
-  const std::int64_t m = rows != nullptr ? count : data.n;
-  if (m > 0 && (out == nullptr || (data.d > 0 && w == nullptr)))
-    throw std::invalid_argument("null weights or output");
-  check_output_disjoint(data, rows, m, w, out);
+  const std::int64_t m = check_decision(data, rows, count, w, out);
   decision_rows(rows, m, data.d * std::int64_t(sizeof(T)), m * data.d / 4, w, b, out,
                 [&](std::int64_t i) { return detail::dense_row(data, i); });
 }
@@ -775,11 +786,7 @@ template <class T, class I>
 void decision_csr_impl(const CsrData<T, I>& data, const std::int64_t* rows, std::int64_t count,
                        const T* w, T b, T* out) {
   detail::check_csr(data, false);
-  if (rows != nullptr) detail::check_order(rows, count, data.n);
-  const std::int64_t m = rows != nullptr ? count : data.n;
-  if (m > 0 && (out == nullptr || (data.d > 0 && w == nullptr)))
-    throw std::invalid_argument("null weights or output");
-  check_output_disjoint(data, rows, m, w, out);
+  const std::int64_t m = check_decision(data, rows, count, w, out);
   const std::int64_t nnz_per_row = data.n > 0 ? std::int64_t(data.indptr[data.n]) / data.n : 0;
   decision_rows(rows, m, detail::csr_row_bytes(data), m * std::max<std::int64_t>(nnz_per_row, 1),
                 w, b, out, [&](std::int64_t i) { return detail::csr_row(data, i); });

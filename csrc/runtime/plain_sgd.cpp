@@ -216,11 +216,9 @@ double epoch(std::int64_t n, std::int64_t d, const T* yv, const T* swv, const st
 template <class T, class Data>
 void check_state_disjoint(const Data& data, const std::int64_t* order, std::int64_t count,
                           const PlainSGDState<T>& s) {
-  std::vector<detail::Span> read = detail::data_spans(data);
-  read.push_back(detail::span_of(order, count, "order"));
   detail::check_disjoint({detail::span_of(s.w, data.d, "w"), detail::span_of(s.aw, data.d, "aw"),
                           detail::span_of(s.q, data.d, "q")},
-                         read);
+                         detail::reads_of(data, order, count, "order"));
 }
 
 template <class T>

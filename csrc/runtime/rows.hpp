@@ -266,19 +266,24 @@ void check_disjoint(std::initializer_list<Span> written, const Read& read) {
   }
 }
 
-/// The arrays a pass reads from its data: X (or the CSR arrays, after
-/// check_csr), y and sample_weight.
+/// The arrays a pass reads: its data -- X (or the CSR arrays, after
+/// check_csr), y and sample_weight -- and the `count` row numbers it visits
+/// (named `rows_name`: the order of an epoch, the rows of a decision).
 template <class T>
-std::vector<Span> data_spans(const DenseData<T>& data) {
+std::vector<Span> reads_of(const DenseData<T>& data, const std::int64_t* rows, std::int64_t count,
+                           const char* rows_name) {
   return {span_of(data.X, data.n * data.d, "X"), span_of(data.y, data.n, "y"),
-          span_of(data.sample_weight, data.n, "sample_weight")};
+          span_of(data.sample_weight, data.n, "sample_weight"),
+          span_of(rows, count, rows_name)};
 }
 template <class T, class I>
-std::vector<Span> data_spans(const CsrData<T, I>& data) {
+std::vector<Span> reads_of(const CsrData<T, I>& data, const std::int64_t* rows,
+                           std::int64_t count, const char* rows_name) {
   const std::int64_t nnz = data.n > 0 && data.indptr != nullptr ? std::int64_t(data.indptr[data.n]) : 0;
   return {span_of(data.data, nnz, "data"), span_of(data.indices, nnz, "indices"),
           span_of(data.indptr, data.n + 1, "indptr"), span_of(data.y, data.n, "y"),
-          span_of(data.sample_weight, data.n, "sample_weight")};
+          span_of(data.sample_weight, data.n, "sample_weight"),
+          span_of(rows, count, rows_name)};
 }
 
 }  // namespace gd::detail
