@@ -1067,16 +1067,8 @@ def weighted_loss_sum(cfg: "_Config", X: Any, y: np.ndarray, sw: Optional[np.nda
     """sum_i s_i loss(y_i, x_i . coef + b) over ``rows`` (None: every row), in
     double: a training pass's loss sum at given weights (coef of k·d values
     for softmax regression over k classes)."""
-    k = cfg.multinomial_k or 1
-    W = np.asarray(coef).reshape(k, -1)
-    if is_sparse(X):
-        Xr = X if rows is None else X[rows]
-        margins = decision(Xr, W, intercept).astype(np.float64)
-    else:
-        margins = np.empty((X.shape[0] if rows is None else rows.shape[0], k))
-        for c in range(k):
-            margins[:, c] = _core.decision_function(X, np.ascontiguousarray(W[c], dtype=X.dtype),
-                                                    float(intercept[c]), rows=rows)
+    W = np.asarray(coef).reshape(cfg.multinomial_k or 1, -1)
+    margins = decision(X, W, intercept, rows).astype(np.float64)
     yr = np.asarray(y if rows is None else y[rows], dtype=np.float64)
     if cfg.multinomial_k:
         values = losses.MultinomialLogLoss().value(yr.astype(np.int64), margins)
@@ -1242,20 +1234,23 @@ def make_validation(
     return np.sort(idx_train).astype(np.int64), np.sort(idx_val).astype(np.int64)
 
 
-def decision(X: np.ndarray, coef: np.ndarray, intercept: np.ndarray) -> np.ndarray:
-    """X · coefᵀ + intercept, dense X with the compiled fixed-order dot
-    products, sparse X with scipy's product (one pass for all k columns);
-    coef is (k, d); returns (n, k).  Computed in float32 only when both X
-    and the model are float32."""
+def decision(X: np.ndarray, coef: np.ndarray, intercept: np.ndarray,
+             rows: Optional[np.ndarray] = None) -> np.ndarray:
+    """X · coefᵀ + intercept over the rows ``rows`` of X (None: every row),
+    dense X with the compiled fixed-order dot products, sparse X with
+    scipy's product (one pass for all k columns); coef is (k, d); returns
+    (rows, k).  Computed in float32 only when both X and the model are
+    float32."""
     dtype = np.float32 if (X.dtype == np.float32 and coef.dtype == np.float32) else np.float64
     if is_sparse(X):
-        Xs = X.astype(dtype)
+        Xs = (X if rows is None else X[rows]).astype(dtype)
         out = np.asarray(Xs @ np.ascontiguousarray(coef, dtype=dtype).T, dtype=dtype)
         return out + np.asarray(intercept, dtype=dtype)[None, :]
     Xc = np.ascontiguousarray(X, dtype=dtype)
-    out = np.empty((X.shape[0], coef.shape[0]), dtype=dtype)
+    out = np.empty((X.shape[0] if rows is None else rows.shape[0], coef.shape[0]), dtype=dtype)
     for k in range(coef.shape[0]):
-        out[:, k] = _core.decision_function(Xc, np.ascontiguousarray(coef[k], dtype=dtype), float(intercept[k]))
+        out[:, k] = _core.decision_function(Xc, np.ascontiguousarray(coef[k], dtype=dtype),
+                                            float(intercept[k]), rows=rows)
     return out
 
 
