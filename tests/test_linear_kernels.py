@@ -241,3 +241,76 @@ def test_block_order_bad_arguments():
     for wrong in (np.zeros(10, np.int32), np.zeros((2, 5), np.int64), np.zeros(10, np.int64)[::-1]):
         with pytest.raises(ValueError, match="writeable contiguous 1-D int64"):
             _core.block_order(np.arange(3), np.arange(4), 4, wrong)
+
+
+@pytest.mark.parametrize("n", SIZES + [4099])
+@pytest.mark.parametrize("isa,nt", CASES)
+def test_shuffle_order_matches_the_reference(isa, nt, n):
+    order = np.arange(n, dtype=np.int64) * 3 - 5  # any entries, not only 0..n-1
+    state = np.array([2**64 - 12345], dtype=np.uint64)
+    run_on(isa, nt, lambda: _core.shuffle_order(order, 0, n, state))
+    want = np.arange(n, dtype=np.int64) * 3 - 5
+    want_state = ref.shuffle_order(want, 0, n, 2**64 - 12345)
+    np.testing.assert_array_equal(order, want)
+    assert int(state[0]) == want_state
+
+
+@pytest.mark.parametrize("n", [0, 1, 17, 4099, LARGE])
+def test_shuffle_order_in_pieces_equals_one_draw(n):
+    whole = np.arange(n, dtype=np.int64)
+    s_whole = np.array([7], dtype=np.uint64)
+    _core.shuffle_order(whole, 0, n, s_whole)
+    assert np.array_equal(np.sort(whole), np.arange(n))
+    cuts = sorted({0, n, *np.random.default_rng(n).integers(0, n + 1, 5).tolist()})
+    pieces = np.arange(n, dtype=np.int64)
+    s_pieces = np.array([7], dtype=np.uint64)
+    for a, b in zip(cuts[:-1], cuts[1:]):
+        _core.shuffle_order(pieces, a, b, s_pieces)
+        # what is drawn is final: later pieces leave it alone
+        np.testing.assert_array_equal(pieces[:b], whole[:b])
+    np.testing.assert_array_equal(pieces, whole)
+    assert s_pieces[0] == s_whole[0]
+
+
+def test_shuffle_order_draws_every_permutation_equally_often():
+    # 4! = 24 orders of 4 rows, 48 000 successive draws from one state: the
+    # chi-square statistic of their counts (23 degrees of freedom) stays
+    # below 60 (its 99.99th percentile is about 55) when every order is
+    # equally likely; a draw biased towards keeping rows in place (e.g. j
+    # uniform in [0, n) instead of [k, n)) gives over a thousand.
+    state = np.array([2024], dtype=np.uint64)
+    counts: dict = {}
+    order = np.arange(4, dtype=np.int64)
+    for _ in range(48_000):
+        order[:] = np.arange(4)
+        _core.shuffle_order(order, 0, 4, state)
+        key = tuple(order.tolist())
+        counts[key] = counts.get(key, 0) + 1
+    assert len(counts) == 24
+    expected = 48_000 / 24
+    chi2 = sum((c - expected) ** 2 / expected for c in counts.values())
+    assert chi2 < 60, chi2
+
+
+def test_shuffle_order_bad_arguments():
+    order = np.arange(10, dtype=np.int64)
+    state = np.array([1], dtype=np.uint64)
+    for begin, end in ((-1, 5), (6, 5), (0, 11), (11, 11)):
+        with pytest.raises(ValueError, match="0 <= begin <= end <= n"):
+            _core.shuffle_order(order, begin, end, state)
+    frozen = np.arange(10, dtype=np.int64)
+    frozen.flags.writeable = False
+    for wrong in (np.arange(10, dtype=np.int32), np.arange(10, dtype=np.int64).reshape(2, 5),
+                  np.arange(20, dtype=np.int64)[::2], frozen, [0, 1, 2]):
+        with pytest.raises(TypeError, match="order must be a writeable contiguous 1-D int64"):
+            _core.shuffle_order(wrong, 0, 1, state)
+    for wrong in (np.array([1], dtype=np.int64), np.array([1, 2], dtype=np.uint64),
+                  np.array(1, dtype=np.uint64)):
+        with pytest.raises(TypeError, match=r"state must be a writeable uint64 array of shape \(1,\)"):
+            _core.shuffle_order(order, 0, 1, wrong)
+    inside = np.arange(10, dtype=np.int64)
+    with pytest.raises(ValueError, match="state must not share memory with order"):
+        _core.shuffle_order(inside, 0, 5, inside[3:4].view(np.uint64))
+    np.testing.assert_array_equal(inside, np.arange(10))
+    np.testing.assert_array_equal(order, np.arange(10))
+    assert state[0] == 1

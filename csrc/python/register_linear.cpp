@@ -403,6 +403,38 @@ void register_linear(py::module_& m) {
       "Fill out (one entry per row) with the rows 0..n-1 in blocks of `size`: "
       "block blocks[k] k-th, rows inside a block in the order `within`.");
   m.def(
+      "shuffle_order",
+      [](const py::object& order_obj, std::int64_t begin, std::int64_t end,
+         const py::object& state_obj) {
+        if (!py::isinstance<py::array>(order_obj))
+          throw py::type_error("order must be a writeable contiguous 1-D int64 array");
+        if (!py::isinstance<py::array>(state_obj))
+          throw py::type_error("state must be a writeable uint64 array of shape (1,)");
+        const auto order = py::reinterpret_borrow<py::array>(order_obj);
+        const auto state = py::reinterpret_borrow<py::array>(state_obj);
+        if (order.ndim() != 1 || !order.dtype().is(py::dtype::of<std::int64_t>()) ||
+            !(order.flags() & py::array::c_style) || !order.writeable())
+          throw py::type_error("order must be a writeable contiguous 1-D int64 array");
+        if (state.ndim() != 1 || state.shape(0) != 1 ||
+            !state.dtype().is(py::dtype::of<std::uint64_t>()) || !state.writeable())
+          throw py::type_error("state must be a writeable uint64 array of shape (1,)");
+        const std::int64_t n = order.shape(0);
+        auto* o = static_cast<std::int64_t*>(const_cast<void*>(order.data()));
+        auto* st = static_cast<std::uint64_t*>(const_cast<void*>(state.data()));
+        if (n > 0 && static_cast<const void*>(st) >= static_cast<const void*>(o) &&
+            static_cast<const void*>(st) < static_cast<const void*>(o + n))
+          throw py::value_error("state must not share memory with order");
+        std::uint64_t s = *st;
+        {
+          py::gil_scoped_release release;
+          gd::shuffle_order(o, n, begin, end, s);
+        }
+        *st = s;
+      },
+      py::arg("order"), py::arg("begin"), py::arg("end"), py::arg("state"),
+      "Draw positions [begin, end) of a forward Fisher-Yates shuffle of order in place "
+      "(SplitMix64 with its state in state[0], advanced); order[:end] is then final.");
+  m.def(
       "axpy_dot_",
       [](const py::object& w, const py::object& x, double a, const py::object& xn) -> double {
         const ArrayView xv = view_float_array(x.ptr(), Name{"x"});

@@ -194,6 +194,18 @@ int main() {
   expect_refused("block_order null out",
                  [&] { gd::block_order(blocks.data(), 2, within.data(), 3, 3, 5, nullptr); });
 
+  // ---- shuffle_order: a piece outside the order, a null order
+  std::uint64_t seed = 5;
+  expect_refused("shuffle_order end beyond n",
+                 [&] { gd::shuffle_order(rows.data(), 5, 2, 6, seed); }, rows);
+  expect_refused("shuffle_order begin after end",
+                 [&] { gd::shuffle_order(rows.data(), 5, 3, 2, seed); }, rows);
+  expect_refused("shuffle_order null order", [&] { gd::shuffle_order(nullptr, 5, 0, 5, seed); });
+  if (seed != 5) {
+    std::printf("FAILED: shuffle_order refused but moved its generator\n");
+    ++failures;
+  }
+
   // ---- losses (through the umbrella header too)
   std::vector<double> ly{1.0}, lp{0.5}, lo{-7.0};
   expect_refused("loss_value negative parameter", [&] {

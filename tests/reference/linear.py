@@ -310,3 +310,34 @@ def block_order(blocks: np.ndarray, within: np.ndarray, size: int, n: int) -> np
     keep = np.ones(rows.shape, dtype=bool)
     keep[blocks == len(blocks) - 1] = within < last_len
     return rows[keep].astype(np.int64)
+
+
+_MASK64 = (1 << 64) - 1
+
+
+def splitmix64(state: int) -> Tuple[int, int]:
+    """One SplitMix64 draw (Steele, Lea and Flood 2014): (value, new state)."""
+    state = (state + 0x9E3779B97F4A7C15) & _MASK64
+    z = state
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return z ^ (z >> 31), state
+
+
+def shuffle_order(order: np.ndarray, begin: int, end: int, state: int) -> int:
+    """Positions [begin, end) of a forward Fisher–Yates shuffle of ``order``
+    in place: order[k] swapped with order[j], j = k + ⌊r·(n−k) / 2^64⌋ for a
+    SplitMix64 draw r, redrawn while r·(n−k) mod 2^64 < 2^64 mod (n−k)
+    (Lemire 2019: every j equally likely).  Returns the new state."""
+    n = len(order)
+    for k in range(begin, end):
+        bound = n - k
+        threshold = (1 << 64) % bound
+        while True:
+            r, state = splitmix64(state)
+            product = r * bound
+            if (product & _MASK64) >= threshold:
+                break
+        j = k + (product >> 64)
+        order[k], order[j] = order[j], order[k]
+    return state

@@ -283,6 +283,20 @@ double axpy_dot(double* w, const double* x, double a, const double* xn, std::int
 void block_order(const std::int64_t* blocks, std::int64_t n_blocks, const std::int64_t* within,
                  std::int64_t within_size, std::int64_t size, std::int64_t n, std::int64_t* out);
 
+/// Draws positions [begin, end) of a forward Fisher–Yates shuffle of
+/// order[0..n): for k = begin … end−1, order[k] is swapped with order[j], j
+/// uniform in [k, n).  Afterwards order[0..end) is final and order[end..n)
+/// holds the other entries, so a shuffle can be drawn in pieces (one pass
+/// may read order[0..end) while [end, n) is drawn), and drawing [0, a) then
+/// [a, n) gives the same order as [0, n).  The uniform draws come from
+/// SplitMix64 with its state in `state`, advanced in place (Lemire's
+/// multiply-and-reject for the interval): the same seed gives the same
+/// order on every platform.  Reads and writes 16 bytes per position, at
+/// random places of order[k..n).  Throws std::invalid_argument before
+/// writing unless 0 <= begin <= end <= n.
+void shuffle_order(std::int64_t* order, std::int64_t n, std::int64_t begin, std::int64_t end,
+                   std::uint64_t& state);
+
 /// Decision values p = X·w + b for every row (fixed-order dot products);
 /// out may not share memory with the data, rows or w (std::invalid_argument).
 void decision_function(const DenseData<float>& data, const float* w, float b, float* out);

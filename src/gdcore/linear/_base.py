@@ -65,7 +65,7 @@ import sys
 import threading
 import time
 import warnings
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import numpy as np
 
@@ -465,22 +465,49 @@ class _BufferPool:
 ORDER_BUFFERS = _BufferPool()
 
 
+class _Pieces:
+    """A row order drawn while a pass reads it: iterating yields order[a:b]
+    for consecutive pieces, each once drawn (``done``: the draw of each
+    piece, None when it is drawn already)."""
+
+    def __init__(self, order: np.ndarray, bounds: List[int], done: List[Any]) -> None:
+        self.order, self.bounds, self.done = order, bounds, done
+
+    def __len__(self) -> int:
+        return self.order.shape[0]
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        for (a, b), done in zip(zip(self.bounds[:-1], self.bounds[1:]), self.done):
+            if done is not None:
+                done.result()
+            yield self.order[a:b]
+
+
 class _EpochOrders:
     """The row order of each epoch (``shuffle``: True, "block" or False;
     ``block`` rows per block, ``inner``: shuffle the rows inside a block).
 
-    On large data, when the epoch loop runs on one thread (``ahead``), the
-    next epoch's order is drawn on a helper thread while the current epoch
-    runs (the compiled loops and numpy's shuffles release the GIL); the
-    draws, and so the orders, are the same either way.  Orders are written
-    into two buffers in turn (fresh large arrays cost page faults every
-    epoch), so an order is valid until the next-but-one call of next()."""
+    shuffle=True draws a fresh permutation per epoch with the compiled
+    forward Fisher–Yates shuffle (``_core.shuffle_order``), its generator
+    seeded once from ``rng`` and carried from epoch to epoch.  On large data,
+    when the epoch loop runs on one thread (``ahead``), the next epoch's
+    order is drawn on a helper thread while the current epoch runs (the
+    compiled loops and the draws release the GIL); with ``pieces`` (the
+    per-sample loop, which can run a pass in pieces) the first epoch's order
+    is handed out as a :class:`_Pieces` whose later pieces are drawn while
+    the pass reads the earlier ones.  The orders are the same either way.
+    Orders are written into two buffers in turn (fresh large arrays cost page
+    faults every epoch), so an order is valid until the next-but-one call of
+    next()."""
 
     #: rows from which drawing ahead pays for the helper thread
     AHEAD_ROWS = 20_000
+    #: the first piece of an order drawn in pieces (later pieces double)
+    FIRST_PIECE = 4096
 
     def __init__(self, shuffle: Any, idx: Any, rng: np.random.Generator,
-                 ahead: bool = True, block: int = BLOCK_MAX_ROWS, inner: bool = True) -> None:
+                 ahead: bool = True, block: int = BLOCK_MAX_ROWS, inner: bool = True,
+                 pieces: bool = False) -> None:
         # idx: the rows (increasing), or their count n for every row 0 … n-1
         n = int(idx) if isinstance(idx, numbers.Integral) else idx.shape[0]
         if shuffle != "block" and isinstance(idx, numbers.Integral):
@@ -491,34 +518,63 @@ class _EpochOrders:
         self.pending: Any = None
         self.buffers: List[np.ndarray] = []
         self.turn = 0
+        self.n = n
+        #: the shuffle's generator state (shuffle=True)
+        self.state = np.zeros(1, dtype=np.uint64)
+        if shuffle is True:
+            self.state[0] = rng.integers(2**64, dtype=np.uint64)
         if shuffle is not False:
             self.buffers = [ORDER_BUFFERS.take(n) for _ in range(2)]
         if ahead and shuffle is not False and n >= self.AHEAD_ROWS:
             from concurrent.futures import ThreadPoolExecutor
 
             self.pool = ThreadPoolExecutor(max_workers=1)
+        self.pieces = pieces and shuffle is True and self.pool is not None
+
+    def _buffer(self) -> np.ndarray:
+        buf = self.buffers[self.turn]
+        self.turn ^= 1
+        return buf
 
     def _draw(self) -> np.ndarray:
         if self.shuffle is False:
             return self.idx
-        buf = self.buffers[self.turn]
-        self.turn ^= 1
+        buf = self._buffer()
         if self.shuffle == "block":
             return block_order(self.idx, self.rng, self.block, out=buf, inner=self.inner)
         buf[...] = self.idx
-        self.rng.shuffle(buf)  # rng.permutation(idx), in place
+        _core.shuffle_order(buf, 0, self.n, self.state)
         return buf
 
-    def next(self, more: bool) -> np.ndarray:
-        """This epoch's order; ``more``: another epoch may follow."""
+    def _draw_in_pieces(self) -> _Pieces:
+        """The first order: its first piece drawn now, the others queued on
+        the helper thread (in order, before anything submitted later)."""
+        buf = self._buffer()
+        buf[...] = self.idx
+        bounds = [0, min(self.FIRST_PIECE, self.n)]
+        while bounds[-1] < self.n:
+            bounds.append(min(self.n, 2 * bounds[-1]))
+        _core.shuffle_order(buf, 0, bounds[1], self.state)
+        done = [None] + [self.pool.submit(_core.shuffle_order, buf, a, b, self.state)
+                         for a, b in zip(bounds[1:-1], bounds[2:])]
+        return _Pieces(buf, bounds, done)
+
+    def next(self, more: bool) -> Any:
+        """This epoch's order (an int64 array, or :class:`_Pieces` of one);
+        ``more``: another epoch may follow."""
         if self.pool is None:
             return self._draw()
-        order = self.pending.result() if self.pending is not None else self._draw()
+        if self.pending is not None:
+            order = self.pending.result()
+        elif self.pieces:
+            order = self._draw_in_pieces()
+        else:
+            order = self._draw()
         self.pending = self.pool.submit(self._draw) if more else None
         return order
 
     def close(self) -> None:
-        """Wait for a draw in flight; the buffers go back to the pool (the
+        """Wait for draws in flight; the buffers go back to the pool (the
         orders handed out must not be used after this)."""
         if self.pool is not None:
             self.pool.shutdown(wait=True)
@@ -789,23 +845,28 @@ class _PlainRun:
 
     def epoch(self, X, y, sw, order, eta: float, check: bool = True) -> Tuple[float, Optional[float]]:
         """One pass: (scikit-learn's sumloss, and its objective_sum when
-        tracked, else None).  ``check=False``: X's CSR structure passed an
-        earlier pass of this fit."""
+        tracked, else None).  ``order``: an int64 array, or the
+        :class:`_Pieces` of one (one compiled call per piece: the steps are
+        the same; the sums of the pieces' losses are added here).
+        ``check=False``: X's CSR structure passed an earlier pass of this fit."""
         cfg, p = self.cfg, self.p
         # (as scikit-learn: unless early stopping scores a validation set;
         # and only when something reads it: the tol test or verbose output)
         track = bool(cfg.verbose) or (not cfg.early_stopping and cfg.tol > -np.inf)
         self.state[9] = 0.0
-        args = (y, sw, order, cfg.loss.kind, cfg.loss.param, cfg.penalty, cfg.alpha, cfg.l1_ratio,
+        rest = (cfg.loss.kind, cfg.loss.param, cfg.penalty, cfg.alpha, cfg.l1_ratio,
                 LEARNING_RATE_IDS[cfg.learning_rate], float(eta), cfg.power_t, cfg.optimal_init,
                 cfg.fit_intercept, cfg.intercept_decay, int(cfg.average), p.coef,
                 p.avg_coef if cfg.average > 0 else None, p.q if cfg.penalty in (2, 3) else None,
                 self.state, track, self.block)
-        if is_sparse(X):
-            data, indices, indptr = csr_arrays(X)
-            total = _core.plain_sgd_epoch_csr(data, indices, indptr, X.shape[1], *args, check=check)
-        else:
-            total = _core.plain_sgd_epoch_dense(X, *args)
+        total = 0.0
+        for k, piece in enumerate([order] if isinstance(order, np.ndarray) else order):
+            if is_sparse(X):
+                data, indices, indptr = csr_arrays(X)
+                total += _core.plain_sgd_epoch_csr(data, indices, indptr, X.shape[1], y, sw,
+                                                   piece, *rest, check=check and k == 0)
+            else:
+                total += _core.plain_sgd_epoch_dense(X, y, sw, piece, *rest)
         return total, (float(self.state[9]) if track else None)
 
     def current(self) -> Tuple[np.ndarray, np.ndarray, Optional[np.ndarray], Optional[np.ndarray]]:
@@ -890,7 +951,7 @@ def train_problem(
     # batches are not the same groups of rows every epoch.
     inner = (plain is not None or data_bytes(X) <= AUTO_BLOCK_BYTES or n_train <= block)
     orders = _EpochOrders(cfg.shuffle, n_train if train_idx is None else train_idx, rng,
-                          ahead=one_thread, block=block, inner=inner)
+                          ahead=one_thread, block=block, inner=inner, pieces=plain is not None)
     try:
         return _train_epochs(cfg, X, y, sw, p, score_fn, max_iter, t, bs, progress, plain, t0,
                              orders, n_train, train_idx)
