@@ -304,6 +304,30 @@ def test_get_include():
         assert "Python.h" not in h.read_text() and "pybind11" not in h.read_text(), h
 
 
+def test_get_extension_kwargs():
+    kw = gd.get_extension_kwargs()
+    assert set(kw) == {"include_dirs", "library_dirs", "libraries", "language",
+                       "extra_compile_args", "extra_link_args"}
+    assert kw["include_dirs"] == [gd.get_include()]
+    assert kw["libraries"] == ["gdcore"] and kw["language"] == "c++"
+    (lib_dir,) = kw["library_dirs"]
+    static = "gdcore.lib" if os.name == "nt" else "libgdcore.a"
+    assert (Path(lib_dir) / static).is_file()
+    assert any(arg.endswith("std:c++17") or arg == "-std=c++17" for arg in kw["extra_compile_args"])
+    if os.name != "nt":  # the static library needs OpenMP's runtime when built with it
+        assert ("-fopenmp" in kw["extra_link_args"]) == gd.build_info()["openmp"]
+    # a new dict with new lists on every call
+    kw["libraries"].append("m")
+    assert gd.get_extension_kwargs()["libraries"] == ["gdcore"]
+
+
+def test_get_extension_kwargs_are_setuptools_extension_arguments():
+    setuptools = pytest.importorskip("setuptools")
+    # (an unknown keyword would be a warning, an error under this suite's settings)
+    ext = setuptools.Extension("consumer", ["consumer.pyx"], **gd.get_extension_kwargs())
+    assert ext.language == "c++" and ext.libraries == ["gdcore"]
+
+
 def test_cmake_dir_module():
     r = _module("--cmake-dir")
     assert r.returncode == 0, r.stderr

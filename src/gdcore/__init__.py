@@ -26,6 +26,7 @@ __all__ = [
     "plot",
     "build_info",
     "get_cmake_dir",
+    "get_extension_kwargs",
     "get_include",
     "get_num_threads",
     "losses",
@@ -107,6 +108,42 @@ def get_include() -> str:
 def get_cmake_dir() -> str:
     """Directory holding ``gdcoreConfig.cmake`` for ``find_package(gdcore)``."""
     return str(_Path(__file__).parent / "cmake")
+
+
+def get_extension_kwargs() -> dict:
+    """Keyword arguments for ``setuptools.Extension`` that build a C++ or
+    Cython extension against gdcore's public C++ API.
+
+    The module is compiled as C++17 with gdcore's headers
+    (:func:`get_include`) and linked with the static library ``libgdcore``
+    shipped in the package (position-independent code), plus OpenMP's
+    runtime when this build uses OpenMP.  Cython finds ``gdcore/cgdcore.pxd``
+    (``from gdcore.cgdcore cimport adam_step``) on ``sys.path`` by itself.
+    Returns a new dict, with new lists, on every call: add to them freely::
+
+        from setuptools import Extension
+        ext = Extension("mymod", ["mymod.pyx"], **gdcore.get_extension_kwargs())
+
+    The extension holds its own copy of the library, with its own ISA choice
+    and thread count (``set_isa`` / ``set_num_threads`` of the C++ API).
+
+    >>> kwargs = get_extension_kwargs()
+    >>> kwargs["libraries"], kwargs["language"]
+    (['gdcore'], 'c++')
+    """
+    here = _Path(__file__).parent
+    msvc = _core.compiler().startswith("MSVC")
+    # GCC and Clang link OpenMP's runtime with -fopenmp; MSVC's objects name
+    # it (vcomp) themselves.
+    openmp = bool(_core.has_openmp()) and not msvc
+    return {
+        "include_dirs": [get_include()],
+        "library_dirs": [str(here / "lib")],
+        "libraries": ["gdcore"],
+        "language": "c++",
+        "extra_compile_args": ["/std:c++17"] if msvc else ["-std=c++17"],
+        "extra_link_args": ["-fopenmp"] if openmp else [],
+    }
 
 
 _env_isa = _os.environ.get("GDCORE_ISA", "")
