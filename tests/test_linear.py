@@ -588,20 +588,32 @@ def test_epoch_orders_drawn_ahead_equal_drawn_in_turn(monkeypatch):
     from gdcore.linear import _base
 
     idx = np.arange(30_000, dtype=np.int64) * 2 + 5  # any increasing rows
-    for shuffle, pieces in ((True, False), (True, True), ("block", False), (False, False)):
-        ahead = _base._EpochOrders(shuffle, idx, np.random.default_rng(9), pieces=pieces)
+    y = np.random.default_rng(1).standard_normal(60_005)
+    sw = np.random.default_rng(2).random(60_005)
+    cases = ((True, None), (True, (y, None)), (True, (y, sw)), ("block", None), (False, None))
+    for shuffle, targets in cases:
+        ahead = _base._EpochOrders(shuffle, idx, np.random.default_rng(9), targets=targets)
         assert ahead.pool is not None or shuffle is False
-        assert ahead.pieces == pieces
+        assert ahead.pieces == (targets is not None)
         got = []
         for k in range(4):
             order = ahead.next(more=k < 3)
-            if k == 0 and pieces:
-                # the first order in pieces, 4096 rows first, each later piece
-                # as long as all before it
+            if targets is not None:
+                # the orders come with the rows' targets in their order; the
+                # first in pieces, 4096 rows first, each later piece as long
+                # as all before it
                 assert isinstance(order, _base._Pieces)
-                parts = [p.copy() for p in order]
-                assert [len(p) for p in parts] == [4096, 4096, 8192, 30_000 - 16384]
-                order = np.concatenate(parts)
+                parts = [(o.copy(), ty.copy(), None if tsw is None else tsw.copy())
+                         for o, ty, tsw in order]
+                want_lengths = [4096, 4096, 8192, 30_000 - 16384] if k == 0 else [30_000]
+                assert [len(o) for o, _, _ in parts] == want_lengths
+                order = np.concatenate([o for o, _, _ in parts])
+                np.testing.assert_array_equal(np.concatenate([ty for _, ty, _ in parts]), y[order])
+                if sw is not None and targets[1] is not None:
+                    np.testing.assert_array_equal(
+                        np.concatenate([tsw for _, _, tsw in parts]), sw[order])
+                else:
+                    assert all(tsw is None for _, _, tsw in parts)
             assert isinstance(order, np.ndarray)
             got.append(order.copy())
         ahead.close()
@@ -2099,9 +2111,10 @@ def test_partial_fit_refuses_to_switch_one_vs_rest_to_multinomial(digits):
 @pytest.mark.parametrize("loss", ["hinge", "log_loss"])
 def test_per_sample_fit_reading_its_first_order_in_pieces_is_unchanged(monkeypatch, loss, sparse):
     # 30 000 rows: the per-sample loop reads its first epoch's order in
-    # pieces while the rest is drawn; drawn whole and read in one call, the
-    # model is the same, bit for bit (the losses of the pieces are summed,
-    # so the curve agrees to rounding)
+    # pieces while the rest is drawn, and the targets gathered in each
+    # order's order; drawn whole and read in one call with the targets
+    # indexed by row, the model is the same, bit for bit (the losses of the
+    # pieces are summed, so the curve agrees to rounding)
     from gdcore.linear import _base
 
     rng = np.random.default_rng(3)
@@ -2109,6 +2122,7 @@ def test_per_sample_fit_reading_its_first_order_in_pieces_is_unchanged(monkeypat
     y = (X @ rng.standard_normal(6) + 0.3 * rng.standard_normal(30_000) > 0).astype(int)
     if sparse:
         X = pytest.importorskip("scipy.sparse").csr_matrix(np.where(np.abs(X) > 0.5, X, 0.0))
+    sw = rng.uniform(0.5, 2.0, 30_000) if loss == "log_loss" else None
     kw = dict(loss=loss, optimizer="sgd", batch_size=1, learning_rate="optimal", shuffle=True,
               max_iter=3, tol=None, random_state=0, average=10)
     calls = []
@@ -2119,11 +2133,11 @@ def test_per_sample_fit_reading_its_first_order_in_pieces_is_unchanged(monkeypat
         return real(self, X, y, sw, order, eta, check)
 
     monkeypatch.setattr(_base._PlainRun, "epoch", spy)
-    pieces = SGDClassifier(**kw).fit(X, y)
-    assert calls == [True, False, False]
+    pieces = SGDClassifier(**kw).fit(X, y, sample_weight=sw)
+    assert calls == [True, True, True]
     monkeypatch.setattr(_base._EpochOrders, "AHEAD_ROWS", 10**9)
     calls.clear()
-    whole = SGDClassifier(**kw).fit(X, y)
+    whole = SGDClassifier(**kw).fit(X, y, sample_weight=sw)
     assert calls == [False, False, False]
     np.testing.assert_array_equal(pieces.coef_, whole.coef_)
     np.testing.assert_array_equal(pieces.intercept_, whole.intercept_)

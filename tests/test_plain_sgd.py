@@ -20,7 +20,10 @@ LR = {"constant": 0, "optimal": 1, "invscaling": 2}
 
 
 def fit_plain(X, y, loss, penalty, alpha, l1_ratio, lr_name, eta0, average, epochs, sparse,
-              sw=None, power_t=0.5, intercept_decay=1.0, index_dtype=np.int64, order=None, block=0):
+              sw=None, power_t=0.5, intercept_decay=1.0, index_dtype=np.int64, order=None, block=0,
+              targets_in_order=False):
+    """``targets_in_order``: pass y and sw gathered in the order's order
+    (the same model)."""
     L = losses.get(loss)
     n, d = X.shape
     dt = X.dtype
@@ -32,15 +35,18 @@ def fit_plain(X, y, loss, penalty, alpha, l1_ratio, lr_name, eta0, average, epoc
     state = np.array([0, 0, 1, 0, 1, 0, 1.0, 0, 0, 0])
     order = np.arange(n, dtype=np.int64) if order is None else order
     C = sp.csr_matrix(X) if sparse else None
+    if targets_in_order:
+        y, sw = y[order], (None if sw is None else sw[order])
     for _ in range(epochs):
         args = (y, sw, order, L.kind, L.param, PEN[penalty], alpha, l1_ratio, LR[lr_name], eta0,
                 power_t, optimal_init, True, intercept_decay, int(average), w, aw, q, state, False,
                 block)
         if sparse:
             _core.plain_sgd_epoch_csr(C.data, C.indices.astype(index_dtype),
-                                      C.indptr.astype(index_dtype), d, *args)
+                                      C.indptr.astype(index_dtype), d, *args,
+                                      targets_in_order=targets_in_order)
         else:
-            _core.plain_sgd_epoch_dense(X, *args)
+            _core.plain_sgd_epoch_dense(X, *args, targets_in_order=targets_in_order)
     _core.plain_sgd_finalize(w, aw, state)
     return (aw, state[1]) if average else (w, state[0])
 
@@ -179,6 +185,50 @@ def test_block_prefetch_does_not_change_the_result(data, sparse, n):
                             order=order, block=hint)
             np.testing.assert_array_equal(got[0], want[0])
             assert got[1] == want[1]
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("loss, penalty, average", [("hinge", "l2", 0), ("log_loss", "elasticnet", 5),
+                                                    ("squared_hinge", "l2", 3)])
+def test_targets_in_the_orders_order_give_the_same_model(data, sparse, loss, penalty, average):
+    # y[k], sample_weight[k] for row order[k]: the same steps as y[i] for row
+    # i, on every ISA path and thread count; rows visited twice or never
+    X, y01 = data
+    y = np.where(y01 > 0, 1.0, -1.0)
+    sw = np.random.default_rng(5).uniform(0.2, 3.0, len(y))
+    n = len(y)
+    order = np.concatenate([np.random.default_rng(6).permutation(n)[: n - 40],
+                            np.arange(25)]).astype(np.int64)
+    args = (X, y, loss, penalty, 1e-3, 0.3, "optimal", 0.0, average, 2, sparse)
+    want = fit_plain(*args, sw=sw, order=order)
+    for isa in ISAS:
+        for nt in THREADS:
+            got = run_on(isa, nt, lambda: fit_plain(*args, sw=sw, order=order,
+                                                    targets_in_order=True))
+            np.testing.assert_array_equal(got[0], want[0])
+            assert got[1] == want[1]
+
+
+def test_targets_in_order_must_hold_one_entry_per_step(data):
+    X, y01 = data
+    y = np.where(y01 > 0, 1.0, -1.0)
+    w = np.zeros(X.shape[1])
+    st = np.array([0, 0, 1, 0, 1, 0, 1.0, 0, 0, 0])
+    order = np.arange(10, dtype=np.int64)
+    rest = (1, 1.0, 1, 1e-3, 0.15, 1, 0.0, 0.5, 1.0, True, 1.0, 0, w, None, None, st)
+    C = sp.csr_matrix(X)
+    for yy, sw, match in ((y, None, "y"), (y[:10], y[:9], "sample_weight")):
+        with pytest.raises(ValueError, match=match):
+            _core.plain_sgd_epoch_dense(X, yy, sw, order, *rest, targets_in_order=True)
+        with pytest.raises(ValueError, match=match):
+            _core.plain_sgd_epoch_csr(C.data, C.indices, C.indptr, X.shape[1], yy, sw, order, *rest,
+                                      targets_in_order=True)
+        assert not w.any() and st[6] == 1.0
+    # rows indexed by row: y needs one entry per row, not per step
+    with pytest.raises(ValueError, match="y"):
+        _core.plain_sgd_epoch_dense(X, y[:10], None, order, *rest)
+    _core.plain_sgd_epoch_dense(X, y[order], None, order, *rest, targets_in_order=True)
+    assert st[6] == 11.0
 
 
 def test_regression_loss_with_sample_weights(data):

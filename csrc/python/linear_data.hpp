@@ -20,23 +20,27 @@ inline ArrayView matrix(const py::handle& X) {
   return v;
 }
 
-/// y (n rows) and, unless None, sample_weight, in dtype dt.
+/// y and, unless None, sample_weight, in dtype dt: one entry per row, or
+/// `entries` of them when that is >= 0 (targets in a pass's order).
 template <class T, class Data>
-void set_targets(Data& data, const py::handle& y, const py::handle& sample_weight, DType dt) {
-  data.y = static_cast<const T*>(view_vector(y, "y", data.n, dt, false).data);
+void set_targets(Data& data, const py::handle& y, const py::handle& sample_weight, DType dt,
+                 std::int64_t entries = -1) {
+  const std::int64_t len = entries >= 0 ? entries : data.n;
+  data.y = static_cast<const T*>(view_vector(y, "y", len, dt, false).data);
   if (!sample_weight.is_none())
     data.sample_weight =
-        static_cast<const T*>(view_vector(sample_weight, "sample_weight", data.n, dt, false).data);
+        static_cast<const T*>(view_vector(sample_weight, "sample_weight", len, dt, false).data);
 }
 
-/// The rows of X (from matrix()) with their targets.
+/// The rows of X (from matrix()) with their targets (see set_targets).
 template <class T>
-DenseData<T> dense_data(const ArrayView& xv, const py::handle& y, const py::handle& sample_weight) {
+DenseData<T> dense_data(const ArrayView& xv, const py::handle& y, const py::handle& sample_weight,
+                        std::int64_t entries = -1) {
   DenseData<T> data;
   data.X = static_cast<const T*>(xv.data);
   data.n = xv.shape[0];
   data.d = xv.shape[1];
-  set_targets<T>(data, y, sample_weight, xv.dtype);
+  set_targets<T>(data, y, sample_weight, xv.dtype, entries);
   return data;
 }
 
@@ -53,12 +57,14 @@ CsrData<T, I> csr_rows(const CsrView& cv, std::int64_t n_features, bool check = 
   return data;
 }
 
-/// The rows of a CSR matrix (from view_csr()) with their targets.
+/// The rows of a CSR matrix (from view_csr()) with their targets (see
+/// set_targets).
 template <class T, class I>
 CsrData<T, I> csr_data(const CsrView& cv, std::int64_t n_features, const py::handle& y,
-                       const py::handle& sample_weight, bool check = true) {
+                       const py::handle& sample_weight, bool check = true,
+                       std::int64_t entries = -1) {
   CsrData<T, I> data = csr_rows<T, I>(cv, n_features, check);
-  set_targets<T>(data, y, sample_weight, cv.values.dtype);
+  set_targets<T>(data, y, sample_weight, cv.values.dtype, entries);
   return data;
 }
 

@@ -24,7 +24,8 @@ constexpr int kStateLen = 10;
 PlainSGDOptions options(int loss_kind, double loss_param, int penalty, double alpha,
                         double l1_ratio, int learning_rate, double eta0, double power_t,
                         double optimal_init, bool fit_intercept, double intercept_decay,
-                        std::int64_t average, bool objective, std::int64_t block) {
+                        std::int64_t average, bool objective, std::int64_t block,
+                        bool targets_in_order) {
   if (loss_kind < 0 || loss_kind > 7) throw py::value_error("unknown loss");
   if (penalty < 0 || penalty > 3) throw py::value_error("unknown penalty");
   if (learning_rate < 0 || learning_rate > 2) throw py::value_error("unknown learning rate");
@@ -43,6 +44,7 @@ PlainSGDOptions options(int loss_kind, double loss_param, int penalty, double al
   o.objective = objective;
   if (block < 0) throw py::value_error("block must be >= 0");
   o.block = block;
+  o.targets_in_order = targets_in_order;
   return o;
 }
 
@@ -105,22 +107,28 @@ void register_plain_sgd(py::module_& m) {
          int loss_kind, double loss_param, int penalty, double alpha, double l1_ratio,
          int learning_rate, double eta0, double power_t, double optimal_init, bool fit_intercept,
          double intercept_decay, std::int64_t average, const py::object& w, const py::object& aw,
-         const py::object& q, const py::object& state, bool objective, std::int64_t block) {
+         const py::object& q, const py::object& state, bool objective, std::int64_t block,
+         bool targets_in_order) {
         const ArrayView xv = matrix(X);
-        const PlainSGDOptions o = options(loss_kind, loss_param, penalty, alpha, l1_ratio,
-                                          learning_rate, eta0, power_t, optimal_init,
-                                          fit_intercept, intercept_decay, average, objective, block);
+        const PlainSGDOptions o =
+            options(loss_kind, loss_param, penalty, alpha, l1_ratio, learning_rate, eta0, power_t,
+                    optimal_init, fit_intercept, intercept_decay, average, objective, block,
+                    targets_in_order);
+        const std::int64_t entries = targets_in_order ? std::int64_t(order.size()) : -1;
         if (xv.dtype == DType::f32)
-          return run<float>(dense_data<float>(xv, y, sw), order, o, w, aw, q, state, xv.dtype);
-        return run<double>(dense_data<double>(xv, y, sw), order, o, w, aw, q, state, xv.dtype);
+          return run<float>(dense_data<float>(xv, y, sw, entries), order, o, w, aw, q, state,
+                            xv.dtype);
+        return run<double>(dense_data<double>(xv, y, sw, entries), order, o, w, aw, q, state,
+                           xv.dtype);
       },
       py::arg("X"), py::arg("y"), py::arg("sample_weight"), py::arg("order"),
       py::arg("loss_kind"), py::arg("loss_param"), py::arg("penalty"), py::arg("alpha"),
       py::arg("l1_ratio"), py::arg("learning_rate"), py::arg("eta0"), py::arg("power_t"),
       py::arg("optimal_init"), py::arg("fit_intercept"), py::arg("intercept_decay"),
       py::arg("average"), py::arg("w"), py::arg("aw"), py::arg("q"), py::arg("state"),
-      py::arg("objective") = false, py::arg("block") = 0,
-      "One pass of scikit-learn's per-sample SGD over dense rows; returns the summed loss.");
+      py::arg("objective") = false, py::arg("block") = 0, py::arg("targets_in_order") = false,
+      "One pass of scikit-learn's per-sample SGD over dense rows; returns the summed loss. "
+      "targets_in_order: y and sample_weight hold order's rows' entries, in its order.");
   m.def(
       "plain_sgd_epoch_csr",
       [](const py::object& data, const py::object& indices, const py::object& indptr,
@@ -128,17 +136,20 @@ void register_plain_sgd(py::module_& m) {
          int loss_kind, double loss_param, int penalty, double alpha, double l1_ratio,
          int learning_rate, double eta0, double power_t, double optimal_init, bool fit_intercept,
          double intercept_decay, std::int64_t average, const py::object& w, const py::object& aw,
-         const py::object& q, const py::object& state, bool objective, std::int64_t block, bool check) {
+         const py::object& q, const py::object& state, bool objective, std::int64_t block, bool check,
+         bool targets_in_order) {
         const CsrView cv = view_csr(data, indices, indptr, n_features);
         const DType dt = cv.values.dtype;
-        const PlainSGDOptions o = options(loss_kind, loss_param, penalty, alpha, l1_ratio,
-                                          learning_rate, eta0, power_t, optimal_init,
-                                          fit_intercept, intercept_decay, average, objective, block);
+        const PlainSGDOptions o =
+            options(loss_kind, loss_param, penalty, alpha, l1_ratio, learning_rate, eta0, power_t,
+                    optimal_init, fit_intercept, intercept_decay, average, objective, block,
+                    targets_in_order);
+        const std::int64_t entries = targets_in_order ? std::int64_t(order.size()) : -1;
         auto build = [&](auto tag, auto index_tag) {
           using T = decltype(tag);
           using I = decltype(index_tag);
-          return run<T>(csr_data<T, I>(cv, n_features, y, sw, check), order, o, w, aw, q, state,
-                        dt);
+          return run<T>(csr_data<T, I>(cv, n_features, y, sw, check, entries), order, o, w, aw, q,
+                        state, dt);
         };
         return dispatch_csr(cv, build);
       },
@@ -148,10 +159,11 @@ void register_plain_sgd(py::module_& m) {
       py::arg("learning_rate"), py::arg("eta0"), py::arg("power_t"), py::arg("optimal_init"),
       py::arg("fit_intercept"), py::arg("intercept_decay"), py::arg("average"), py::arg("w"),
       py::arg("aw"), py::arg("q"), py::arg("state"), py::arg("objective") = false, py::arg("block") = 0,
-      py::arg("check") = true,
+      py::arg("check") = true, py::arg("targets_in_order") = false,
       "One pass of scikit-learn's per-sample SGD over CSR rows (O(nnz) per sample). "
       "check=False skips the O(nnz) structure check: only for arrays an earlier call checked "
-      "and nothing changed since.");
+      "and nothing changed since.  targets_in_order: y and sample_weight hold order's rows' "
+      "entries, in its order.");
   m.def(
       "plain_sgd_finalize",
       [](const py::object& w, const py::object& aw, const py::object& state) {

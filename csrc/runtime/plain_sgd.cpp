@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include "gdcore/linear.hpp"
 #include "internal.hpp"
@@ -80,6 +81,7 @@ double epoch(std::int64_t n, std::int64_t d, const T* yv, const T* swv, const st
   if (o.penalty == Penalty::l2) l1_ratio = 0.0;
   if (o.penalty == Penalty::l1) l1_ratio = 1.0;
   const bool use_l1 = o.penalty == Penalty::l1 || o.penalty == Penalty::elasticnet;
+  const bool in_order = o.targets_in_order;
   double sumloss = 0.0;
   const std::int64_t ahead = detail::prefetch_distance(row_bytes);
   const bool fetch_weights = detail::prefetch_weights_pays(d * std::int64_t(sizeof(T)));
@@ -108,11 +110,11 @@ double epoch(std::int64_t n, std::int64_t d, const T* yv, const T* swv, const st
     const std::int64_t next = o.block > 0 ? blocks.next(k) : -1;
     if (next >= 0) {
       detail::prefetch_row(row(next));
-      detail::prefetch_targets(yv, swv, next);
+      if (!in_order) detail::prefetch_targets(yv, swv, next);
     }
     if ((o.block <= 0 || blocks.first_block(k)) && k + ahead < count) {
       detail::prefetch_row(row(order[k + ahead]));
-      detail::prefetch_targets(yv, swv, order[k + ahead]);
+      if (!in_order) detail::prefetch_targets(yv, swv, order[k + ahead]);
     }
     if (fetch_weights && k + ahead / 2 < count)
       detail::prefetch_weights(row(order[k + ahead / 2]), s.w);
@@ -124,7 +126,8 @@ double epoch(std::int64_t n, std::int64_t d, const T* yv, const T* swv, const st
       eta = 1.0 / (alpha * (o.optimal_init + s.t - 1.0));
     else if (o.learning_rate == LearningRate::invscaling)
       eta = o.eta0 / std::pow(s.t, o.power_t);
-    const T yi = yv[i];
+    const std::int64_t at = in_order ? k : i;  // this step's target and weight
+    const T yi = yv[at];
     T lv = T(0), dl;
     if (defer) {
       dl = log_loss_derivative_parts(yi, p, dz[pending], de[pending]);
@@ -145,7 +148,7 @@ double epoch(std::int64_t n, std::int64_t d, const T* yv, const T* swv, const st
     double dloss = double(dl);
     dloss = std::min(kMaxDloss, std::max(-kMaxDloss, dloss));
     double update = -eta * dloss;
-    update *= swv != nullptr ? double(swv[i]) : 1.0;
+    update *= swv != nullptr ? double(swv[at]) : 1.0;
     if (o.penalty != Penalty::none) {
       const double c = std::max(0.0, 1.0 - ((1.0 - l1_ratio) * eta * alpha));
       s.wscale *= c;
@@ -212,13 +215,20 @@ double epoch(std::int64_t n, std::int64_t d, const T* yv, const T* swv, const st
   return sumloss;
 }
 
-// w, aw and q share no memory with each other, the data or the order.
+// w, aw and q share no memory with each other, the data or the order (the
+// targets: count entries when they are in the order's order).
 template <class T, class Data>
 void check_state_disjoint(const Data& data, const std::int64_t* order, std::int64_t count,
-                          const PlainSGDState<T>& s) {
+                          const PlainSGDOptions& o, const PlainSGDState<T>& s) {
+  std::vector<detail::Span> reads = detail::reads_of(data, order, count, "order");
+  if (o.targets_in_order) {
+    for (detail::Span& r : reads)
+      if (r.data != nullptr && (r.data == data.y || r.data == data.sample_weight))
+        r.bytes = count * std::int64_t(sizeof(T));
+  }
   detail::check_disjoint({detail::span_of(s.w, data.d, "w"), detail::span_of(s.aw, data.d, "aw"),
                           detail::span_of(s.q, data.d, "q")},
-                         detail::reads_of(data, order, count, "order"));
+                         reads);
 }
 
 template <class T>
@@ -227,7 +237,9 @@ double dense_epoch(const DenseData<T>& data, const std::int64_t* order, std::int
   if (data.n < 0 || data.d < 0) throw std::invalid_argument("negative data shape");
   if (data.n > 0 && (data.y == nullptr || (data.d > 0 && data.X == nullptr)))
     throw std::invalid_argument("null data");
-  check_state_disjoint(data, order, count, s);
+  if (o.targets_in_order && count > 0 && data.y == nullptr)
+    throw std::invalid_argument("null data");
+  check_state_disjoint(data, order, count, o, s);
   return epoch<T>(data.n, data.d, data.y, data.sample_weight, order, count, o, s,
                   data.d * std::int64_t(sizeof(T)),
                   [&](std::int64_t i) { return detail::dense_row(data, i); });
@@ -237,7 +249,9 @@ template <class T, class I>
 double csr_epoch(const CsrData<T, I>& data, const std::int64_t* order, std::int64_t count,
                  const PlainSGDOptions& o, PlainSGDState<T>& s) {
   detail::check_csr(data);
-  check_state_disjoint(data, order, count, s);
+  if (o.targets_in_order && count > 0 && data.y == nullptr)
+    throw std::invalid_argument("null data");
+  check_state_disjoint(data, order, count, o, s);
   return epoch<T>(data.n, data.d, data.y, data.sample_weight, order, count, o, s,
                   detail::csr_row_bytes(data),
                   [&](std::int64_t i) { return detail::csr_row(data, i); });

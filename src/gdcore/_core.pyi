@@ -100,6 +100,7 @@ def plain_sgd_epoch_dense(
     learning_rate: int, eta0: float, power_t: float, optimal_init: float, fit_intercept: bool,
     intercept_decay: float, average: int, w: np.ndarray, aw: Optional[np.ndarray],
     q: Optional[np.ndarray], state: np.ndarray, objective: bool = False, block: int = 0,
+    targets_in_order: bool = False,
 ) -> float: ...
 def plain_sgd_epoch_csr(
     data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, n_features: int, y: np.ndarray,
@@ -107,6 +108,6 @@ def plain_sgd_epoch_csr(
     penalty: int, alpha: float, l1_ratio: float, learning_rate: int, eta0: float, power_t: float,
     optimal_init: float, fit_intercept: bool, intercept_decay: float, average: int,
     w: np.ndarray, aw: Optional[np.ndarray], q: Optional[np.ndarray], state: np.ndarray,
-    objective: bool = False, block: int = 0, check: bool = True,
+    objective: bool = False, block: int = 0, check: bool = True, targets_in_order: bool = False,
 ) -> float: ...
 def plain_sgd_finalize(w: np.ndarray, aw: Optional[np.ndarray], state: np.ndarray) -> None: ...

@@ -327,6 +327,7 @@ cdef extern from "gdcore/linear.hpp" namespace "gd" nogil:
         int64_t average
         cpp_bool objective
         int64_t block
+        cpp_bool targets_in_order
 
     cdef cppclass PlainSGDState[T]:
         T* w

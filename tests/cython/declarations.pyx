@@ -225,6 +225,7 @@ cdef double linear_api(float* pf, double* pd, int64_t* k, int32_t* k32) except? 
     po.eta0 = po.power_t = po.optimal_init = po.intercept_decay = 0.0
     po.fit_intercept = po.objective = False
     po.average = po.block = 0
+    po.targets_in_order = False
     cdef gd.PlainSGDState[float] sf
     cdef gd.PlainSGDState[double] sd
     sf.w = sf.aw = sf.q = pf

@@ -177,6 +177,11 @@ struct PlainSGDOptions {
   // rows inside a block in any order; shuffle="block"), and the loop fetches
   // the next block in memory order while it visits one.  Speed only.
   std::int64_t block = 0;
+  // The data's y and sample_weight hold one entry per step, in the order's
+  // order: y[k] and sample_weight[k] belong to row order[k], k < count (the
+  // targets gathered beforehand, so the loop reads them in sequence rather
+  // than from a random place per row).  Otherwise y[i] belongs to row i.
+  bool targets_in_order = false;
 };
 
 /// Model state of the per-sample algorithm.  w holds v (the weights are

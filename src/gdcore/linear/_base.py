@@ -466,21 +466,26 @@ ORDER_BUFFERS = _BufferPool()
 
 
 class _Pieces:
-    """A row order drawn while a pass reads it: iterating yields order[a:b]
-    for consecutive pieces, each once drawn (``done``: the draw of each
-    piece, None when it is drawn already)."""
+    """A pass's row order read in pieces: iterating yields (order[a:b],
+    y[a:b], sample_weight[a:b]) for consecutive pieces, each once drawn
+    (``done``: each piece's draw, None when drawn already).  y and
+    sample_weight are the rows' targets gathered in the order's order, or
+    None when not gathered."""
 
-    def __init__(self, order: np.ndarray, bounds: List[int], done: List[Any]) -> None:
+    def __init__(self, order: np.ndarray, bounds: List[int], done: List[Any],
+                 y: Optional[np.ndarray] = None, sample_weight: Optional[np.ndarray] = None) -> None:
         self.order, self.bounds, self.done = order, bounds, done
+        self.y, self.sample_weight = y, sample_weight
 
     def __len__(self) -> int:
         return self.order.shape[0]
 
-    def __iter__(self) -> Iterator[np.ndarray]:
+    def __iter__(self) -> Iterator[Tuple[np.ndarray, Optional[np.ndarray], Optional[np.ndarray]]]:
         for (a, b), done in zip(zip(self.bounds[:-1], self.bounds[1:]), self.done):
             if done is not None:
                 done.result()
-            yield self.order[a:b]
+            yield (self.order[a:b], None if self.y is None else self.y[a:b],
+                   None if self.sample_weight is None else self.sample_weight[a:b])
 
 
 class _EpochOrders:
@@ -492,13 +497,14 @@ class _EpochOrders:
     seeded once from ``rng`` and carried from epoch to epoch.  On large data,
     when the epoch loop runs on one thread (``ahead``), the next epoch's
     order is drawn on a helper thread while the current epoch runs (the
-    compiled loops and the draws release the GIL); with ``pieces`` (the
-    per-sample loop, which can run a pass in pieces) the first epoch's order
-    is handed out as a :class:`_Pieces` whose later pieces are drawn while
-    the pass reads the earlier ones.  The orders are the same either way.
-    Orders are written into two buffers in turn (fresh large arrays cost page
-    faults every epoch), so an order is valid until the next-but-one call of
-    next()."""
+    compiled loops and the draws release the GIL).  With ``targets`` (y and
+    the sample weights or None; the per-sample loop, which can run a pass
+    in pieces) and shuffle=True on that helper, every order comes as
+    :class:`_Pieces` with the rows' targets gathered in its order, and the
+    first epoch's later pieces are drawn while the pass reads the earlier
+    ones.  The orders are the same either way.  Orders are written into two
+    buffers in turn (fresh large arrays cost page faults every epoch), so an
+    order is valid until the next-but-one call of next()."""
 
     #: rows from which drawing ahead pays for the helper thread
     AHEAD_ROWS = 20_000
@@ -507,7 +513,7 @@ class _EpochOrders:
 
     def __init__(self, shuffle: Any, idx: Any, rng: np.random.Generator,
                  ahead: bool = True, block: int = BLOCK_MAX_ROWS, inner: bool = True,
-                 pieces: bool = False) -> None:
+                 targets: Optional[Tuple[np.ndarray, Optional[np.ndarray]]] = None) -> None:
         # idx: the rows (increasing), or their count n for every row 0 … n-1
         n = int(idx) if isinstance(idx, numbers.Integral) else idx.shape[0]
         if shuffle != "block" and isinstance(idx, numbers.Integral):
@@ -529,35 +535,55 @@ class _EpochOrders:
             from concurrent.futures import ThreadPoolExecutor
 
             self.pool = ThreadPoolExecutor(max_workers=1)
-        self.pieces = pieces and shuffle is True and self.pool is not None
+        self.pieces = targets is not None and shuffle is True and self.pool is not None
+        #: the targets and their gathered copies, one per order buffer
+        self.targets = targets if self.pieces else None
+        self.gathered: List[Tuple[np.ndarray, Optional[np.ndarray]]] = []
+        if self.targets is not None:
+            y, sw = self.targets
+            self.gathered = [(np.empty(n, y.dtype), None if sw is None else np.empty(n, sw.dtype))
+                             for _ in range(2)]
 
-    def _buffer(self) -> np.ndarray:
+    def _buffer(self) -> Tuple[np.ndarray, Optional[np.ndarray], Optional[np.ndarray]]:
         buf = self.buffers[self.turn]
+        ty, tsw = self.gathered[self.turn] if self.gathered else (None, None)
         self.turn ^= 1
-        return buf
+        return buf, ty, tsw
 
-    def _draw(self) -> np.ndarray:
+    def _draw_range(self, buf: np.ndarray, ty: Optional[np.ndarray], tsw: Optional[np.ndarray],
+                    a: int, b: int) -> None:
+        """Draw positions [a, b) of buf's shuffle and gather their targets."""
+        _core.shuffle_order(buf, a, b, self.state)
+        if ty is not None:
+            y, sw = self.targets
+            np.take(y, buf[a:b], out=ty[a:b], mode="clip")  # (valid rows: no clipping)
+            if tsw is not None:
+                np.take(sw, buf[a:b], out=tsw[a:b], mode="clip")
+
+    def _draw(self) -> Any:
         if self.shuffle is False:
             return self.idx
-        buf = self._buffer()
+        buf, ty, tsw = self._buffer()
         if self.shuffle == "block":
             return block_order(self.idx, self.rng, self.block, out=buf, inner=self.inner)
         buf[...] = self.idx
-        _core.shuffle_order(buf, 0, self.n, self.state)
+        self._draw_range(buf, ty, tsw, 0, self.n)
+        if self.pieces:
+            return _Pieces(buf, [0, self.n], [None], ty, tsw)
         return buf
 
     def _draw_in_pieces(self) -> _Pieces:
         """The first order: its first piece drawn now, the others queued on
         the helper thread (in order, before anything submitted later)."""
-        buf = self._buffer()
+        buf, ty, tsw = self._buffer()
         buf[...] = self.idx
         bounds = [0, min(self.FIRST_PIECE, self.n)]
         while bounds[-1] < self.n:
             bounds.append(min(self.n, 2 * bounds[-1]))
-        _core.shuffle_order(buf, 0, bounds[1], self.state)
-        done = [None] + [self.pool.submit(_core.shuffle_order, buf, a, b, self.state)
+        self._draw_range(buf, ty, tsw, 0, bounds[1])
+        done = [None] + [self.pool.submit(self._draw_range, buf, ty, tsw, a, b)
                          for a, b in zip(bounds[1:-1], bounds[2:])]
-        return _Pieces(buf, bounds, done)
+        return _Pieces(buf, bounds, done, ty, tsw)
 
     def next(self, more: bool) -> Any:
         """This epoch's order (an int64 array, or :class:`_Pieces` of one);
@@ -845,9 +871,10 @@ class _PlainRun:
 
     def epoch(self, X, y, sw, order, eta: float, check: bool = True) -> Tuple[float, Optional[float]]:
         """One pass: (scikit-learn's sumloss, and its objective_sum when
-        tracked, else None).  ``order``: an int64 array, or the
-        :class:`_Pieces` of one (one compiled call per piece: the steps are
-        the same; the sums of the pieces' losses are added here).
+        tracked, else None).  ``order``: an int64 array (y and sw indexed by
+        row), or the :class:`_Pieces` of one, with the targets gathered in
+        its order or not (one compiled call per piece: the steps are the
+        same; the sums of the pieces' losses are added here).
         ``check=False``: X's CSR structure passed an earlier pass of this fit."""
         cfg, p = self.cfg, self.p
         # (as scikit-learn: unless early stopping scores a validation set;
@@ -860,13 +887,19 @@ class _PlainRun:
                 p.avg_coef if cfg.average > 0 else None, p.q if cfg.penalty in (2, 3) else None,
                 self.state, track, self.block)
         total = 0.0
-        for k, piece in enumerate([order] if isinstance(order, np.ndarray) else order):
+        parts = [(order, None, None)] if isinstance(order, np.ndarray) else order
+        for k, (piece, y_in_order, sw_in_order) in enumerate(parts):
+            # targets gathered in the order's order, or indexed by row
+            in_order = y_in_order is not None
+            yk, swk = (y_in_order, sw_in_order) if in_order else (y, sw)
             if is_sparse(X):
                 data, indices, indptr = csr_arrays(X)
-                total += _core.plain_sgd_epoch_csr(data, indices, indptr, X.shape[1], y, sw,
-                                                   piece, *rest, check=check and k == 0)
+                total += _core.plain_sgd_epoch_csr(data, indices, indptr, X.shape[1], yk, swk,
+                                                   piece, *rest, check=check and k == 0,
+                                                   targets_in_order=in_order)
             else:
-                total += _core.plain_sgd_epoch_dense(X, y, sw, piece, *rest)
+                total += _core.plain_sgd_epoch_dense(X, yk, swk, piece, *rest,
+                                                     targets_in_order=in_order)
         return total, (float(self.state[9]) if track else None)
 
     def current(self) -> Tuple[np.ndarray, np.ndarray, Optional[np.ndarray], Optional[np.ndarray]]:
@@ -951,7 +984,8 @@ def train_problem(
     # batches are not the same groups of rows every epoch.
     inner = (plain is not None or data_bytes(X) <= AUTO_BLOCK_BYTES or n_train <= block)
     orders = _EpochOrders(cfg.shuffle, n_train if train_idx is None else train_idx, rng,
-                          ahead=one_thread, block=block, inner=inner, pieces=plain is not None)
+                          ahead=one_thread, block=block, inner=inner,
+                          targets=(y, sw) if plain is not None else None)
     try:
         return _train_epochs(cfg, X, y, sw, p, score_fn, max_iter, t, bs, progress, plain, t0,
                              orders, n_train, train_idx)
