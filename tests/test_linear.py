@@ -2142,3 +2142,23 @@ def test_per_sample_fit_reading_its_first_order_in_pieces_is_unchanged(monkeypat
     np.testing.assert_array_equal(pieces.coef_, whole.coef_)
     np.testing.assert_array_equal(pieces.intercept_, whole.intercept_)
     np.testing.assert_allclose(pieces.loss_curve_, whole.loss_curve_, rtol=1e-12)
+
+
+def test_check_finite_model_sees_every_array_and_no_false_alarm():
+    from types import SimpleNamespace
+
+    from gdcore.linear._base import check_finite_model
+
+    def problem(coef, state, intercept_state):
+        return SimpleNamespace(coef=np.asarray(coef), intercept=np.zeros(1),
+                               coef_states=[np.asarray(state), None],
+                               intercept_states=[np.asarray(intercept_state)])
+
+    # every element finite, but the sum of |x| overflows: not an overflow
+    check_finite_model(problem([1e308, 1e308], [1e308, 1e308], [1e308]), 3)
+    check_finite_model(problem(np.float32([3e38, 3e38]), np.float32([1, 2]), [0.0]), 3)
+    for bad in ({"coef": [1.0, np.nan]}, {"state": [np.inf, 0.0]},
+                {"intercept_state": [-np.inf]}):
+        kw = {**dict(coef=[1.0, 2.0], state=[0.0, 1.0], intercept_state=[0.0]), **bad}
+        with pytest.raises(ValueError, match="Floating-point under-/overflow occurred at epoch #3"):
+            check_finite_model(problem(**kw), 3)
