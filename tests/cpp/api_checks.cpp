@@ -185,6 +185,26 @@ int main() {
   po.loss = gd::Loss{gd::LossKind::huber, std::nan("")};
   expect_refused("plain nan loss parameter", [&] { plain(po); }, w);
 
+  // ---- plain_sgd_epoch with targets in the order's order: y then holds one
+  // entry per step, so weights lying past y's n-th entry but inside its
+  // count entries overlap it
+  {
+    const std::vector<std::int64_t> twice{0, 1, 2, 3, 4, 5, 0, 1};  // 8 steps over 6 rows
+    std::vector<double> y_then_w(8 + d, 1.0);
+    gd::DenseData<double> in_order = data;
+    in_order.y = y_then_w.data();
+    gd::PlainSGDOptions pi;
+    pi.loss = mo.loss;
+    pi.learning_rate = gd::LearningRate::constant;
+    pi.eta0 = 0.1;
+    pi.targets_in_order = true;
+    gd::PlainSGDState<double> st;
+    st.w = y_then_w.data() + 6;  // y's entries 6 and 7 and beyond
+    expect_refused("plain weights over the targets in order", [&] {
+      gd::plain_sgd_epoch(in_order, twice.data(), 8, pi, st);
+    }, y_then_w);
+  }
+
   // ---- block_order: null arrays
   std::vector<std::int64_t> blocks{1, 0}, within{2, 0, 1}, rows(5, -1);
   expect_refused("block_order null blocks",
