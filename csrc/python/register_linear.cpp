@@ -123,8 +123,8 @@ double run_model(std::int64_t coef_size, std::int64_t intercept_size, DType dt,
 
 MinibatchOptions minibatch_options(int loss_kind, double loss_param, int penalty, double alpha,
                                    double l1_ratio, bool fit_intercept, std::int64_t batch_size) {
-  if (penalty < 0 || penalty > 3) throw py::value_error("unknown penalty");
-  if (loss_kind < 0 || loss_kind > 7) throw py::value_error("unknown loss");
+  // (the loss and penalty kinds are checked by the epoch itself; batch_size
+  // here, before the learning rates are counted by batch)
   if (batch_size < 1) throw py::value_error("batch_size must be >= 1");
   MinibatchOptions mo;
   mo.loss = Loss{LossKind(loss_kind), loss_param};

@@ -26,9 +26,8 @@ PlainSGDOptions options(int loss_kind, double loss_param, int penalty, double al
                         double optimal_init, bool fit_intercept, double intercept_decay,
                         std::int64_t average, bool objective, std::int64_t block,
                         bool targets_in_order) {
-  if (loss_kind < 0 || loss_kind > 7) throw py::value_error("unknown loss");
-  if (penalty < 0 || penalty > 3) throw py::value_error("unknown penalty");
-  if (learning_rate < 0 || learning_rate > 2) throw py::value_error("unknown learning rate");
+  // (the loss, penalty and learning-rate kinds and the block are checked by
+  // the epoch itself)
   PlainSGDOptions o;
   o.loss = Loss{LossKind(loss_kind), loss_param};
   o.penalty = Penalty(penalty);
@@ -42,7 +41,6 @@ PlainSGDOptions options(int loss_kind, double loss_param, int penalty, double al
   o.intercept_decay = intercept_decay;
   o.average = average;
   o.objective = objective;
-  if (block < 0) throw py::value_error("block must be >= 0");
   o.block = block;
   o.targets_in_order = targets_in_order;
   return o;

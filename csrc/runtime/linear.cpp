@@ -868,7 +868,7 @@ void block_order(const std::int64_t* blocks, std::int64_t n_blocks, const std::i
                  std::int64_t within_size, std::int64_t size, std::int64_t n, std::int64_t* out) {
   if (size < 1) throw std::invalid_argument("block size must be >= 1");
   if (n < 0) throw std::invalid_argument("row count must be >= 0");
-  const std::int64_t want_blocks = n == 0 ? 0 : (n - 1) / size + 1;  // (no overflow)
+  const std::int64_t want_blocks = batch_count(n, size);
   if (n_blocks != want_blocks)
     throw std::invalid_argument("blocks must hold ceil(n / size) = " +
                                 std::to_string(want_blocks) + " entries");

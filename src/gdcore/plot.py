@@ -51,14 +51,15 @@ def _save(fig, out: Optional[Union[str, os.PathLike]]) -> None:
         fig.savefig(os.fspath(out), format="png")
 
 
+def _check_count(what: str, value: Any, least: int, note: str = "") -> None:
+    """ValueError unless ``value`` is an int (not a bool) >= ``least``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
+        raise ValueError(f"{what} must be an int >= {least}{note}, got {value!r}")
+
+
 def _check_landscape(landscape: Any, resolution: Any) -> None:
     # the landscape plots are contour plots over (x, y): check before drawing
-    if (
-        isinstance(resolution, bool)
-        or not isinstance(resolution, (int, np.integer))
-        or resolution < 2
-    ):
-        raise ValueError(f"resolution must be an int >= 2 (points per axis), got {resolution!r}")
+    _check_count("resolution", resolution, 2, " (points per axis)")
     name = getattr(landscape, "name", type(landscape).__name__)
     dim = getattr(landscape, "dim", None)
     if dim is not None and dim != 2:
@@ -256,8 +257,7 @@ def plot_schedule(
     Returns:
       (fig, ax)
     """
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
-        raise ValueError(f"steps must be an int >= 1, got {steps!r}")
+    _check_count("steps", steps, 1)
     fig, ax = _new_axes(ax)
     k = np.arange(int(steps))
     try:
@@ -308,8 +308,7 @@ def animate_race(
     Raises:
       ValueError: on any of the above not met, before anything is written.
     """
-    if isinstance(frames, bool) or not isinstance(frames, (int, np.integer)) or frames < 1:
-        raise ValueError(f"frames must be an int >= 1, got {frames!r}")
+    _check_count("frames", frames, 1)
     if (
         isinstance(fps, bool)
         or not isinstance(fps, (int, float, np.integer, np.floating))

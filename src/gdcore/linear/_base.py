@@ -477,9 +477,6 @@ class _Pieces:
         self.order, self.bounds, self.done = order, bounds, done
         self.y, self.sample_weight = y, sample_weight
 
-    def __len__(self) -> int:
-        return self.order.shape[0]
-
     def __iter__(self) -> Iterator[Tuple[np.ndarray, Optional[np.ndarray], Optional[np.ndarray]]]:
         for (a, b), done in zip(zip(self.bounds[:-1], self.bounds[1:]), self.done):
             if done is not None:
@@ -893,13 +890,13 @@ class _PlainRun:
                 self.state, track, self.block)
         total = 0.0
         parts = [(order, None, None)] if isinstance(order, np.ndarray) else order
+        csr = csr_arrays(X) if is_sparse(X) else None
         for k, (piece, y_in_order, sw_in_order) in enumerate(parts):
             # targets gathered in the order's order, or indexed by row
             in_order = y_in_order is not None
             yk, swk = (y_in_order, sw_in_order) if in_order else (y, sw)
-            if is_sparse(X):
-                data, indices, indptr = csr_arrays(X)
-                total += _core.plain_sgd_epoch_csr(data, indices, indptr, X.shape[1], yk, swk,
+            if csr is not None:
+                total += _core.plain_sgd_epoch_csr(*csr, X.shape[1], yk, swk,
                                                    piece, *rest, check=check and k == 0,
                                                    targets_in_order=in_order)
             else:

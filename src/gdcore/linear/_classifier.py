@@ -715,7 +715,7 @@ class SGDClassifier(_base.SparseCoefMixin, ClassifierMixin, BaseEstimator):
         (positive means ``classes_[1]``), else (n_samples, n_classes)."""
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], order="C", reset=False)
-        scores = _base.decision(X, _base.dense_coef(self.coef_, 2), self.intercept_)
+        scores = _base.decision(X, _base.dense_coef(self.coef_, self._coef_ndim), self.intercept_)
         return scores[:, 0] if scores.shape[1] == 1 else scores
 
     def predict(self, X: Any) -> np.ndarray:

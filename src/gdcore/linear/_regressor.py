@@ -340,7 +340,7 @@ class SGDRegressor(_base.SparseCoefMixin, RegressorMixin, BaseEstimator):
         """Predicted targets X·coef_ + intercept_."""
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], order="C", reset=False)
-        return _base.decision(X, _base.dense_coef(self.coef_, 1)[None, :], self.intercept_)[:, 0]
+        return _base.decision(X, _base.dense_coef(self.coef_, self._coef_ndim)[None, :], self.intercept_)[:, 0]
 
     if HAVE_SKLEARN:
 
