@@ -30,6 +30,7 @@ import pytest
 
 import gdcore as gd
 from gdcore.linear import SGDClassifier, SGDRegressor
+from gdcore.linear._classifier import SIDE_BY_SIDE_MIN_VALUES
 
 sklearn = pytest.importorskip("sklearn")
 
@@ -1029,7 +1030,9 @@ BAD = [
      lambda e, X, y: e.fit(_inf(X), np.arange(len(y)) % 3), ValueError, "Input X contains infinity"),
     ("nan-X-partial", SGDRegressor, lambda e, X, y: e.partial_fit(_nan(X), y), ValueError,
      "Input X contains NaN"),
-    ("nan-X-ovr-threads", lambda: SGDClassifier(n_jobs=2), lambda e, X, y: e.fit(_nan(X), np.arange(len(y)) % 3),
+    # (X tiled past the size from which one-vs-rest problems run side by side)
+    ("nan-X-ovr-threads", lambda: SGDClassifier(n_jobs=2),
+     lambda e, X, y: e.fit(np.tile(_nan(X), (28, 1)), np.arange(28 * len(y)) % 3),
      ValueError, "Input X contains NaN"),
     ("inf-X-per-sample-reg", lambda: SGDRegressor(optimizer="sgd", batch_size=1, learning_rate="invscaling"),
      lambda e, X, y: e.fit(_inf(X), y), ValueError, "Input X contains infinity"),
@@ -1509,13 +1512,38 @@ def test_one_vs_rest_in_parallel_equals_sequential():
     from sklearn.datasets import load_digits
 
     X, y = load_digits(return_X_y=True)
-    X = StandardScaler().fit_transform(X)[:600]
-    y = y[:600]
+    X = StandardScaler().fit_transform(X)  # (past the size from which problems run side by side)
+    assert X.size >= SIDE_BY_SIDE_MIN_VALUES
     seq = SGDClassifier(n_jobs=1, random_state=0, max_iter=15, tol=None).fit(X, y)
     par = SGDClassifier(n_jobs=2, random_state=0, max_iter=15, tol=None).fit(X, y)
     np.testing.assert_array_equal(par.coef_, seq.coef_)
     np.testing.assert_array_equal(par.intercept_, seq.intercept_)
     assert par.n_iter_ == seq.n_iter_ and par.t_ == seq.t_
+
+
+def test_one_vs_rest_threads_only_from_a_size_on(monkeypatch, rng):
+    # below SIDE_BY_SIDE_MIN_VALUES values the problems train in turn on the
+    # calling thread (n_jobs or not); from there on side by side
+    import concurrent.futures as futures
+
+    pools = []
+
+    class Spy(futures.ThreadPoolExecutor):
+        def __init__(self, max_workers=None, **kw):
+            pools.append(max_workers)
+            super().__init__(max_workers=max_workers, **kw)
+
+    monkeypatch.setattr(futures, "ThreadPoolExecutor", Spy)
+    rows = SIDE_BY_SIDE_MIN_VALUES // 8
+    X = rng.standard_normal((rows, 8))
+    y = np.argmax(X[:, :3], axis=1)
+    kw = dict(n_jobs=2, random_state=0, max_iter=2, tol=None)
+    small = SGDClassifier(**kw).fit(X[: rows - 1], y[: rows - 1])
+    assert pools == []
+    SGDClassifier(**kw).fit(X, y)
+    assert pools == [2]
+    alone = SGDClassifier(**{**kw, "n_jobs": 1}).fit(X[: rows - 1], y[: rows - 1])
+    np.testing.assert_array_equal(small.coef_, alone.coef_)
 
 
 @pytest.mark.parametrize("n_jobs", [2, 4])
@@ -2147,12 +2175,12 @@ def test_per_sample_fit_reading_its_first_order_in_pieces_is_unchanged(monkeypat
 def test_check_finite_model_sees_every_array_and_no_false_alarm():
     from types import SimpleNamespace
 
-    from gdcore.linear._base import check_finite_model
+    from gdcore.linear._base import check_finite_model, model_arrays
 
     def problem(coef, state, intercept_state):
-        return SimpleNamespace(coef=np.asarray(coef), intercept=np.zeros(1),
-                               coef_states=[np.asarray(state), None],
-                               intercept_states=[np.asarray(intercept_state)])
+        return model_arrays(SimpleNamespace(coef=np.asarray(coef), intercept=np.zeros(1),
+                                            coef_states=[np.asarray(state), None],
+                                            intercept_states=[np.asarray(intercept_state)]))
 
     # every element finite, but the sum of |x| overflows: not an overflow
     check_finite_model(problem([1e308, 1e308], [1e308, 1e308], [1e308]), 3)

@@ -107,6 +107,10 @@ OPTIMIZERS: Dict[str, type] = {
     "lion": _optim.Lion,
 }
 LEARNING_RATES = ("constant", "optimal", "invscaling", "adaptive", "auto")
+#: the smallest magnitude a float64 rounds from to a float32 infinity
+F32_ROUNDS_TO_INF = 2.0**128 - 2.0**103
+#: the learning rates whose steps are the same within an epoch (eta)
+CONSTANT_RATES = ("constant", "adaptive", "auto")
 #: step divisor of learning_rate="auto" after each epoch without improvement
 AUTO_DECAY = 3.0
 #: learning_rate="auto" stops once the step would fall below eta0 times this
@@ -619,12 +623,14 @@ def penalty_value(penalty: int, alpha: float, l1_ratio: float, w: np.ndarray) ->
     one minibatch_epoch adds): α(½(1-ρ)‖w‖² + ρ‖w‖₁)."""
     if penalty == 0:
         return 0.0
-    w = w.astype(np.float64, copy=False)
-    rho = {1: 0.0, 2: 1.0, 3: l1_ratio}[penalty]
-    with np.errstate(over="ignore", invalid="ignore"):
-        l2 = (1.0 - rho) * 0.5 * squared_norm(w) if rho < 1.0 else 0.0
-        l1 = rho * float(np.abs(w).sum()) if rho > 0.0 else 0.0
-        return float(alpha * (l2 + l1))
+    rho = 0.0 if penalty == 1 else 1.0 if penalty == 2 else l1_ratio
+    # (Python floats from here, which never warn, but for the |w| sum)
+    l2 = (1.0 - rho) * 0.5 * squared_norm(w) if rho < 1.0 else 0.0
+    l1 = 0.0
+    if rho > 0.0:
+        with np.errstate(over="ignore", invalid="ignore"):
+            l1 = rho * float(np.abs(w.astype(np.float64, copy=False)).sum())
+    return float(alpha * (l2 + l1))
 
 
 class _Config:
@@ -671,6 +677,8 @@ class _Config:
         #: multiplies every learning rate (the regressor's target scale)
         self.lr_scale = 1.0
         self.optimal_init = 0.0
+        #: the last constant-rate array checked_rates made: ((nb, eta), rates)
+        self._constant_rates: Any = None
         if (
             sparse
             and est.optimizer == "auto"
@@ -714,13 +722,25 @@ class _Config:
         """rates(), and scikit-learn's overflow error (at this epoch) when a
         rate is beyond the floating-point range (eta0 / t**power_t with a
         very negative power_t, or a target scale on top of a huge eta0)."""
+        constant = self.schedule is None and self.learning_rate in CONSTANT_RATES
+        if constant:
+            # (the same rates every epoch until the step changes: the fits
+            # on small data run many short epochs)
+            cached = self._constant_rates
+            if cached is not None and cached[0] == (nb, eta):
+                return cached[1]
         with np.errstate(over="ignore", divide="ignore"):
             r = self.rates(t_first, nb, eta)
         if not np.all(np.isfinite(r)):
             raise overflow_error(epoch)
+        if constant:
+            r.flags.writeable = False
+            self._constant_rates = ((nb, eta), r)
         return r
 
     def _rates(self, t_first: float, nb: int, eta: float) -> np.ndarray:
+        if self.schedule is None and self.learning_rate in CONSTANT_RATES:
+            return np.full(nb, eta, dtype=np.float64)
         t = t_first + np.arange(nb, dtype=np.float64)
         if self.schedule is not None:
             steps = (t - 1.0).astype(np.int64)
@@ -741,8 +761,6 @@ class _Config:
                 bad = float(r[~(np.isfinite(r) & (r >= 0))][0])
                 raise ValueError(f"schedule returned the learning rate {bad!r}; rates must be finite and >= 0")
             return np.ascontiguousarray(r)
-        if self.learning_rate in ("constant", "adaptive", "auto"):
-            return np.full(nb, eta, dtype=np.float64)
         if self.learning_rate == "optimal":
             return 1.0 / (self.alpha * (self.optimal_init + t - 1.0))
         return self.eta0 / np.power(t, self.power_t)
@@ -779,16 +797,21 @@ def auto_step_scale(updates_per_epoch: int) -> float:
     return float(min(AUTO_STEP_MAX_SCALE, max(1.0, math.sqrt(AUTO_STEP_UPDATES / u))))
 
 
-def check_finite_model(p: _Problem, epoch: int) -> None:
-    """The weights, and the optimizer's state: gradients whose square
-    overflows (Adam's second moment becomes inf) stall the weights at
-    finite values instead of making them NaN."""
-    arrays = [p.coef, p.intercept] + [a for a in p.coef_states + p.intercept_states
-                                      if a is not None]
+def model_arrays(p: _Problem) -> List[np.ndarray]:
+    """The weights and the optimizer's state of a problem, flat: what
+    check_finite_model reads (listed once per fit)."""
+    return [a.reshape(-1) for a in [p.coef, p.intercept] + p.coef_states + p.intercept_states
+            if a is not None]
+
+
+def check_finite_model(arrays: List[np.ndarray], epoch: int) -> None:
+    """The weights, and the optimizer's state (``model_arrays``): gradients
+    whose square overflows (Adam's second moment becomes inf) stall the
+    weights at finite values instead of making them NaN."""
     # one compiled pass over all of them (this runs between epochs, when
     # the Python and numpy code it would run is out of the caches); the sum
     # of |x| is finite when every element is, unless it overflows
-    if np.isfinite(_core.total_norm([a.reshape(-1) for a in arrays], 1.0)):
+    if math.isfinite(_core.total_norm(arrays, 1.0)):
         return
     if not all(all_finite(a) for a in arrays):
         raise overflow_error(epoch)
@@ -870,6 +893,17 @@ class _PlainRun:
         #: > 0: the orders visit rows r in blocks r // block (the loop then
         #: fetches the next block while it visits one)
         self.block = block
+        # (as scikit-learn: unless early stopping scores a validation set;
+        # and only when something reads it: the tol test or verbose output)
+        self.track = bool(cfg.verbose) or (not cfg.early_stopping and cfg.tol > -np.inf)
+        # the pass's arguments before and after the step size (the same for
+        # every pass of the fit), and X's CSR arrays (None: dense)
+        self.head = (cfg.loss.kind, cfg.loss.param, cfg.penalty, cfg.alpha, cfg.l1_ratio,
+                     LEARNING_RATE_IDS[cfg.learning_rate])
+        self.tail = (cfg.power_t, cfg.optimal_init, cfg.fit_intercept, cfg.intercept_decay,
+                     int(cfg.average), p.coef, p.avg_coef if cfg.average > 0 else None,
+                     p.q if cfg.penalty in (2, 3) else None, self.state, self.track, block)
+        self.csr: Any = None
 
     def epoch(self, X, y, sw, order, eta: float, check: bool = True) -> Tuple[float, Optional[float]]:
         """One pass: (scikit-learn's sumloss, and its objective_sum when
@@ -878,19 +912,13 @@ class _PlainRun:
         its order or not (one compiled call per piece: the steps are the
         same; the sums of the pieces' losses are added here).
         ``check=False``: X's CSR structure passed an earlier pass of this fit."""
-        cfg, p = self.cfg, self.p
-        # (as scikit-learn: unless early stopping scores a validation set;
-        # and only when something reads it: the tol test or verbose output)
-        track = bool(cfg.verbose) or (not cfg.early_stopping and cfg.tol > -np.inf)
         self.state[9] = 0.0
-        rest = (cfg.loss.kind, cfg.loss.param, cfg.penalty, cfg.alpha, cfg.l1_ratio,
-                LEARNING_RATE_IDS[cfg.learning_rate], float(eta), cfg.power_t, cfg.optimal_init,
-                cfg.fit_intercept, cfg.intercept_decay, int(cfg.average), p.coef,
-                p.avg_coef if cfg.average > 0 else None, p.q if cfg.penalty in (2, 3) else None,
-                self.state, track, self.block)
+        rest = self.head + (float(eta),) + self.tail
         total = 0.0
         parts = [(order, None, None)] if isinstance(order, np.ndarray) else order
-        csr = csr_arrays(X) if is_sparse(X) else None
+        if check and is_sparse(X):
+            self.csr = csr_arrays(X)
+        csr = self.csr
         for k, (piece, y_in_order, sw_in_order) in enumerate(parts):
             # targets gathered in the order's order, or indexed by row
             in_order = y_in_order is not None
@@ -902,7 +930,20 @@ class _PlainRun:
             else:
                 total += _core.plain_sgd_epoch_dense(X, yk, swk, piece, *rest,
                                                      targets_in_order=in_order)
-        return total, (float(self.state[9]) if track else None)
+        return total, (float(self.state[9]) if self.track else None)
+
+    def finite(self) -> bool:
+        """Whether the weights (wscale · v, wscale in (0, 1]) and the
+        intercept are finite."""
+        st = self.state
+        b = float(st[0])
+        # (the intercept is kept in float64: in float32 it must stay below
+        # 2**128 - 2**103, from where it rounds to infinity)
+        limit = F32_ROUNDS_TO_INF if self.dtype == np.float32 else math.inf
+        if not (abs(b) < limit and math.isfinite(st[2])):
+            return False
+        coef = self.p.coef
+        return math.isfinite(_core.total_norm([coef], 1.0)) or all_finite(coef)
 
     def current(self) -> Tuple[np.ndarray, np.ndarray, Optional[np.ndarray], Optional[np.ndarray]]:
         """The true weights now (copies): coef, intercept, averaged coef and intercept."""
@@ -1003,6 +1044,8 @@ def _train_epochs(cfg, X, y, sw, p, score_fn, max_iter, t, bs, progress, plain, 
     opt = cfg.opt
     averaging = cfg.average > 0
     nb = -(-n_train // bs)
+    checked = model_arrays(p) if plain is None else []
+    sparse = is_sparse(X)
     # learning_rate="auto" with its plateau test (tol not None): steps of
     # eta0 * scale, and annealing that divides the step by
     # AUTO_DECAY ** (1 / scale) per epoch (scale 1 from 1024 updates per
@@ -1056,7 +1099,7 @@ def _train_epochs(cfg, X, y, sw, p, score_fn, max_iter, t, bs, progress, plain, 
                     p.avg_coef += (p.coef - p.avg_coef) / p.coef.dtype.type(m)
                     p.avg_intercept += (p.intercept - p.avg_intercept) / p.coef.dtype.type(m)
         if not math.isfinite(total):
-            if epoch == 1 and not is_sparse(X) and not all_finite(X):
+            if epoch == 1 and not sparse and not all_finite(X):
                 # (the estimators defer X's NaN / infinity check to this first
                 # pass, which returns a NaN loss when a margin is not finite;
                 # compat.finite_first turns this into scikit-learn's error)
@@ -1068,21 +1111,19 @@ def _train_epochs(cfg, X, y, sw, p, score_fn, max_iter, t, bs, progress, plain, 
         t += nb
         updates += nb
         count += n_train
+        # (the sums are Python floats, whose arithmetic never warns)
         if plain is not None:
-            w_now, b_now, aw_now, ab_now = plain.current()
-            if not (all_finite(w_now) and np.isfinite(b_now[0])):
+            if not plain.finite():
                 raise overflow_error(epoch)
-            if averaging and cfg.average <= t - 1:
-                w_now, b_now = aw_now, ab_now
+            # the model's weights, formed only when something reads them
+            w_now = b_now = None
             # scikit-learn's sumloss is unweighted
-            with np.errstate(over="ignore", invalid="ignore"):
-                avg_loss = float(total) / n_train
+            avg_loss = float(total) / n_train
         else:
-            check_finite_model(p, epoch)
+            check_finite_model(checked, epoch)
             # the objective the steps descend: (1/n) sum s_i loss_i, whatever
             # the weights sum to (the gradient averages over a batch's rows)
-            with np.errstate(over="ignore", invalid="ignore"):
-                avg_loss = float(total) / n_train
+            avg_loss = float(total) / n_train
             w_now, b_now = p.coef, p.intercept
             if averaging and cfg.average <= t - 1:
                 # the model the fit returns is the average: its objective
@@ -1091,10 +1132,13 @@ def _train_epochs(cfg, X, y, sw, p, score_fn, max_iter, t, bs, progress, plain, 
                 w_now, b_now = p.avg_coef, p.avg_intercept
                 with np.errstate(over="ignore", invalid="ignore"):
                     avg_loss = weighted_loss_sum(cfg, X, y, sw, train_idx, w_now, b_now) / n_train
+        if plain is not None and (objective_sum is None or cfg.verbose or score_fn is not None):
+            w_now, b_now, aw_now, ab_now = plain.current()
+            if averaging and cfg.average <= t - 1:
+                w_now, b_now = aw_now, ab_now
         if objective_sum is not None:
             # scikit-learn's per-sample algorithm stops on its objective_sum
-            with np.errstate(over="ignore", invalid="ignore"):
-                obj = objective_sum / n_train
+            obj = objective_sum / n_train
         else:
             obj = avg_loss + penalty_value(cfg.penalty, cfg.alpha, cfg.l1_ratio_eff, w_now)
         curve.append(obj)

@@ -50,6 +50,11 @@ CLASSIFIER_LOSSES = (
 )
 
 
+#: data with fewer values than this trains its one-vs-rest problems in turn
+#: on the calling thread (see n_jobs)
+SIDE_BY_SIDE_MIN_VALUES = 1 << 16
+
+
 def _n_workers(n_jobs, k: int) -> int:
     """Threads for one-vs-rest training: n_jobs (None: gdcore's thread count,
     -1: all cores), at most one per class."""
@@ -220,7 +225,11 @@ class SGDClassifier(_base.SparseCoefMixin, ClassifierMixin, BaseEstimator):
         Threads that train the one-vs-rest problems of a multiclass fit
         side by side (None: gdcore's thread count, ``gdcore.set_num_threads``;
         -1: all cores).  The model does not depend on it: each problem is
-        trained exactly as it would be alone.
+        trained exactly as it would be alone.  Data of fewer than 65 536
+        values (rows × features, or stored entries when sparse) is trained
+        on the calling thread whatever n_jobs says: the epochs there are so
+        short that the threads would mostly wait for each other's Python
+        steps between them (iris: 7 ms a fit side by side, 2.7 ms in turn).
     random_state : int, RandomState instance or None, default=None
         Seeds the shuffling (and the early-stopping split).
     learning_rate : {"auto", "constant", "optimal", "invscaling", "adaptive"}, default="auto"
@@ -589,6 +598,9 @@ class SGDClassifier(_base.SparseCoefMixin, ClassifierMixin, BaseEstimator):
             )
 
         workers = _n_workers(self.n_jobs, k) if not self.verbose else 1
+        values = X.nnz if _base.is_sparse(X) else n * d
+        if values < SIDE_BY_SIDE_MIN_VALUES:
+            workers = 1
         try:
             if workers > 1:
                 # One-vs-rest problems are independent: train them on

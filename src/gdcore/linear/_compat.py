@@ -27,6 +27,8 @@ except ImportError:  # pragma: no cover - exercised in a subprocess test
 
 
 def _is_sparse(X: Any) -> bool:
+    if isinstance(X, np.ndarray):  # (the fits ask once per epoch)
+        return False
     try:
         import scipy.sparse as sp
     except ImportError:  # pragma: no cover
