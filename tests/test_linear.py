@@ -1820,6 +1820,89 @@ def test_unique_labels_is_np_unique(y):
     np.testing.assert_array_equal(got_counts, want_counts)
 
 
+_X = np.arange(12.0).reshape(4, 3)
+_y = np.array([0, 1, 0, 1])
+
+
+@pytest.mark.parametrize("X, y, kw, fitted", [
+    (_X, _y, dict(dtype=[np.float64, np.float32], order="C", reset=True), {}),
+    (_X.astype(np.float32), _y, dict(dtype=[np.float64, np.float32], order="C", reset=True), {}),
+    (_X, _y.astype(bool), dict(dtype=[np.float64, np.float32], order="C", reset=True), {}),
+    (_X, _y.astype(np.float32), dict(dtype=[np.float64, np.float32], order="C", reset=True, y_numeric=True), {}),
+    (_X, np.array([0.0, np.nan, 1.0, 1.0]), dict(dtype=[np.float64, np.float32], order="C", reset=True), {}),
+    (_X, np.array([0.0, np.inf, 1.0, 1.0]), dict(dtype=[np.float64, np.float32], order="C", y_numeric=True), {}),
+    (_X, _y[:3], dict(dtype=[np.float64, np.float32], order="C", reset=True), {}),
+    (_X, _y.reshape(4, 1), dict(dtype=[np.float64, np.float32], order="C", reset=True), {}),
+    (_X, _y.astype(str), dict(dtype=[np.float64, np.float32], order="C", reset=True), {}),
+    (_X, _y.astype(object), dict(dtype=[np.float64, np.float32], order="C", reset=True, y_numeric=True), {}),
+    (_X, np.array([0, 1, 0, 1, 0, 1, 0, 1])[::2], dict(dtype=[np.float64, np.float32], order="C"), {}),
+    (_X.astype(np.float32), _y, dict(dtype=np.float64, order="C", reset=False), {"n_features_in_": 3}),
+    (_X.astype(np.int64), _y, dict(dtype=[np.float64, np.float32], order="C", reset=True), {}),
+    (_X.astype(np.float16), _y, dict(dtype=[np.float64, np.float32], order="C", reset=True), {}),
+    (np.asfortranarray(_X), _y, dict(dtype=[np.float64, np.float32], order="C", reset=True), {}),
+    (_X[:, :2], _y, dict(dtype=[np.float64, np.float32], order="C", reset=False), {"n_features_in_": 3}),
+    (_X, "no_validation", dict(dtype=[np.float64, np.float32], order="C", reset=False), {"n_features_in_": 3}),
+    (_X, "no_validation", dict(dtype=[np.float64, np.float32], order="C", reset=False), {"n_features_in_": 2}),
+    (_X, "no_validation", dict(dtype=[np.float64, np.float32], order="C", reset=False),
+     {"n_features_in_": 3, "feature_names_in_": np.array(["a", "b", "c"], dtype=object)}),
+    (_X, _y, dict(dtype=[np.float64, np.float32], order="C", reset=True),
+     {"n_features_in_": 3, "feature_names_in_": np.array(["a", "b", "c"], dtype=object)}),
+    (_X[:0], _y[:0], dict(dtype=[np.float64, np.float32], order="C", reset=True), {}),
+    (_X[:, :0], _y, dict(dtype=[np.float64, np.float32], order="C", reset=True), {}),
+    (_X.reshape(4, 3, 1), _y, dict(dtype=[np.float64, np.float32], order="C", reset=True), {}),
+    (_X.tolist(), _y, dict(dtype=[np.float64, np.float32], order="C", reset=True), {}),
+    (np.matrix(_X), _y, dict(dtype=[np.float64, np.float32], order="C", reset=True), {}),
+], ids=lambda v: None)
+def test_validate_data_passes_plain_arrays_as_scikit_learn_does(monkeypatch, X, y, kw, fitted):
+    # the plain-array shortcut of _compat.validate_data against
+    # scikit-learn's own validation (the shortcut switched off): the same
+    # arrays back (the very objects), attributes, warnings and errors
+    import warnings as _warnings
+
+    from gdcore.linear import _compat
+
+    def run():
+        est = SGDClassifier()
+        for k, v in fitted.items():
+            setattr(est, k, v)
+        with _warnings.catch_warnings(record=True) as caught:
+            _warnings.simplefilter("always")
+            try:
+                out = _compat.validate_data(est, X, y, **kw)
+            except (ValueError, TypeError) as e:
+                out = e
+        attrs = {k: getattr(est, k, None) for k in ("n_features_in_", "feature_names_in_")}
+        return out, attrs, [str(w.message) for w in caught]
+
+    fast = run()
+    monkeypatch.setattr(_compat, "_unchanged", lambda *a: None)
+    slow = run()
+    if isinstance(slow[0], Exception):
+        assert type(fast[0]) is type(slow[0]) and str(fast[0]) == str(slow[0])
+    else:
+        outs = [(o if isinstance(o, tuple) else (o,)) for o in (fast[0], slow[0])]
+        for a, b in zip(*outs):
+            assert a.dtype == b.dtype and a.shape == b.shape and a.flags.c_contiguous == b.flags.c_contiguous
+            np.testing.assert_array_equal(a, b)
+    for k in ("n_features_in_", "feature_names_in_"):
+        np.testing.assert_array_equal(fast[1][k], slow[1][k])
+    assert fast[2] == slow[2]
+
+
+def test_validate_data_shortcut_takes_plain_arrays_only(monkeypatch):
+    # the shortcut must actually serve the plain cases (and return the very
+    # arrays given), and leave everything else to scikit-learn
+    from gdcore.linear import _compat
+
+    est = SGDClassifier()
+    assert _compat._unchanged(est, _X, _y, dict(dtype=[np.float64, np.float32], order="C")) is not None
+    X_out, y_out = _compat.validate_data(est, _X, _y, dtype=[np.float64, np.float32], order="C")
+    assert X_out is _X and y_out is _y and est.n_features_in_ == 3
+    for X, y in ((np.asfortranarray(_X), _y), (_X, _y.astype(str)), (_X.astype(np.int64), _y),
+                 (_X, np.array([0.0, np.nan, 1.0, 1.0]))):
+        assert _compat._unchanged(SGDClassifier(), X, y, dict(dtype=[np.float64, np.float32])) is None
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("where", [0, 1, -1, 4095, 4096])
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])

@@ -167,7 +167,9 @@ if HAVE_SKLEARN:
             return est._validate_data(X=X, y=y, **kw, **extra)  # pragma: no cover
 
         if has_x and not sparse:
-            out = run(**{_FINITE_KW: False})
+            out = _unchanged(est, X, y, kw)
+            if out is None:
+                out = run(**{_FINITE_KW: False})
             if not defer_finite and not all_finite(out[0] if isinstance(out, tuple) else out):
                 out = run()
         else:
@@ -177,6 +179,37 @@ if HAVE_SKLEARN:
                 return (canonical_csr(out[0]),) + tuple(out[1:])
             return canonical_csr(out)
         return out
+
+    def _unchanged(est: Any, X: Any, y: Any, kw: Dict[str, Any]) -> Any:
+        """What scikit-learn's validate_data (finiteness aside) returns for
+        arrays it passes through unchanged: a C-contiguous 2-D float X of an
+        accepted dtype, and a contiguous 1-D numeric y of the same length
+        with finite floats, on an estimator fitted without feature names.
+        The steps it would take are taken here (n_features_in_ set on reset,
+        the feature count checked otherwise); anything else, errors
+        included, is None and goes to scikit-learn.  (Its checks cost
+        about 0.25 ms, a quarter of a small fit.)"""
+        if not set(kw) <= {"dtype", "order", "reset", "y_numeric"} or kw.get("order") not in (None, "C"):
+            return None
+        if type(X) is not np.ndarray or X.ndim != 2 or not X.flags.c_contiguous or 0 in X.shape:
+            return None
+        dtypes = kw.get("dtype", "numeric")
+        dtypes = dtypes if isinstance(dtypes, (list, tuple)) else [dtypes]
+        if X.dtype not in (np.float32, np.float64) or not any(
+                not isinstance(t, str) and X.dtype == np.dtype(t) for t in dtypes):
+            return None
+        reset = kw.get("reset", True)
+        if hasattr(est, "feature_names_in_") or (
+                not reset and getattr(est, "n_features_in_", X.shape[1]) != X.shape[1]):
+            return None
+        no_y = isinstance(y, str) and y == "no_validation"
+        if not no_y and (type(y) is not np.ndarray or y.ndim != 1 or y.shape[0] != X.shape[0]
+                         or not y.flags.c_contiguous or y.dtype.kind not in "biuf"
+                         or (y.dtype.kind == "f" and not all_finite(y))):
+            return None
+        if reset:
+            est.n_features_in_ = X.shape[1]
+        return X if no_y else (X, y)
 
     def nonfinite_error(est: Any, X: Any) -> Optional[ValueError]:
         """scikit-learn's error for NaN or infinity in validated X (None when
