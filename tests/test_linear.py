@@ -1779,16 +1779,23 @@ def test_order_buffers_are_reused_up_to_the_cap():
     from gdcore.linear._base import _BufferPool
 
     pool = _BufferPool()
-    a = pool.take(1000)
-    assert a.shape == (1000,) and a.dtype == np.int64
+    m = pool.MIN_BYTES // 8  # (smaller buffers are neither kept nor handed out)
+    a = pool.take(m + 1000)
+    assert a.shape == (m + 1000,) and a.dtype == np.int64
     pool.give(a)
-    b = pool.take(600)  # the same memory, cut to length
-    assert b.shape == (600,) and np.shares_memory(a, b)
+    b = pool.take(m + 600)  # the same memory, cut to length
+    assert b.shape == (m + 600,) and np.shares_memory(a, b)
     pool.give(b)
-    assert pool.take(2000).shape == (2000,)  # too short a buffer is not handed out
+    assert pool.take(m + 2000).shape == (m + 2000,)  # too short a buffer is not handed out
+    small = pool.take(m - 1)
+    assert small.shape == (m - 1,) and not np.shares_memory(small, b)
+    pool.give(small)
+    assert not any(np.shares_memory(small, pool.take(m - 1)) for _ in range(3))
+    pool.give(b)
+    assert not np.shares_memory(b, pool.take(m - 1))  # small requests: fresh arrays
     big = np.empty(pool.MAX_BYTES // 8 + 1, dtype=np.int64)
     pool.give(big)  # over the cap: dropped
-    assert not any(np.shares_memory(big, pool.take(10)) for _ in range(3))
+    assert not any(np.shares_memory(big, pool.take(m)) for _ in range(3))
 
 
 # ------------------------------------------------- fast label and finite checks

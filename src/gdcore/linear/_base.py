@@ -238,6 +238,23 @@ class _OptimizerSpec:
         return out
 
 
+#: the specs of the optimizers with their default hyperparameters, by
+#: (name, dtype): building one runs the optimizer's own argument checks
+#: (about 20 µs, per fit)
+_DEFAULT_SPECS: Dict[Tuple[str, str], _OptimizerSpec] = {}
+
+
+def optimizer_spec(name: str, params: Optional[dict], dtype: np.dtype) -> _OptimizerSpec:
+    """_OptimizerSpec(name, params, dtype), the default ones built once."""
+    if params:
+        return _OptimizerSpec(name, params, dtype)
+    key = (name, np.dtype(dtype).str)
+    spec = _DEFAULT_SPECS.get(key)
+    if spec is None:
+        spec = _DEFAULT_SPECS[key] = _OptimizerSpec(name, None, dtype)
+    return spec
+
+
 class _Problem:
     """One binary (one-vs-rest) or regression problem: the weights, the
     intercept and the optimizer's state, as minibatch_epoch takes them."""
@@ -368,7 +385,7 @@ def block_rows(X: Any) -> int:
     """Rows per block of ``shuffle="block"`` for X: BLOCK_BYTES of its rows."""
     n = X.shape[0]
     row_bytes = data_bytes(X) / n if n else 1.0
-    return int(np.clip(BLOCK_BYTES // max(row_bytes, 1.0), BLOCK_MIN_ROWS, BLOCK_MAX_ROWS))
+    return int(min(max(BLOCK_BYTES // max(row_bytes, 1.0), BLOCK_MIN_ROWS), BLOCK_MAX_ROWS))
 
 
 def block_order(idx: Any, rng: np.random.Generator, block: int,
@@ -445,12 +462,17 @@ class _BufferPool:
     a reused one).  Thread-safe (one-vs-rest problems train side by side)."""
 
     MAX_BYTES = 32 << 20
+    #: smaller buffers come from malloc's heap, where they cost no page
+    #: faults (and the pool's lock and bookkeeping cost more than they save)
+    MIN_BYTES = 128 << 10
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._free: List[np.ndarray] = []
 
     def take(self, n: int) -> np.ndarray:
+        if 8 * n < self.MIN_BYTES:
+            return np.empty(n, dtype=np.int64)
         with self._lock:
             for i, buf in enumerate(self._free):
                 if buf.shape[0] >= n:
@@ -461,6 +483,8 @@ class _BufferPool:
         base = buf if buf.base is None else buf.base
         if not isinstance(base, np.ndarray) or base.dtype != np.int64 or base.ndim != 1:
             return  # pragma: no cover - buffers come from take()
+        if base.nbytes < self.MIN_BYTES:
+            return
         with self._lock:
             kept = sum(b.nbytes for b in self._free)
             if kept + base.nbytes <= self.MAX_BYTES:
@@ -660,7 +684,7 @@ class _Config:
         self.multinomial_k = 0
         self.batch_size = est.batch_size
         name = AUTO_OPTIMIZER if est.optimizer == "auto" else est.optimizer
-        self.opt = _OptimizerSpec(name, est.optimizer_params, dtype)
+        self.opt = optimizer_spec(name, est.optimizer_params, dtype)
         self.learning_rate = est.learning_rate
         self.schedule = est.schedule
         self.eta0 = float(est.eta0)
@@ -694,7 +718,7 @@ class _Config:
             # Sparse data with every step-size setting left at "auto":
             # scikit-learn's per-sample algorithm, O(nnz) per sample (the
             # mini-batch optimizers update all weights once per batch).
-            self.opt = _OptimizerSpec("sgd", None, dtype)
+            self.opt = optimizer_spec("sgd", None, dtype)
             self.batch_size = 1
             self.learning_rate = "optimal"
         if self.learning_rate == "optimal" and self.schedule is None:
@@ -723,20 +747,23 @@ class _Config:
         """rates(), and scikit-learn's overflow error (at this epoch) when a
         rate is beyond the floating-point range (eta0 / t**power_t with a
         very negative power_t, or a target scale on top of a huge eta0)."""
-        constant = self.schedule is None and self.learning_rate in CONSTANT_RATES
-        if constant:
+        if self.schedule is None and self.learning_rate in CONSTANT_RATES:
             # (the same rates every epoch until the step changes: the fits
             # on small data run many short epochs)
             cached = self._constant_rates
             if cached is not None and cached[0] == (nb, eta):
                 return cached[1]
+            step = eta * self.lr_scale  # (rates()' product, in Python floats)
+            if not math.isfinite(step):
+                raise overflow_error(epoch)
+            r = np.full(nb, step, dtype=np.float64)
+            r.flags.writeable = False
+            self._constant_rates = ((nb, eta), r)
+            return r
         with np.errstate(over="ignore", divide="ignore"):
             r = self.rates(t_first, nb, eta)
         if not np.all(np.isfinite(r)):
             raise overflow_error(epoch)
-        if constant:
-            r.flags.writeable = False
-            self._constant_rates = ((nb, eta), r)
         return r
 
     def _rates(self, t_first: float, nb: int, eta: float) -> np.ndarray:
