@@ -7,7 +7,11 @@ LogisticRegression(lbfgs) run to tol=1e-12 on each one-vs-rest problem; the
 ridge normal equations for least squares).  "gap" is the relative excess of
 the regularised training objective over the optimum (the largest over the
 one-vs-rest problems), "acc" the test accuracy (R² for regression), medians
-over three seeds.  Usage: python bench/bench_linear_defaults.py
+over three seeds.  The fit times are medians over five rounds of the three
+seeds, gdcore's and scikit-learn's fits of a seed timed one after the
+other; the speed-up is the median of those pairs' ratios.  A small data
+set's fit is mostly fixed costs and the steps between epochs, not passes
+over the data.  Usage: python bench/bench_linear_defaults.py
 """
 from __future__ import annotations
 
@@ -77,29 +81,46 @@ def _split(X, y, stratify):
     return train_test_split(X, y, random_state=0, stratify=y if stratify else None)
 
 
+ROUNDS = 5
+
+
 def _runs(make, Xtr, ytr, Xte, yte, gap_of, seeds):
-    gaps, scores, epochs, secs = [], [], [], []
+    gaps, scores, epochs = [], [], []
     for s in seeds:
-        est = make(s)
-        t = time.perf_counter()
-        est.fit(Xtr, ytr)
-        secs.append(time.perf_counter() - t)
+        est = make(s).fit(Xtr, ytr)
         gaps.append(gap_of(est))
         scores.append(est.score(Xte, yte))
         epochs.append(est.n_iter_)
     med = lambda v: float(np.median(v))  # noqa: E731
-    return med(gaps), med(scores), med(epochs), med(secs)
+    return med(gaps), med(scores), med(epochs)
+
+
+def _times(make_ours, make_theirs, Xtr, ytr, seeds):
+    """(gdcore's median fit time, scikit-learn's, median ratio of the pairs)."""
+    ours, theirs = [], []
+    for _ in range(ROUNDS):
+        for s in seeds:
+            for make, out in ((make_ours, ours), (make_theirs, theirs)):
+                est = make(s)
+                t = time.perf_counter()
+                est.fit(Xtr, ytr)
+                out.append(time.perf_counter() - t)
+    ratio = np.median(np.array(theirs) / np.array(ours))
+    return float(np.median(ours)), float(np.median(theirs)), float(ratio)
 
 
 def _print_table(metric: str, digits: int, rows) -> None:
-    """rows: (data name, gdcore's _runs, scikit-learn's _runs, the optimum's score)."""
+    """rows: (data name, gdcore's _runs, scikit-learn's _runs, the optimum's
+    score, _times)."""
     print()
     print(f"| data (training rows x features) | gdcore gap | gdcore test {metric} | epochs | "
-          f"scikit-learn SGD gap | test {metric} | epochs | optimum's test {metric} |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    for name, ours, theirs, opt in rows:
+          f"scikit-learn SGD gap | test {metric} | epochs | optimum's test {metric} | "
+          f"gdcore fit ms | scikit-learn fit ms | speed-up |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name, ours, theirs, opt, (t_ours, t_theirs, ratio) in rows:
         print(f"| {name} | {ours[0]:.1e} | {ours[1]:.{digits}f} | {ours[2]:.0f} | {theirs[0]:.1e} | "
-              f"{theirs[1]:.{digits}f} | {theirs[2]:.0f} | {opt:.{digits}f} |")
+              f"{theirs[1]:.{digits}f} | {theirs[2]:.0f} | {opt:.{digits}f} | "
+              f"{t_ours * 1e3:.2f} | {t_theirs * 1e3:.2f} | {ratio:.1f}x |")
 
 
 def main() -> None:
@@ -117,7 +138,8 @@ def main() -> None:
     seeds = (0, 1, 2)
     info = gd.build_info()
     print(f"gdcore {info['version']} | ISA {info['isa_active']} | threads {info['num_threads']} | "
-          f"alpha {ALPHA}, standardized features, medians of {len(seeds)} seeds")
+          f"alpha {ALPHA}, standardized features, medians of {len(seeds)} seeds "
+          f"(times: of {ROUNDS} rounds of them)")
     rows = []
     for name, (X, y) in _classification_sets().items():
         Xtr, Xte, ytr, yte = _split(X, y, stratify=True)
@@ -141,11 +163,11 @@ def main() -> None:
             return max((_log_objective(W[k], B[k], Xtr, np.where(ytr == c, 1.0, -1.0)) - f) / f
                        for k, (c, f) in enumerate(zip(problems, best)))
 
-        ours = _runs(lambda s: SGDClassifier(loss="log_loss", random_state=s), Xtr, ytr, Xte, yte,
-                     gap_of, seeds)
-        theirs = _runs(lambda s: SkC(loss="log_loss", random_state=s), Xtr, ytr, Xte, yte, gap_of,
-                       seeds)
-        rows.append((name, ours, theirs, opt_acc))
+        make_ours = lambda s: SGDClassifier(loss="log_loss", random_state=s)  # noqa: E731
+        make_theirs = lambda s: SkC(loss="log_loss", random_state=s)  # noqa: E731
+        ours = _runs(make_ours, Xtr, ytr, Xte, yte, gap_of, seeds)
+        theirs = _runs(make_theirs, Xtr, ytr, Xte, yte, gap_of, seeds)
+        rows.append((name, ours, theirs, opt_acc, _times(make_ours, make_theirs, Xtr, ytr, seeds)))
     _print_table("acc.", 3, rows)
     rows = []
     for name, (X, y) in _regression_sets().items():
@@ -161,9 +183,11 @@ def main() -> None:
         def gap_of(est, f=f, Xtr=Xtr, ytr=ytr):
             return (_sq_objective(est.coef_, float(est.intercept_[0]), Xtr, ytr) - f) / f
 
-        ours = _runs(lambda s: SGDRegressor(random_state=s), Xtr, ytr, Xte, yte, gap_of, seeds)
-        theirs = _runs(lambda s: SkR(random_state=s), Xtr, ytr, Xte, yte, gap_of, seeds)
-        rows.append((name, ours, theirs, opt_r2))
+        make_ours = lambda s: SGDRegressor(random_state=s)  # noqa: E731
+        make_theirs = lambda s: SkR(random_state=s)  # noqa: E731
+        ours = _runs(make_ours, Xtr, ytr, Xte, yte, gap_of, seeds)
+        theirs = _runs(make_theirs, Xtr, ytr, Xte, yte, gap_of, seeds)
+        rows.append((name, ours, theirs, opt_r2, _times(make_ours, make_theirs, Xtr, ytr, seeds)))
     _print_table("R²", 4, rows)
 
 
