@@ -11,7 +11,9 @@ over three seeds.  The fit times are medians over five rounds of the three
 seeds, gdcore's and scikit-learn's fits of a seed timed one after the
 other; the speed-up is the median of those pairs' ratios.  A small data
 set's fit is mostly fixed costs and the steps between epochs, not passes
-over the data.  Usage: python bench/bench_linear_defaults.py
+over the data.  A last table times GridSearchCV over alpha (5 folds, the
+estimator's own score) with each library's default classifier, paired over
+three rounds.  Usage: python bench/bench_linear_defaults.py
 """
 from __future__ import annotations
 
@@ -189,6 +191,37 @@ def main() -> None:
         theirs = _runs(make_theirs, Xtr, ytr, Xte, yte, gap_of, seeds)
         rows.append((name, ours, theirs, opt_r2, _times(make_ours, make_theirs, Xtr, ytr, seeds)))
     _print_table("R²", 4, rows)
+    _grid_search(SGDClassifier, SkC)
+
+
+def _grid_search(ours_cls, theirs_cls) -> None:
+    """GridSearchCV over alpha with each library's default classifier: what
+    model selection on small data costs (many fits, each scored)."""
+    from sklearn import datasets
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.preprocessing import StandardScaler
+
+    grid = {"alpha": [1e-5, 1e-4, 1e-3, 1e-2]}
+    print()
+    print("| GridSearchCV(alpha in 1e-5 ... 1e-2, cv=5) | gdcore s | best CV acc. | "
+          "scikit-learn s | best CV acc. | speed-up |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, load in (("iris", datasets.load_iris), ("breast cancer", datasets.load_breast_cancer),
+                       ("digits", datasets.load_digits)):
+        X, y = load(return_X_y=True)
+        X = StandardScaler().fit_transform(X)
+        times: dict = {0: [], 1: []}
+        best = {}
+        for _ in range(3):
+            for k, cls in enumerate((ours_cls, theirs_cls)):
+                search = GridSearchCV(cls(random_state=0), grid, cv=5)
+                t = time.perf_counter()
+                search.fit(X, y)
+                times[k].append(time.perf_counter() - t)
+                best[k] = search.best_score_
+        ratio = np.median(np.array(times[1]) / np.array(times[0]))
+        print(f"| {name} | {np.median(times[0]):.3f} | {best[0]:.3f} | {np.median(times[1]):.3f} | "
+              f"{best[1]:.3f} | {ratio:.1f}x |")
 
 
 if __name__ == "__main__":

@@ -1827,6 +1827,68 @@ def test_unique_labels_is_np_unique(y):
     np.testing.assert_array_equal(got_counts, want_counts)
 
 
+@pytest.mark.parametrize("labels, y_of, sw", [
+    (None, lambda y: y, None),
+    (None, lambda y: y.astype(np.uint8), None),
+    (None, lambda y: y.astype(np.int8), None),
+    (None, lambda y: y.astype(float), None),
+    (None, lambda y: y.tolist(), None),
+    (None, lambda y: y.astype(str), None),
+    (None, lambda y: y, "weights"),
+    (None, lambda y: y[:-1], None),
+    (None, lambda y: y.reshape(-1, 1), None),
+    (None, lambda y: np.where(y == 0, 5, y), None),
+    ("three", lambda y: y, None),
+    ("bool", lambda y: y.astype(bool), None),
+    ("bool", lambda y: y, None),
+    ("str", lambda y: y, None),
+], ids=lambda v: None)
+def test_classifier_score_is_scikit_learns_accuracy(small, labels, y_of, sw):
+    # score's direct comparison of integer labels against scikit-learn's
+    # accuracy_score (values, errors), and the other inputs through it
+    from sklearn.metrics import accuracy_score
+
+    X, y = small
+    if labels == "three":
+        y = np.arange(len(y)) % 3
+    elif labels == "bool":
+        y = y.astype(bool)
+    elif labels == "str":
+        y = np.where(y == 1, "yes", "no")
+    est = SGDClassifier(random_state=0, max_iter=3, tol=None).fit(X, y)
+    y_test = y_of(y if labels != "bool" else y.astype(int))
+    weights = np.linspace(0.5, 2.0, len(X)) if sw == "weights" else None
+
+    def outcome(fn):
+        try:
+            return fn()
+        except (ValueError, TypeError) as e:
+            return type(e), str(e)
+
+    got = outcome(lambda: est.score(X, y_test, sample_weight=weights))
+    want = outcome(lambda: accuracy_score(y_test, est.predict(X), sample_weight=weights))
+    assert got == want
+    if not isinstance(got, tuple):
+        assert type(got) is float
+
+
+def test_classifier_score_compares_integer_labels_itself(small, monkeypatch):
+    from sklearn.base import ClassifierMixin
+    from sklearn.metrics import accuracy_score
+
+    X, y = small
+    est = SGDClassifier(random_state=0, max_iter=3, tol=None).fit(X, y)
+    want = accuracy_score(y, est.predict(X))
+
+    def refuse(*a, **k):
+        raise AssertionError("scikit-learn's score was called")
+
+    monkeypatch.setattr(ClassifierMixin, "score", refuse)
+    assert est.score(X, y) == want
+    with pytest.raises(AssertionError, match="was called"):
+        est.score(X, y, sample_weight=np.ones(len(y)))
+
+
 _X = np.arange(12.0).reshape(4, 3)
 _y = np.array([0, 1, 0, 1])
 
@@ -2260,6 +2322,21 @@ def test_per_sample_fit_reading_its_first_order_in_pieces_is_unchanged(monkeypat
     np.testing.assert_array_equal(pieces.coef_, whole.coef_)
     np.testing.assert_array_equal(pieces.intercept_, whole.intercept_)
     np.testing.assert_allclose(pieces.loss_curve_, whole.loss_curve_, rtol=1e-12)
+
+
+def test_float32_infinity_bound_is_where_float64_rounds_to_it():
+    # the per-sample loop keeps the intercept in float64; the float32 model's
+    # intercept is finite exactly below this bound
+    import warnings as _warnings
+
+    from gdcore.linear._base import F32_ROUNDS_TO_INF
+
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("ignore", RuntimeWarning)
+        assert np.isinf(np.float32(F32_ROUNDS_TO_INF))
+        assert np.isinf(np.float32(-F32_ROUNDS_TO_INF))
+        below = np.nextafter(F32_ROUNDS_TO_INF, 0.0)
+        assert np.float32(below) == np.finfo(np.float32).max
 
 
 def test_check_finite_model_sees_every_array_and_no_false_alarm():

@@ -702,7 +702,7 @@ class _Config:
         #: multiplies every learning rate (the regressor's target scale)
         self.lr_scale = 1.0
         self.optimal_init = 0.0
-        #: the last constant-rate array checked_rates made: ((nb, eta), rates)
+        #: the last constant-rate array checked_rates made: ((nb, eta, lr_scale), rates)
         self._constant_rates: Any = None
         if (
             sparse
@@ -751,14 +751,14 @@ class _Config:
             # (the same rates every epoch until the step changes: the fits
             # on small data run many short epochs)
             cached = self._constant_rates
-            if cached is not None and cached[0] == (nb, eta):
+            if cached is not None and cached[0] == (nb, eta, self.lr_scale):
                 return cached[1]
             step = eta * self.lr_scale  # (rates()' product, in Python floats)
             if not math.isfinite(step):
                 raise overflow_error(epoch)
             r = np.full(nb, step, dtype=np.float64)
             r.flags.writeable = False
-            self._constant_rates = ((nb, eta), r)
+            self._constant_rates = ((nb, eta, self.lr_scale), r)
             return r
         with np.errstate(over="ignore", divide="ignore"):
             r = self.rates(t_first, nb, eta)
@@ -944,7 +944,7 @@ class _PlainRun:
         rest = self.head + (float(eta),) + self.tail
         total = 0.0
         parts = [(order, None, None)] if isinstance(order, np.ndarray) else order
-        if check and is_sparse(X):
+        if self.csr is None and is_sparse(X):  # (X is the same throughout a fit)
             self.csr = csr_arrays(X)
         csr = self.csr
         for k, (piece, y_in_order, sw_in_order) in enumerate(parts):
