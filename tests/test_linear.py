@@ -1889,6 +1889,57 @@ def test_classifier_score_compares_integer_labels_itself(small, monkeypatch):
         est.score(X, y, sample_weight=np.ones(len(y)))
 
 
+@pytest.mark.parametrize("n", [2, 3, 7, 8, 9, 127, 128, 129, 1000, 4099])
+def test_r2_unweighted_is_scikit_learns_r2_score(n):
+    from sklearn.metrics import r2_score
+
+    from gdcore.linear._fitting import r2_unweighted
+
+    rng = np.random.default_rng(n)
+    y = rng.standard_normal(n) * 10.0 ** rng.uniform(-3, 3)
+    for pred in (y + rng.standard_normal(n), y.copy(), np.full(n, y.mean()), -y):
+        assert r2_unweighted(y, pred) == r2_score(y, pred)
+    const = np.full(n, 2.5)
+    for pred in (const.copy(), const + 1.0):
+        assert r2_unweighted(const, pred) == r2_score(const, pred)
+
+
+@pytest.mark.parametrize("y_of, sw", [
+    (lambda y: y, None),
+    (lambda y: y.astype(np.float32), None),
+    (lambda y: np.round(y).astype(int), None),
+    (lambda y: y.tolist(), None),
+    (lambda y: y, "weights"),
+    (lambda y: y[:-1], None),
+    (lambda y: np.where(np.arange(len(y)) == 3, np.nan, y), None),
+    (lambda y: y.reshape(-1, 1), None),
+], ids=lambda v: None)
+def test_regressor_score_is_scikit_learns_r2(y_of, sw, monkeypatch):
+    from sklearn.metrics import r2_score
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 5))
+    y = X @ rng.standard_normal(5) + 0.3 * rng.standard_normal(200)
+    est = SGDRegressor(random_state=0, max_iter=5, tol=None).fit(X, y)
+    y_test = y_of(y)
+    weights = np.linspace(0.5, 2.0, len(X)) if sw == "weights" else None
+
+    def outcome(fn):
+        try:
+            return fn()
+        except (ValueError, TypeError) as e:
+            return type(e), str(e)
+
+    got = outcome(lambda: est.score(X, y_test, sample_weight=weights))
+    want = outcome(lambda: r2_score(y_test, est.predict(X), sample_weight=weights))
+    assert got == want
+    # finite float64 targets, unweighted: scikit-learn's checks are skipped
+    from sklearn.base import RegressorMixin
+
+    monkeypatch.setattr(RegressorMixin, "score", lambda *a, **k: -123.0)
+    assert est.score(X, y) == r2_score(y, est.predict(X))
+
+
 _X = np.arange(12.0).reshape(4, 3)
 _y = np.array([0, 1, 0, 1])
 

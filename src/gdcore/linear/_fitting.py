@@ -35,6 +35,21 @@ def sum_curves(curves: Sequence[List[float]]) -> List[float]:
     return [float(sum(c[min(e, len(c) - 1)] for c in curves)) for e in range(n)]
 
 
+def r2_unweighted(y: np.ndarray, pred: np.ndarray) -> float:
+    """scikit-learn's r2_score(y, pred) for finite float64 1-D arrays of at
+    least two values, its operations in its order (one-column arrays, the
+    sums along the rows, 1 when the residuals are all 0, 0 when only the
+    targets' spread is)."""
+    yt, yp = y.reshape(-1, 1), pred.reshape(-1, 1)
+    numerator = np.sum(1.0 * (yt - yp) ** 2, axis=0)
+    denominator = np.sum(1.0 * (yt - np.average(yt, axis=0)) ** 2, axis=0)
+    if numerator[0] == 0:
+        return 1.0
+    if denominator[0] == 0:
+        return 0.0
+    return float(np.average(1 - (numerator / denominator)))
+
+
 def weighted_r2(y: np.ndarray, pred: np.ndarray, w: np.ndarray) -> float:
     y = y.astype(np.float64)
     pred = pred.astype(np.float64)
