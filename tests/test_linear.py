@@ -1940,6 +1940,27 @@ def test_regressor_score_is_scikit_learns_r2(y_of, sw, monkeypatch):
     assert est.score(X, y) == r2_score(y, est.predict(X))
 
 
+@pytest.mark.parametrize("labels, classes", [
+    (np.array([0, 1]), np.array([0, 1])),
+    (np.array([0, 1, 2]), np.array([0, 1])),
+    (np.array([-5, 0, 7]), np.array([-3, 0, 2, 9])),
+    (np.array([9, 10]), np.array([0, 1])),
+    (np.array([0.5, 1.0]), np.array([0, 1])),
+    (np.array([0, 1], dtype=np.uint8), np.array([0, 1, 2], dtype=np.int64)),
+    (np.array([False, True]), np.array([0, 1])),
+    (np.array([1, 2]), np.array([1])),
+    (np.array([], dtype=np.int64), np.array([0, 1])),
+    (np.array(["a", "c"]), np.array(["a", "b"])),
+    (np.array([0, 1]), np.array(["0", "1"])),
+], ids=lambda v: None)
+def test_not_in_is_setdiff1d(labels, classes):
+    from gdcore.linear._classifier import _not_in
+
+    got, want = _not_in(labels, classes), np.setdiff1d(labels, classes)
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
+
+
 _X = np.arange(12.0).reshape(4, 3)
 _y = np.array([0, 1, 0, 1])
 
