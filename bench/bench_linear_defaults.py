@@ -13,7 +13,8 @@ other; the speed-up is the median of those pairs' ratios.  A small data
 set's fit is mostly fixed costs and the steps between epochs, not passes
 over the data.  A last table times GridSearchCV over alpha (5 folds, the
 estimator's own score) with each library's default classifier, paired over
-three rounds.  Usage: python bench/bench_linear_defaults.py
+three rounds, and a stream of partial_fit calls on small chunks (what a
+call costs beyond its rows).  Usage: python bench/bench_linear_defaults.py
 """
 from __future__ import annotations
 
@@ -192,6 +193,35 @@ def main() -> None:
         rows.append((name, ours, theirs, opt_r2, _times(make_ours, make_theirs, Xtr, ytr, seeds)))
     _print_table("R²", 4, rows)
     _grid_search(SGDClassifier, SkC)
+    _stream(SGDClassifier, SkC, SGDRegressor, SkR)
+
+
+def _stream(ours_clf, theirs_clf, ours_reg, theirs_reg) -> None:
+    """partial_fit over 200 chunks of 100 rows x 30 features (a binary
+    classifier and a regressor), time per call, paired over three rounds."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20_100, 30))
+    y = (X[:, 0] + 0.5 * rng.standard_normal(len(X)) > 0).astype(int)
+    yr = X @ rng.standard_normal(30) + rng.standard_normal(len(X))
+    print()
+    print("| partial_fit, 200 chunks of 100 x 30 | gdcore us a call | scikit-learn us a call | "
+          "speed-up |")
+    print("|---|---:|---:|---:|")
+    for name, ours, theirs, target, kw in (
+            ("classifier", ours_clf, theirs_clf, y, {"classes": np.array([0, 1])}),
+            ("regressor", ours_reg, theirs_reg, yr, {})):
+        times: dict = {0: [], 1: []}
+        for _ in range(3):
+            for k, cls in enumerate((ours, theirs)):
+                est = cls(random_state=0)
+                est.partial_fit(X[:100], target[:100], **kw)
+                t = time.perf_counter()
+                for i in range(1, 201):
+                    est.partial_fit(X[i * 100:(i + 1) * 100], target[i * 100:(i + 1) * 100])
+                times[k].append((time.perf_counter() - t) / 200)
+        ratio = np.median(np.array(times[1]) / np.array(times[0]))
+        print(f"| {name} | {np.median(times[0]) * 1e6:.0f} | {np.median(times[1]) * 1e6:.0f} | "
+              f"{ratio:.1f}x |")
 
 
 def _grid_search(ours_cls, theirs_cls) -> None:
