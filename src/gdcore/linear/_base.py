@@ -639,7 +639,8 @@ def squared_norm(w: np.ndarray) -> float:
     """w·w in float64 on gdcore's own kernel.  (numpy's dot calls BLAS, whose
     worker threads then spin for a while and take the cores from the epoch
     loop's threads.)"""
-    w = np.ascontiguousarray(w, dtype=np.float64).reshape(-1)
+    if not (w.dtype == np.float64 and w.ndim == 1 and w.flags.c_contiguous):
+        w = np.ascontiguousarray(w, dtype=np.float64).reshape(-1)
     return float(_core.dot(w, w))
 
 
