@@ -59,4 +59,4 @@ def test_cpp_api_checks_hold_when_called_from_cpp(tmp_path):
     exe = build_against_installed_package(API_CHECKS, "api_checks", tmp_path)
     proc = subprocess.run([str(exe)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "checks: 26 passed, 0 failed" in proc.stdout
+    assert "checks: 31 passed, 0 failed" in proc.stdout

@@ -29,6 +29,7 @@ import numpy as np
 import pytest
 
 import gdcore as gd
+from gdcore import _core
 from gdcore.linear import SGDClassifier, SGDRegressor
 from gdcore.linear._classifier import SIDE_BY_SIDE_MIN_VALUES
 
@@ -1959,6 +1960,95 @@ def test_not_in_is_setdiff1d(labels, classes):
     got, want = _not_in(labels, classes), np.setdiff1d(labels, classes)
     assert got.dtype == want.dtype
     np.testing.assert_array_equal(got, want)
+
+
+_BATCHED_CONFIGS = [
+    {}, dict(tol=None, max_iter=37), dict(learning_rate="adaptive", eta0=0.05),
+    dict(learning_rate="constant", eta0=0.01), dict(n_iter_no_change=2),
+    dict(n_iter_no_change=9, tol=1e-5), dict(penalty=None), dict(max_iter=3),
+    dict(learning_rate="optimal", optimizer="sgd", batch_size=8),
+    dict(learning_rate="invscaling", eta0=0.05, optimizer="rmsprop"),
+    dict(optimizer="adagrad", eta0=0.1, class_weight="balanced"),
+    dict(schedule=gd.schedules.cosine(0.02, 400)),
+]
+
+
+@pytest.mark.parametrize("kw", _BATCHED_CONFIGS, ids=lambda kw: ",".join(f"{k}={v}" for k, v in kw.items()) or "defaults")
+@pytest.mark.parametrize("data", ["iris", "diabetes"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_epochs_run_several_per_call_with_the_same_bits(monkeypatch, kw, data, dtype):
+    # small dense data runs several epochs per compiled call
+    # (minibatch_passes): the same model, epochs, curve -- or the same error
+    # at the same epoch -- as one call per epoch, whatever stops the fit
+    # (the plateau test, "adaptive" steps, "auto"'s annealing, max_iter)
+    from sklearn.datasets import load_iris
+
+    import gdcore.linear._base as base
+
+    if data == "iris":
+        X, y = load_iris(return_X_y=True)
+        make = SGDClassifier
+    else:
+        if "class_weight" in kw:
+            pytest.skip("class_weight is the classifier's")
+        X, y = load_diabetes(return_X_y=True)
+        make = SGDRegressor
+    X = StandardScaler().fit_transform(X).astype(dtype)
+    calls = []
+    passes = _core.minibatch_passes
+
+    def spy(*a, **k):
+        calls.append(a[4])
+        return passes(*a, **k)
+
+    monkeypatch.setattr(base._core, "minibatch_passes", spy)
+
+    def fit():
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                m = make(random_state=0, **kw).fit(X, y)
+        except ValueError as e:
+            return str(e)
+        return (m.coef_.tobytes(), m.intercept_.tobytes(), m.n_iter_, m.t_,
+                np.array(m.loss_curve_).tobytes())
+
+    batched = fit()
+    assert calls, "no epochs ran several per call"
+    monkeypatch.setattr(base, "BATCH_EPOCHS_VALUES", 0)
+    assert fit() == batched
+
+
+def test_minibatch_passes_bad_arguments_write_nothing():
+    from gdcore.linear._base import _OptimizerSpec
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((10, 3))
+    y = np.where(rng.random(10) > 0.5, 1.0, -1.0)
+    spec = _OptimizerSpec("adam", None, np.dtype(np.float64))
+    coef, b = np.full(3, 0.5), np.zeros(1)
+    cst, ist = spec.new_state(coef), spec.new_state(b)
+    counters, scalars = np.zeros(4, np.int64), np.ones(2)
+    order = np.tile(np.arange(10, dtype=np.int64), 2)
+
+    def call(order=order, pass_rows=10, lr=np.full(2 * 4, 0.01)):
+        return _core.minibatch_passes(X, y, None, order, pass_rows, 1, 1.0, 1, 1e-4, 0.15, True, 3,
+                                      spec.kind, spec.hyper, lr, coef, b, cst, ist, counters,
+                                      scalars)
+
+    before = [a.copy() for a in (coef, b, counters, scalars, *cst[:2], *ist[:2])]
+    for kw, match in ((dict(pass_rows=0), "pass_rows must be >= 1"),
+                      (dict(pass_rows=7), "whole passes of pass_rows rows"),
+                      (dict(lr=np.full(4, 0.01)), "one learning rate per batch"),
+                      (dict(lr=np.r_[np.full(7, 0.01), np.inf]), "learning rates must be finite"),
+                      (dict(order=np.r_[order[:19], 10]), "row index 10 outside")):
+        with pytest.raises(ValueError, match=match):
+            call(**kw)
+        for a, a0 in zip((coef, b, counters, scalars, *cst[:2], *ist[:2]), before):
+            np.testing.assert_array_equal(a, a0)
+    loss, sq_norm, finite = call()
+    assert loss.shape == sq_norm.shape == finite.shape == (2,) and finite.all()
+    assert sq_norm[1] == float(coef @ coef)
 
 
 _X = np.arange(12.0).reshape(4, 3)

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include "buffers.hpp"
 #include "gdcore/linear.hpp"
@@ -81,7 +82,8 @@ struct Counters {
 
 // Checks the order, the learning rates, the model arrays (coef_size weights,
 // intercept_size intercepts) and the counters, then runs `epoch(model,
-// count)` without the GIL and writes the counters back.
+// count)` without the GIL and writes the counters back.  pass_rows > 0: the
+// order holds passes of pass_rows rows, each with its own batches.
 template <class T, class Epoch>
 double run_model(std::int64_t coef_size, std::int64_t intercept_size, DType dt,
                  const py::array_t<std::int64_t, py::array::c_style>& order,
@@ -89,10 +91,16 @@ double run_model(std::int64_t coef_size, std::int64_t intercept_size, DType dt,
                  const py::handle& coef, const py::handle& intercept, const py::list& coef_states,
                  const py::list& intercept_states,
                  const py::object& counters, const py::object& scalars, const py::object& l1_q,
-                 const py::object& l1_u, Epoch&& epoch) {
+                 const py::object& l1_u, Epoch&& epoch, std::int64_t pass_rows = 0) {
   if (order.ndim() != 1) throw py::value_error("order must be 1-D");
   const std::int64_t count = order.shape(0);
-  const std::int64_t nbatches = count > 0 ? (count - 1) / std::max<std::int64_t>(1, mo.batch_size) + 1 : 0;
+  auto batches = [&](std::int64_t rows) {
+    return rows > 0 ? (rows - 1) / std::max<std::int64_t>(1, mo.batch_size) + 1 : 0;
+  };
+  if (pass_rows > 0 && count % pass_rows != 0)
+    throw py::value_error("order must hold whole passes of pass_rows rows");
+  const std::int64_t nbatches =
+      pass_rows > 0 ? count / pass_rows * batches(pass_rows) : batches(count);
   if (lr.ndim() != 1 || lr.shape(0) != nbatches)
     throw py::value_error("lr must hold one learning rate per batch (" + std::to_string(nbatches) + ")");
   const Counters cs(counters, scalars);
@@ -191,6 +199,56 @@ void register_linear(py::module_& m) {
       "float64 per weight: the threshold, grown by lr*alpha*rho times the optimizer's "
       "per-coordinate step scale) hold the cumulative L1 penalty's state, updated in place "
       "(None: a fresh zero state for this call only).");
+  m.def(
+      "minibatch_passes",
+      [](const py::object& X, const py::object& y, const py::object& sample_weight,
+         const py::array_t<std::int64_t, py::array::c_style>& order, std::int64_t pass_rows,
+         int loss_kind, double loss_param, int penalty, double alpha, double l1_ratio,
+         bool fit_intercept, std::int64_t batch_size, const std::string& optimizer,
+         const py::tuple& hyper, const py::array_t<double, py::array::c_style>& lr,
+         const py::object& coef, const py::object& intercept, const py::list& coef_states,
+         const py::list& intercept_states, const py::object& counters, const py::object& scalars,
+         const py::object& l1_q, const py::object& l1_u) {
+        if (pass_rows < 1) throw py::value_error("pass_rows must be >= 1");
+        const ArrayView xv = matrix(X);
+        const MinibatchOptions mo = minibatch_options(loss_kind, loss_param, penalty, alpha,
+                                                      l1_ratio, fit_intercept, batch_size);
+        const OptimizerOptions opt = optimizer_options(optimizer, hyper);
+        const DType dt = xv.dtype;
+        const std::int64_t passes = order.ndim() == 1 ? order.shape(0) / pass_rows : 0;
+        std::vector<PassSummary> out(static_cast<std::size_t>(passes));
+        auto build = [&](auto tag) {
+          using T = decltype(tag);
+          const DenseData<T> data = dense_data<T>(xv, y, sample_weight);
+          run_model<T>(data.d, 1, dt, order, mo, lr, coef, intercept, coef_states,
+                       intercept_states, counters, scalars, l1_q, l1_u,
+                       [&](LinearModel<T>& model, std::int64_t count) {
+                         gd::minibatch_passes(data, order.data(), count, pass_rows, mo, opt,
+                                              lr.data(), model, out.data());
+                         return 0.0;
+                       },
+                       pass_rows);
+        };
+        if (dt == DType::f32) build(float{}); else build(double{});
+        py::array_t<double> loss(passes), sq_norm(passes);
+        py::array_t<bool> finite(passes);
+        for (std::int64_t p = 0; p < passes; ++p) {
+          loss.mutable_at(p) = out[std::size_t(p)].loss;
+          sq_norm.mutable_at(p) = out[std::size_t(p)].sq_norm;
+          finite.mutable_at(p) = out[std::size_t(p)].finite;
+        }
+        return py::make_tuple(loss, sq_norm, finite);
+      },
+      py::arg("X"), py::arg("y"), py::arg("sample_weight"), py::arg("order"), py::arg("pass_rows"),
+      py::arg("loss_kind"), py::arg("loss_param"), py::arg("penalty"), py::arg("alpha"),
+      py::arg("l1_ratio"), py::arg("fit_intercept"), py::arg("batch_size"), py::arg("optimizer"),
+      py::arg("hyper"), py::arg("lr"), py::arg("coef"), py::arg("intercept"),
+      py::arg("coef_states"), py::arg("intercept_states"), py::arg("counters"),
+      py::arg("scalars"), py::arg("l1_q") = py::none(), py::arg("l1_u") = py::none(),
+      "minibatch_epoch over each pass of pass_rows rows of order, in one call: returns "
+      "(loss, sq_norm, finite), one entry per pass -- its summed weighted loss, the squared "
+      "norm of coef after it (dot in float64), and whether coef, intercept and the optimizer "
+      "state were all finite after it.  lr: one learning rate per batch of every pass.");
   m.def(
       "minibatch_epoch_csr",
       [](const py::object& values, const py::object& indices, const py::object& indptr,

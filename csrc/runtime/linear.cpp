@@ -575,6 +575,76 @@ double dense_minibatch(const DenseData<T>& data, const std::int64_t* order, std:
                               [&](std::int64_t i) { return detail::dense_row(data, i); });
 }
 
+// Whether the model's weights, intercept and optimizer state are all finite.
+template <class T>
+bool model_finite(const LinearModel<T>& model) {
+  auto finite = [](const T* p, std::int64_t n) {
+    bool ok = true;
+    for (std::int64_t j = 0; j < n; ++j) ok &= std::isfinite(p[j]);
+    return ok;
+  };
+  bool ok = finite(model.coef.param, model.coef.size) &&
+            finite(model.intercept.param, model.intercept.size);
+  for (int k = 0; k < 3; ++k) {
+    if (model.coef.state[k] != nullptr) ok = ok && finite(model.coef.state[k], model.coef.size);
+    if (model.intercept.state[k] != nullptr)
+      ok = ok && finite(model.intercept.state[k], model.intercept.size);
+  }
+  return ok;
+}
+
+template <class T>
+void dense_minibatch_passes(const DenseData<T>& data, const std::int64_t* order,
+                            std::int64_t count, std::int64_t pass_rows, const MinibatchOptions& o,
+                            const OptimizerOptions& opt, const double* lr, LinearModel<T>& model,
+                            PassSummary* out) {
+  if (pass_rows < 1 || count < 0 || count % pass_rows != 0)
+    throw std::invalid_argument("count must be a whole number of passes of pass_rows >= 1 rows");
+  if (o.batch_size < 1) throw std::invalid_argument("batch_size must be >= 1");
+  const std::int64_t passes = count / pass_rows, nb = batch_count(pass_rows, o.batch_size);
+  if (passes > 0 && out == nullptr) throw std::invalid_argument("null pass summaries");
+  // every pass's checks before the first pass writes (a pass checks its
+  // own again, and passes)
+  check_data(data, true);
+  for (std::int64_t p = 0; p < passes; ++p) {
+    check_minibatch_options(o, pass_rows, lr + p * nb);
+    check_model_disjoint(model, data, order + p * pass_rows, pass_rows, o, lr + p * nb);
+  }
+  detail::check_order(order, count, data.n);
+  if (model.coef.size != data.d || (data.d > 0 && model.coef.param == nullptr))
+    throw std::invalid_argument("coef must have one weight per feature");
+  if (model.intercept.size != 1 || model.intercept.param == nullptr)
+    throw std::invalid_argument("intercept must hold one value");
+  std::visit([](const auto& oo) { gd::validate(oo); }, opt);
+  {
+    std::vector<detail::Span> touched = detail::reads_of(data, order, count, "order");
+    touched.push_back(detail::span_of(lr, passes * nb, "lr"));
+    const std::int64_t nc = model.coef.size, ni = model.intercept.size;
+    touched.push_back(detail::span_of(model.coef.param, nc, "coef"));
+    touched.push_back(detail::span_of(model.intercept.param, ni, "intercept"));
+    for (int k = 0; k < 3; ++k) {
+      touched.push_back(detail::span_of(model.coef.state[k], nc, "coef state"));
+      touched.push_back(detail::span_of(model.intercept.state[k], ni, "intercept state"));
+    }
+    touched.push_back(detail::span_of(model.l1_q, model.l1_q != nullptr ? nc : 0, "l1_q"));
+    touched.push_back(detail::span_of(model.l1_u, model.l1_q != nullptr ? nc : 0, "l1_u"));
+    detail::check_disjoint({detail::span_of(out, passes, "out")}, touched);
+  }
+  std::vector<double> w64(std::is_same_v<T, double> ? 0 : static_cast<std::size_t>(data.d));
+  for (std::int64_t p = 0; p < passes; ++p) {
+    PassSummary& s = out[p];
+    s.loss = dense_minibatch(data, order + p * pass_rows, pass_rows, o, opt, lr + p * nb, model);
+    const T* w = model.coef.param;
+    if constexpr (std::is_same_v<T, double>) {
+      s.sq_norm = gd::dot(w, w, data.d);
+    } else {
+      for (std::int64_t j = 0; j < data.d; ++j) w64[std::size_t(j)] = double(w[j]);
+      s.sq_norm = gd::dot(w64.data(), w64.data(), data.d);
+    }
+    s.finite = model_finite(model);
+  }
+}
+
 template <class T, class I>
 double csr_minibatch(const CsrData<T, I>& data, const std::int64_t* order, std::int64_t count,
                      const MinibatchOptions& o, const OptimizerOptions& opt, const double* lr,
@@ -804,6 +874,18 @@ double minibatch_epoch(const DenseData<double>& data, const std::int64_t* order,
                        const OptimizerOptions& opt, const double* lr,
                        LinearModel<double>& model) {
   return dense_minibatch(data, order, count, o, opt, lr, model);
+}
+void minibatch_passes(const DenseData<float>& data, const std::int64_t* order, std::int64_t count,
+                      std::int64_t pass_rows, const MinibatchOptions& o,
+                      const OptimizerOptions& opt, const double* lr, LinearModel<float>& model,
+                      PassSummary* out) {
+  dense_minibatch_passes(data, order, count, pass_rows, o, opt, lr, model, out);
+}
+void minibatch_passes(const DenseData<double>& data, const std::int64_t* order,
+                      std::int64_t count, std::int64_t pass_rows, const MinibatchOptions& o,
+                      const OptimizerOptions& opt, const double* lr, LinearModel<double>& model,
+                      PassSummary* out) {
+  dense_minibatch_passes(data, order, count, pass_rows, o, opt, lr, model, out);
 }
 double minibatch_epoch(const CsrData<float>& data, const std::int64_t* order, std::int64_t count,
                        const MinibatchOptions& o, const OptimizerOptions& opt, const double* lr,

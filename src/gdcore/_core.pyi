@@ -60,6 +60,14 @@ def minibatch_epoch(
     counters: np.ndarray, scalars: np.ndarray,
     l1_q: Optional[np.ndarray] = None, l1_u: Optional[np.ndarray] = None,
 ) -> float: ...
+def minibatch_passes(
+    X: np.ndarray, y: np.ndarray, sample_weight: Optional[np.ndarray], order: np.ndarray,
+    pass_rows: int, loss_kind: int, loss_param: float, penalty: int, alpha: float,
+    l1_ratio: float, fit_intercept: bool, batch_size: int, optimizer: str, hyper: tuple,
+    lr: np.ndarray, coef: np.ndarray, intercept: np.ndarray, coef_states: list,
+    intercept_states: list, counters: np.ndarray, scalars: np.ndarray,
+    l1_q: Optional[np.ndarray] = None, l1_u: Optional[np.ndarray] = None,
+) -> Tuple[np.ndarray, np.ndarray, np.ndarray]: ...
 def minibatch_epoch_csr(
     data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, n_features: int, y: np.ndarray,
     sample_weight: Optional[np.ndarray], order: np.ndarray, loss_kind: int, loss_param: float,

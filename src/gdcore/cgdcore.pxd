@@ -268,6 +268,23 @@ cdef extern from "gdcore/linear.hpp" namespace "gd" nogil:
     double minibatch_epoch(const DenseData[double]& data, const int64_t* order, int64_t count,
                            const MinibatchOptions& options, const OptimizerOptions& optimizer,
                            const double* lr, LinearModel[double]& model) except +
+
+    # What minibatch_passes reports after each pass.
+    cdef cppclass PassSummary:
+        double loss
+        double sq_norm
+        cpp_bool finite
+
+    # count / pass_rows passes of minibatch_epoch over dense rows in one call,
+    # pass p with lr[p·nb .. (p+1)·nb); out[p] written after pass p.
+    void minibatch_passes(const DenseData[float]& data, const int64_t* order, int64_t count,
+                          int64_t pass_rows, const MinibatchOptions& options,
+                          const OptimizerOptions& optimizer, const double* lr,
+                          LinearModel[float]& model, PassSummary* out) except +
+    void minibatch_passes(const DenseData[double]& data, const int64_t* order, int64_t count,
+                          int64_t pass_rows, const MinibatchOptions& options,
+                          const OptimizerOptions& optimizer, const double* lr,
+                          LinearModel[double]& model, PassSummary* out) except +
     double minibatch_epoch(const CsrData[float, int64_t]& data, const int64_t* order,
                            int64_t count, const MinibatchOptions& options,
                            const OptimizerOptions& optimizer, const double* lr,

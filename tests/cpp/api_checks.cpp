@@ -112,6 +112,50 @@ int main() {
     gd::minibatch_epoch(data, buf.data(), n, mo, sgd, lr.data(), m);
   }, w, b, order);
 
+  // ---- minibatch_passes: two passes of the six rows (nb = 3 per pass)
+  {
+    std::vector<std::int64_t> twice(order);
+    twice.insert(twice.end(), order.begin(), order.end());
+    std::vector<double> lr2(6, 0.1);
+    std::vector<gd::PassSummary> sums(2);
+    expect_refused("passes not a whole number", [&] {
+      auto m = model();
+      gd::minibatch_passes(data, twice.data(), 2 * n - 1, n, mo, sgd, lr2.data(), m, sums.data());
+    }, w, b);
+    expect_refused("passes null summaries", [&] {
+      auto m = model();
+      gd::minibatch_passes(data, twice.data(), 2 * n, n, mo, sgd, lr2.data(), m, nullptr);
+    }, w, b);
+    expect_refused("passes second pass's lr infinite", [&] {
+      auto m = model();
+      std::vector<double> bad(lr2);
+      bad[4] = std::numeric_limits<double>::infinity();
+      gd::minibatch_passes(data, twice.data(), 2 * n, n, mo, sgd, bad.data(), m, sums.data());
+    }, w, b);
+    expect_refused("passes summaries over coef", [&] {
+      auto m = model();
+      gd::minibatch_passes(data, twice.data(), 2 * n, n, mo, sgd, lr2.data(), m,
+                           reinterpret_cast<gd::PassSummary*>(w.data()));
+    }, w, b);
+    // the same as one minibatch_epoch per pass
+    std::vector<double> w1(d, 0.5), b1(1, 0.25), w2(d, 0.5), b2(1, 0.25);
+    gd::LinearModel<double> m1 = model(), m2 = model();
+    m1.coef.param = w1.data();
+    m1.intercept.param = b1.data();
+    m2.coef.param = w2.data();
+    m2.intercept.param = b2.data();
+    gd::minibatch_passes(data, twice.data(), 2 * n, n, mo, sgd, lr2.data(), m1, sums.data());
+    const double a = gd::minibatch_epoch(data, order.data(), n, mo, sgd, lr2.data(), m2);
+    const double c = gd::minibatch_epoch(data, order.data(), n, mo, sgd, lr2.data() + 3, m2);
+    if (w1 != w2 || b1 != b2 || sums[0].loss != a || sums[1].loss != c || !sums[1].finite ||
+        sums[1].sq_norm != gd::dot(w2.data(), w2.data(), d)) {
+      std::printf("FAIL minibatch_passes differs from one minibatch_epoch per pass\n");
+      ++failures;
+    } else {
+      ++passed;
+    }
+  }
+
   // a batch larger than the pass is the pass (no buffer of that size)
   {
     std::vector<double> w1(d, 0.5), b1(1, 0.25), w2(d, 0.5), b2(1, 0.25);

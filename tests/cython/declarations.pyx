@@ -207,6 +207,11 @@ cdef double linear_api(float* pf, double* pd, int64_t* k, int32_t* k32) except? 
     r += gd.minibatch_epoch(cd, k, 1, mo, opt, pd, md)
     r += gd.minibatch_epoch(cf32, k, 1, mo, opt, pd, mf)
     r += gd.minibatch_epoch(cd32, k, 1, mo, opt, pd, md)
+    cdef gd.PassSummary ps
+    ps.loss = ps.sq_norm = 0.0
+    ps.finite = True
+    gd.minibatch_passes(df, k, 1, 1, mo, opt, pd, mf, &ps)
+    gd.minibatch_passes(dd, k, 1, 1, mo, opt, pd, md, &ps)
     cdef bint lazy = gd.sparse_step_is_lazy(opt, gd.Penalty.l2)
     r += gd.multinomial_epoch(df, 2, k, 1, mo, opt, pd, mf)
     r += gd.multinomial_epoch(dd, 2, k, 1, mo, opt, pd, md)

@@ -99,6 +99,31 @@ double minibatch_epoch(const DenseData<double>& data, const std::int64_t* order,
                        const OptimizerOptions& optimizer, const double* lr,
                        LinearModel<double>& model);
 
+/// What minibatch_passes reports after each pass.
+struct PassSummary {
+  double loss = 0.0;     // what minibatch_epoch returns for the pass
+  double sq_norm = 0.0;  // Σ coef_j², by dot() on the weights in double
+  bool finite = true;    // coef, intercept and their optimizer state all finite
+};
+
+/// Several passes over dense rows in one call: order holds count / pass_rows
+/// consecutive passes of pass_rows rows each (count a multiple of
+/// pass_rows >= 1), and pass p is exactly minibatch_epoch over its rows, its
+/// batches taking lr[p·nb .. (p+1)·nb), nb = ceil(pass_rows / batch_size).
+/// After pass p it writes out[p] (count / pass_rows entries).  For fits of
+/// small data, where a pass is shorter than the steps a caller takes
+/// between passes.  Everything is checked, as for minibatch_epoch and out
+/// sharing no memory with what the passes read or write, before the first
+/// pass writes.
+void minibatch_passes(const DenseData<float>& data, const std::int64_t* order, std::int64_t count,
+                      std::int64_t pass_rows, const MinibatchOptions& options,
+                      const OptimizerOptions& optimizer, const double* lr,
+                      LinearModel<float>& model, PassSummary* out);
+void minibatch_passes(const DenseData<double>& data, const std::int64_t* order, std::int64_t count,
+                      std::int64_t pass_rows, const MinibatchOptions& options,
+                      const OptimizerOptions& optimizer, const double* lr,
+                      LinearModel<double>& model, PassSummary* out);
+
 // ---- scikit-learn's per-sample SGD -----------------------------------------
 //
 // plain_sgd_epoch is scikit-learn's _plain_sgd for one pass: one sample at a
