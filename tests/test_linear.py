@@ -1828,6 +1828,20 @@ def test_unique_labels_is_np_unique(y):
     np.testing.assert_array_equal(got_counts, want_counts)
 
 
+def _score_as_metric(est, X, y_test, weights, metric):
+    """est.score against scikit-learn's metric on est's predictions: the
+    same value, or the same error (returned as (type, message))."""
+    def outcome(fn):
+        try:
+            return fn()
+        except (ValueError, TypeError) as e:
+            return type(e), str(e)
+
+    got = outcome(lambda: est.score(X, y_test, sample_weight=weights))
+    assert got == outcome(lambda: metric(y_test, est.predict(X), sample_weight=weights))
+    return got
+
+
 @pytest.mark.parametrize("labels, y_of, sw", [
     (None, lambda y: y, None),
     (None, lambda y: y.astype(np.uint8), None),
@@ -1859,16 +1873,7 @@ def test_classifier_score_is_scikit_learns_accuracy(small, labels, y_of, sw):
     est = SGDClassifier(random_state=0, max_iter=3, tol=None).fit(X, y)
     y_test = y_of(y if labels != "bool" else y.astype(int))
     weights = np.linspace(0.5, 2.0, len(X)) if sw == "weights" else None
-
-    def outcome(fn):
-        try:
-            return fn()
-        except (ValueError, TypeError) as e:
-            return type(e), str(e)
-
-    got = outcome(lambda: est.score(X, y_test, sample_weight=weights))
-    want = outcome(lambda: accuracy_score(y_test, est.predict(X), sample_weight=weights))
-    assert got == want
+    got = _score_as_metric(est, X, y_test, weights, accuracy_score)
     if not isinstance(got, tuple):
         assert type(got) is float
 
@@ -1922,18 +1927,8 @@ def test_regressor_score_is_scikit_learns_r2(y_of, sw, monkeypatch):
     X = rng.standard_normal((200, 5))
     y = X @ rng.standard_normal(5) + 0.3 * rng.standard_normal(200)
     est = SGDRegressor(random_state=0, max_iter=5, tol=None).fit(X, y)
-    y_test = y_of(y)
     weights = np.linspace(0.5, 2.0, len(X)) if sw == "weights" else None
-
-    def outcome(fn):
-        try:
-            return fn()
-        except (ValueError, TypeError) as e:
-            return type(e), str(e)
-
-    got = outcome(lambda: est.score(X, y_test, sample_weight=weights))
-    want = outcome(lambda: r2_score(y_test, est.predict(X), sample_weight=weights))
-    assert got == want
+    _score_as_metric(est, X, y_of(y), weights, r2_score)
     # finite float64 targets, unweighted: scikit-learn's checks are skipped
     from sklearn.base import RegressorMixin
 
