@@ -81,24 +81,29 @@ void check_minibatch_options(const MinibatchOptions& o, std::int64_t count,
 // The arrays a pass writes (the model's weights, optimizer state and L1
 // state) share no memory with each other or with what it reads: the data,
 // the row order and the learning rates (checked before any write).
+// The arrays a pass writes: the weights, the intercept, their optimizer
+// state and the cumulative L1 penalty's state.
+template <class T>
+std::vector<detail::Span> model_spans(const LinearModel<T>& model) {
+  const std::int64_t nc = model.coef.size, ni = model.intercept.size;
+  return {detail::span_of(model.coef.param, nc, "coef"),
+          detail::span_of(model.intercept.param, ni, "intercept"),
+          detail::span_of(model.coef.state[0], nc, "coef state 0"),
+          detail::span_of(model.coef.state[1], nc, "coef state 1"),
+          detail::span_of(model.coef.state[2], nc, "coef state 2"),
+          detail::span_of(model.intercept.state[0], ni, "intercept state 0"),
+          detail::span_of(model.intercept.state[1], ni, "intercept state 1"),
+          detail::span_of(model.intercept.state[2], ni, "intercept state 2"),
+          detail::span_of(model.l1_q, model.l1_q != nullptr ? nc : 0, "l1_q"),
+          detail::span_of(model.l1_u, model.l1_q != nullptr ? nc : 0, "l1_u")};
+}
+
 template <class T, class Data>
 void check_model_disjoint(const LinearModel<T>& model, const Data& data, const std::int64_t* order,
                           std::int64_t count, const MinibatchOptions& o, const double* lr) {
   std::vector<detail::Span> read = detail::reads_of(data, order, count, "order");
   read.push_back(detail::span_of(lr, o.batch_size >= 1 ? batch_count(count, o.batch_size) : 0, "lr"));
-  const std::int64_t nc = model.coef.size, ni = model.intercept.size;
-  detail::check_disjoint(
-      {detail::span_of(model.coef.param, nc, "coef"),
-       detail::span_of(model.intercept.param, ni, "intercept"),
-       detail::span_of(model.coef.state[0], nc, "coef state 0"),
-       detail::span_of(model.coef.state[1], nc, "coef state 1"),
-       detail::span_of(model.coef.state[2], nc, "coef state 2"),
-       detail::span_of(model.intercept.state[0], ni, "intercept state 0"),
-       detail::span_of(model.intercept.state[1], ni, "intercept state 1"),
-       detail::span_of(model.intercept.state[2], ni, "intercept state 2"),
-       detail::span_of(model.l1_q, model.l1_q != nullptr ? nc : 0, "l1_q"),
-       detail::span_of(model.l1_u, model.l1_q != nullptr ? nc : 0, "l1_u")},
-      read);
+  detail::check_disjoint(model_spans(model), read);
 }
 
 // Where a row-block loop prefetches from, `ahead` rows on from row i of the
@@ -603,33 +608,20 @@ void dense_minibatch_passes(const DenseData<T>& data, const std::int64_t* order,
   if (o.batch_size < 1) throw std::invalid_argument("batch_size must be >= 1");
   const std::int64_t passes = count / pass_rows, nb = batch_count(pass_rows, o.batch_size);
   if (passes > 0 && out == nullptr) throw std::invalid_argument("null pass summaries");
-  // every pass's checks before the first pass writes (a pass checks its
-  // own again, and passes)
+  // Before the first pass writes: what differs from pass to pass (its
+  // learning rates and rows) and the summaries; the first pass checks the
+  // rest (the data, the model, the optimizer) itself before writing.
   check_data(data, true);
   for (std::int64_t p = 0; p < passes; ++p) {
     check_minibatch_options(o, pass_rows, lr + p * nb);
     check_model_disjoint(model, data, order + p * pass_rows, pass_rows, o, lr + p * nb);
   }
   detail::check_order(order, count, data.n);
-  if (model.coef.size != data.d || (data.d > 0 && model.coef.param == nullptr))
-    throw std::invalid_argument("coef must have one weight per feature");
-  if (model.intercept.size != 1 || model.intercept.param == nullptr)
-    throw std::invalid_argument("intercept must hold one value");
-  std::visit([](const auto& oo) { gd::validate(oo); }, opt);
-  {
-    std::vector<detail::Span> touched = detail::reads_of(data, order, count, "order");
-    touched.push_back(detail::span_of(lr, passes * nb, "lr"));
-    const std::int64_t nc = model.coef.size, ni = model.intercept.size;
-    touched.push_back(detail::span_of(model.coef.param, nc, "coef"));
-    touched.push_back(detail::span_of(model.intercept.param, ni, "intercept"));
-    for (int k = 0; k < 3; ++k) {
-      touched.push_back(detail::span_of(model.coef.state[k], nc, "coef state"));
-      touched.push_back(detail::span_of(model.intercept.state[k], ni, "intercept state"));
-    }
-    touched.push_back(detail::span_of(model.l1_q, model.l1_q != nullptr ? nc : 0, "l1_q"));
-    touched.push_back(detail::span_of(model.l1_u, model.l1_q != nullptr ? nc : 0, "l1_u"));
-    detail::check_disjoint({detail::span_of(out, passes, "out")}, touched);
-  }
+  std::vector<detail::Span> touched = detail::reads_of(data, order, count, "order");
+  touched.push_back(detail::span_of(lr, passes * nb, "lr"));
+  const std::vector<detail::Span> model_arrays = model_spans(model);
+  touched.insert(touched.end(), model_arrays.begin(), model_arrays.end());
+  detail::check_disjoint({detail::span_of(out, passes, "out")}, touched);
   std::vector<double> w64(std::is_same_v<T, double> ? 0 : static_cast<std::size_t>(data.d));
   for (std::int64_t p = 0; p < passes; ++p) {
     PassSummary& s = out[p];

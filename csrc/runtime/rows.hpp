@@ -249,8 +249,8 @@ Span span_of(const T* p, std::int64_t count, const char* name) {
 /// reads or writes: an output written over the row order or the CSR
 /// structure would send later reads outside the data.  Checked before any
 /// write; std::invalid_argument naming the pair otherwise.
-template <class Read = std::initializer_list<Span>>
-void check_disjoint(std::initializer_list<Span> written, const Read& read) {
+template <class Written = std::initializer_list<Span>, class Read = std::initializer_list<Span>>
+void check_disjoint(const Written& written, const Read& read) {
   auto overlap = [](const Span& a, const Span& b) {
     const char *pa = static_cast<const char*>(a.data), *pb = static_cast<const char*>(b.data);
     return a.bytes > 0 && b.bytes > 0 && pa < pb + b.bytes && pb < pa + a.bytes;
