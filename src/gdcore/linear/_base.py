@@ -762,23 +762,21 @@ class _Config:
         """rates(), and scikit-learn's overflow error (at this epoch) when a
         rate is beyond the floating-point range (eta0 / t**power_t with a
         very negative power_t, or a target scale on top of a huge eta0)."""
-        if self.schedule is None and self.learning_rate in CONSTANT_RATES:
-            # (the same rates every epoch until the step changes: the fits
-            # on small data run many short epochs)
+        # (constant rates: the same array every epoch until the step
+        # changes -- the fits on small data run many short epochs -- and
+        # its entries all one value)
+        constant = self.schedule is None and self.learning_rate in CONSTANT_RATES
+        if constant:
             cached = self._constant_rates
             if cached is not None and cached[0] == (nb, eta, self.lr_scale):
                 return cached[1]
-            step = eta * self.lr_scale  # (rates()' product, in Python floats)
-            if not math.isfinite(step):
-                raise overflow_error(epoch)
-            r = np.full(nb, step, dtype=np.float64)
-            r.flags.writeable = False
-            self._constant_rates = ((nb, eta, self.lr_scale), r)
-            return r
         with np.errstate(over="ignore", divide="ignore"):
             r = self.rates(t_first, nb, eta)
-        if not np.all(np.isfinite(r)):
+        if not (math.isfinite(r[0]) if constant and r.size else np.all(np.isfinite(r))):
             raise overflow_error(epoch)
+        if constant:
+            r.flags.writeable = False
+            self._constant_rates = ((nb, eta, self.lr_scale), r)
         return r
 
     def _rates(self, t_first: float, nb: int, eta: float) -> np.ndarray:
@@ -1249,7 +1247,7 @@ def _train_epochs(cfg, X, y, sw, p, score_fn, max_iter, t, bs, progress, plain, 
             # n_iter_no_change more epochs without improvement (or once the
             # step is below eta0 * AUTO_MIN_RATIO).
             if annealing:
-                if no_improve >= cfg.n_iter_no_change or eta / decay < cfg.eta0 * AUTO_MIN_RATIO:
+                if no_improve >= cfg.n_iter_no_change or annealing_ends(cfg, eta, decay):
                     if cfg.verbose:
                         print(f"Convergence after {epoch} epochs took {time.time() - t0:.2f} seconds")
                     break
@@ -1279,6 +1277,12 @@ BATCH_EPOCHS_VALUES = 1 << 18
 BATCH_EPOCHS_MAX = 16
 
 
+def annealing_ends(cfg: "_Config", eta: float, decay: float) -> bool:
+    """Whether learning_rate="auto"'s annealing stops after an epoch at step
+    ``eta``: its next step would fall below ``eta0 * AUTO_MIN_RATIO``."""
+    return eta / decay < cfg.eta0 * AUTO_MIN_RATIO
+
+
 def batch_epochs(cfg: "_Config", left: int, no_improve: int, annealing: bool, eta: float,
                  decay: float) -> int:
     """How many epochs from this one can run in one compiled call: up to the
@@ -1293,7 +1297,7 @@ def batch_epochs(cfg: "_Config", left: int, no_improve: int, annealing: bool, et
     if annealing:
         # (the steps the annealing takes, as _train_epochs divides them)
         j, step = 1, eta
-        while j < k and not step / decay < cfg.eta0 * AUTO_MIN_RATIO:
+        while j < k and not annealing_ends(cfg, step, decay):
             step = step / decay
             j += 1
         k = j
