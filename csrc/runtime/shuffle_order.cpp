@@ -72,18 +72,15 @@ void shuffle_order(std::int64_t* order, std::int64_t n, std::int64_t begin, std:
   constexpr std::int64_t kAhead = 16;
   std::int64_t ring[kAhead];
   std::uint64_t s = state;
-  const std::int64_t first = std::min(end, begin + kAhead);
-  for (std::int64_t k = begin; k < first; ++k) {
+  // step k's position j, uniform in [k, n), and its cache line on its way
+  auto draw = [&](std::int64_t k) {
     ring[k % kAhead] = k + static_cast<std::int64_t>(below(std::uint64_t(n - k), s));
     prefetch_for_write(order + ring[k % kAhead]);
-  }
+  };
+  for (std::int64_t k = begin, first = std::min(end, begin + kAhead); k < first; ++k) draw(k);
   for (std::int64_t k = begin; k < end; ++k) {
     const std::int64_t j = ring[k % kAhead];
-    if (k + kAhead < end) {
-      const std::int64_t kk = k + kAhead;
-      ring[kk % kAhead] = kk + static_cast<std::int64_t>(below(std::uint64_t(n - kk), s));
-      prefetch_for_write(order + ring[kk % kAhead]);
-    }
+    if (k + kAhead < end) draw(k + kAhead);
     const std::int64_t t = order[k];
     order[k] = order[j];
     order[j] = t;
