@@ -2014,6 +2014,43 @@ def test_epochs_run_several_per_call_with_the_same_bits(monkeypatch, kw, data, d
     assert fit() == batched
 
 
+@pytest.mark.parametrize("rows, d", [(1, 1), (17, 3), (64, 33), (1000, 65)])
+def test_minibatch_passes_same_bits_on_every_isa_and_thread_count(rows, d):
+    # three passes in one call against three minibatch_epoch calls, on every
+    # compiled ISA path and thread count (batches of 128 rows use both
+    # threads): the same model, losses and squared norms everywhere
+    from helpers import ISAS, THREADS, run_on
+
+    from gdcore.linear._base import _OptimizerSpec
+
+    rng = np.random.default_rng(rows)
+    X = rng.standard_normal((rows, d))
+    y = np.where(rng.random(rows) > 0.5, 1.0, -1.0)
+    spec = _OptimizerSpec("adam", None, np.dtype(np.float64))
+    bs = 128
+    nb = -(-rows // bs)
+    order = np.concatenate([rng.permutation(rows) for _ in range(3)]).astype(np.int64)
+    lr = rng.uniform(1e-3, 1e-2, 3 * nb)
+
+    def fit(passes):
+        coef, b = np.zeros(d), np.zeros(1)
+        args = (coef, b, spec.new_state(coef), spec.new_state(b), np.zeros(4, np.int64), np.ones(2))
+        head = (4, 0.0, 1, 1e-3, 0.15, True, bs, spec.kind, spec.hyper)
+        if passes:
+            loss, sq, finite = _core.minibatch_passes(X, y, None, order, rows, *head, lr, *args)
+            assert finite.all()
+        else:
+            loss = [_core.minibatch_epoch(X, y, None, order[p * rows:(p + 1) * rows], *head,
+                                          lr[p * nb:(p + 1) * nb], *args) for p in range(3)]
+            sq = [float(_core.dot(coef, coef))] * 3  # (only the last is compared)
+        return coef.tobytes(), b.tobytes(), list(loss), float(sq[-1])
+
+    want = fit(False)
+    for isa in ISAS:
+        for nt in THREADS:
+            assert run_on(isa, nt, lambda: fit(True)) == want, (isa, nt)
+
+
 def test_minibatch_passes_bad_arguments_write_nothing():
     from gdcore.linear._base import _OptimizerSpec
 
@@ -2041,6 +2078,11 @@ def test_minibatch_passes_bad_arguments_write_nothing():
             call(**kw)
         for a, a0 in zip((coef, b, counters, scalars, *cst[:2], *ist[:2]), before):
             np.testing.assert_array_equal(a, a0)
+    # no passes: nothing to do, nothing written
+    loss, sq_norm, finite = call(order=order[:0], lr=np.zeros(0))
+    assert loss.shape == sq_norm.shape == finite.shape == (0,)
+    for a, a0 in zip((coef, b, counters, scalars, *cst[:2], *ist[:2]), before):
+        np.testing.assert_array_equal(a, a0)
     loss, sq_norm, finite = call()
     assert loss.shape == sq_norm.shape == finite.shape == (2,) and finite.all()
     assert sq_norm[1] == float(coef @ coef)
