@@ -2090,6 +2090,9 @@ def test_minibatch_passes_bad_arguments_write_nothing():
 
 _X = np.arange(12.0).reshape(4, 3)
 _y = np.array([0, 1, 0, 1])
+with warnings.catch_warnings():  # (numpy's note on np.matrix, an error under strict filters)
+    warnings.simplefilter("ignore", PendingDeprecationWarning)
+    _X_matrix = np.matrix(_X)
 
 
 @pytest.mark.parametrize("X, y, kw, fitted", [
@@ -2119,7 +2122,7 @@ _y = np.array([0, 1, 0, 1])
     (_X[:, :0], _y, dict(dtype=[np.float64, np.float32], order="C", reset=True), {}),
     (_X.reshape(4, 3, 1), _y, dict(dtype=[np.float64, np.float32], order="C", reset=True), {}),
     (_X.tolist(), _y, dict(dtype=[np.float64, np.float32], order="C", reset=True), {}),
-    (np.matrix(_X), _y, dict(dtype=[np.float64, np.float32], order="C", reset=True), {}),
+    (_X_matrix, _y, dict(dtype=[np.float64, np.float32], order="C", reset=True), {}),
 ], ids=lambda v: None)
 def test_validate_data_passes_plain_arrays_as_scikit_learn_does(monkeypatch, X, y, kw, fitted):
     # the plain-array shortcut of _compat.validate_data against

@@ -4,6 +4,7 @@ alike, and bitwise identical on every ISA path and thread count."""
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -149,8 +150,7 @@ def test_same_bits_on_every_isa_and_thread_count(data, dtype, penalty):
 def test_log_loss_sum_same_bits_on_every_isa_and_thread_count(data, dtype):
     # log_loss values are added 64 samples at a time, computed on vectors:
     # sums over 1, 63, 64, 65 and 300 samples agree bitwise on every path,
-    # and with the per-sample values of the running objective (which the
-    # loop computes one at a time)
+    # with the running objective tracked or not
     X, y01 = data
     X = np.ascontiguousarray(X, dtype=dtype)
     y = np.where(y01 > 0, 1.0, -1.0).astype(dtype)
@@ -166,6 +166,61 @@ def test_log_loss_sum_same_bits_on_every_isa_and_thread_count(data, dtype):
         for isa in ISAS:
             for nt in THREADS:
                 assert run_on(isa, nt, lambda: epoch(n, False)) == ref, (n, isa, nt)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("loss, penalty", [("log_loss", "l2"), ("log_loss", "elasticnet"),
+                                           ("log_loss", "none"), ("hinge", "elasticnet")])
+def test_running_objective_same_bits_as_one_sample_per_call(data, sparse, dtype, loss, penalty):
+    # log_loss's values wait and are added to sumloss and to scikit-learn's
+    # running objective 64 samples at a time, with each sample's penalty
+    # term; calls of one sample each add them one at a time: the same
+    # sumloss, objective, norms and weights, bitwise, on every ISA path and
+    # thread count, around the 64 (hinge: values at each step, the control)
+    X, y01 = data
+    X = np.ascontiguousarray(X, dtype=dtype)
+    y = np.where(y01 > 0, 1.0, -1.0).astype(dtype)
+    C = sp.csr_matrix(X)
+    L = losses.get(loss)
+    d = X.shape[1]
+
+    alpha, rho = 1e-3, {"l2": 0.0, "elasticnet": 0.15, "none": 0.0}[penalty]
+
+    def run(order, calls):
+        w = np.zeros(d, dtype)
+        q = np.zeros(d, dtype) if penalty == "elasticnet" else None
+        state = np.array([0, 0, 1, 0, 1, 0, 1.0, 0, 0, 0])
+        total, objective = 0.0, 0.0
+        for part in calls(order):
+            before = state.copy()
+            args = (y, None, part, L.kind, L.param, PEN[penalty], alpha, 0.15, LR["optimal"], 0.01,
+                    0.5, 1e3, True, 1.0, 0, w, None, q, state, True)
+            if sparse:
+                value = _core.plain_sgd_epoch_csr(C.data, C.indices, C.indptr, d, *args)
+            else:
+                value = _core.plain_sgd_epoch_dense(X, *args)
+            total += value
+            # scikit-learn's objective_sum, written out: the sample's loss
+            # (one sample's sumloss), then the penalty at the norms before it
+            objective += value
+            if penalty != "none":
+                objective += alpha * ((1 - rho) * 0.5 * math.sqrt(before[7]) ** 2 + rho * before[8])
+        return total, state.copy(), w, objective
+
+    for n in (1, 63, 64, 65, 129, 300):
+        order = np.random.default_rng(n).permutation(300)[:n].astype(np.int64)
+        total, state, w, objective = run(order, lambda o: [o[k:k + 1] for k in range(len(o))])
+        assert np.isfinite(total) and total > 0 and state[9] > 0
+        assert state[9] == objective, n
+        if penalty != "none":
+            assert state[7] > 0 and state[8] > 0  # (the norms after the last step)
+        for isa in ISAS:
+            for nt in THREADS:
+                got = run_on(isa, nt, lambda: run(order, lambda o: [o]))
+                assert got[0] == total, (n, isa, nt)
+                np.testing.assert_array_equal(got[1], state, err_msg=f"{n} {isa} {nt}")
+                np.testing.assert_array_equal(got[2], w, err_msg=f"{n} {isa} {nt}")
 
 
 @pytest.mark.parametrize("sparse", [False, True])

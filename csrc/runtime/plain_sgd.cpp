@@ -91,17 +91,24 @@ double epoch(std::int64_t n, std::int64_t d, const T* yv, const T* swv, const st
   const bool fuse = !use_l1;
   T next_dot = T(0);
   bool have_next = false;
-  // log_loss without the running objective: each sample's value (a log1p)
-  // waits, kept as its parts; kDefer of them are computed on vectors and
-  // added to sumloss in order (the same bits): the log1p is off the step's
-  // critical path.
+  // log_loss: each sample's value (a log1p) waits, kept as its parts, with
+  // the running objective's penalty term before its step; kDefer of them
+  // are computed on vectors and added to sumloss (and the objective) in
+  // step order (the same bits): the log1p is off the steps' critical path.
   constexpr int kDefer = 64;
-  const bool defer = kind == int(LossKind::log_loss) && !o.objective;
+  const bool defer = kind == int(LossKind::log_loss);
   T dz[kDefer], de[kDefer], dfin[kDefer], dv[kDefer];
+  double dpen[kDefer];
   int pending = 0;
   auto flush = [&]() {
     K.log_loss_values(dz, de, dv, pending);
-    for (int a = 0; a < pending; ++a) sumloss += double(dv[a]) + double(dfin[a]);
+    for (int a = 0; a < pending; ++a) {
+      sumloss += double(dv[a]) + double(dfin[a]);
+      if (o.objective) {
+        s.objective += double(dv[a]);
+        if (o.penalty != Penalty::none) s.objective += dpen[a];
+      }
+    }
     pending = 0;
   };
   for (std::int64_t k = 0; k < count; ++k) {
@@ -129,20 +136,23 @@ double epoch(std::int64_t n, std::int64_t d, const T* yv, const T* swv, const st
     const std::int64_t at = in_order ? k : i;  // this step's target and weight
     const T yi = yv[at];
     T lv = T(0), dl;
+    double pen = 0.0;
+    if (o.objective && o.penalty != Penalty::none) {
+      // scikit-learn's objective_sum adds this with the norms before this step
+      const double norm = std::sqrt(s.sq_norm);
+      pen = alpha * ((1.0 - l1_ratio) * 0.5 * (norm * norm) + l1_ratio * s.l1_norm);
+    }
     if (defer) {
       dl = log_loss_derivative_parts(yi, p, dz[pending], de[pending]);
       dfin[pending] = p - p;
+      dpen[pending] = pen;
       if (++pending == kDefer) flush();
     } else {
       loss_value_derivative_elem<T>(kind, param, yi, p, lv, dl);
       sumloss += double(lv) + double(p - p);  // NaN once a margin is not finite
-    }
-    if (o.objective) {
-      // scikit-learn's objective_sum, with the norms before this step
-      s.objective += double(lv);
-      if (o.penalty != Penalty::none) {
-        const double norm = std::sqrt(s.sq_norm);
-        s.objective += alpha * ((1.0 - l1_ratio) * 0.5 * (norm * norm) + l1_ratio * s.l1_norm);
+      if (o.objective) {
+        s.objective += double(lv);
+        if (o.penalty != Penalty::none) s.objective += pen;
       }
     }
     double dloss = double(dl);
