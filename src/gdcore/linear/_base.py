@@ -753,6 +753,10 @@ class _Config:
     def rates(self, t_first: float, nb: int, eta: float) -> np.ndarray:
         """Learning rate of each of the next ``nb`` batches; ``t_first`` is the
         1-based count of the first one (scikit-learn's ``t``)."""
+        if self.schedule is None and self.learning_rate in CONSTANT_RATES:
+            # (scaled as a Python float: the same product, and an overflow
+            # gives inf without numpy's error state)
+            return self._rates(t_first, nb, float(eta) * self.lr_scale)
         r = self._rates(t_first, nb, eta)
         if self.lr_scale != 1.0:
             r = r * self.lr_scale
@@ -765,18 +769,21 @@ class _Config:
         # (constant rates: the same array every epoch until the step
         # changes -- the fits on small data run many short epochs -- and
         # its entries all one value)
-        constant = self.schedule is None and self.learning_rate in CONSTANT_RATES
-        if constant:
+        if self.schedule is None and self.learning_rate in CONSTANT_RATES:
+            key = (nb, eta, self.lr_scale)
             cached = self._constant_rates
-            if cached is not None and cached[0] == (nb, eta, self.lr_scale):
+            if cached is not None and cached[0] == key:
                 return cached[1]
+            r = self.rates(t_first, nb, eta)
+            if r.size and not math.isfinite(r[0]):
+                raise overflow_error(epoch)
+            r.flags.writeable = False
+            self._constant_rates = (key, r)
+            return r
         with np.errstate(over="ignore", divide="ignore"):
             r = self.rates(t_first, nb, eta)
-        if not (math.isfinite(r[0]) if constant and r.size else np.all(np.isfinite(r))):
+        if not np.all(np.isfinite(r)):
             raise overflow_error(epoch)
-        if constant:
-            r.flags.writeable = False
-            self._constant_rates = ((nb, eta, self.lr_scale), r)
         return r
 
     def _rates(self, t_first: float, nb: int, eta: float) -> np.ndarray:

@@ -30,34 +30,36 @@ from ._fitting import r2_unweighted, transaction, weighted_r2
 def _target_moments(y: np.ndarray, sw: np.ndarray):
     """(weight, mean, variance) of the targets, weighted; None when the
     weights do not sum to > 0."""
-    w = sw.astype(np.float64)
-    yy = y.astype(np.float64)
+    w = np.asarray(sw, dtype=np.float64)
+    yy = np.asarray(y, dtype=np.float64)
     wsum = float(w.sum())
     if not wsum > 0:
         return None
     # (in units of max |y|, so that squaring targets beyond 1e154 does not
-    # overflow)
+    # overflow; the weighted means are np.average's arithmetic)
     big = float(np.max(np.abs(yy))) if yy.size else 0.0
     unit = big if np.isfinite(big) and big > 1.0 else 1.0
-    mean = float(np.average(yy / unit, weights=w)) * unit
-    var = float(np.average((yy / unit - mean / unit) ** 2, weights=w))
+    yu = yy / unit if unit != 1.0 else yy
+    mean = float(np.multiply(yu, w).sum()) / wsum * unit
+    var = float(np.multiply((yu - mean / unit) ** 2, w).sum()) / wsum
     return (wsum, mean, var * unit * unit)  # (Python floats: inf past the range, no warning)
 
 
-def _target_center_scale(y: np.ndarray, sw: np.ndarray):
+def _target_center_scale(y: np.ndarray, sw: np.ndarray, moments=None):
     """Weighted mean and standard deviation of the target (unweighted when
-    the weights sum to 0; scale 1 when it is constant or not finite)."""
-    _, mean, var = _target_moments(y, sw) or _target_moments(y, np.ones(y.shape[0]))
+    the weights sum to 0; scale 1 when it is constant or not finite).
+    ``moments``: _target_moments(y, sw), when known."""
+    _, mean, var = moments or _target_moments(y, sw) or _target_moments(y, np.ones(y.shape[0]))
     std = float(np.sqrt(var))
     if not (np.isfinite(std) and std > 0):
         std = 1.0
     return mean, std
 
 
-def _merge_target_moments(moments, y: np.ndarray, sw: np.ndarray):
-    """(weight, mean, variance) of the targets seen so far, with (y, sw)
-    added (Chan et al.'s pairwise update)."""
-    chunk = _target_moments(y, sw)
+def _merge_target_moments(moments, chunk):
+    """(weight, mean, variance) of the targets seen so far (``moments``),
+    with those of a chunk (``chunk``, _target_moments of its y and sw)
+    added: Chan et al.'s pairwise update."""
     if chunk is None or moments is None:
         return moments if chunk is None else chunk
     (wa, ma, va), (wb, mb, vb) = moments, chunk
@@ -273,6 +275,7 @@ class SGDRegressor(_base.SparseCoefMixin, RegressorMixin, BaseEstimator):
         dtype = X.dtype
         y = np.ascontiguousarray(y, dtype=dtype)
         sw = _check_sample_weight(sample_weight, X, dtype=dtype)
+        chunk_moments = _target_moments(y, sw)
         old = getattr(self, "_problems", None)
         if old is not None and coef_init is None:
             problem = old[0].astype(dtype)
@@ -292,21 +295,21 @@ class SGDRegressor(_base.SparseCoefMixin, RegressorMixin, BaseEstimator):
             else:
                 intercept_init = np.zeros(1, dtype=dtype)
                 if self._scale_aware() and self.fit_intercept:
-                    intercept_init[0] = _target_center_scale(y, sw)[0]
+                    intercept_init[0] = _target_center_scale(y, sw, chunk_moments)[0]
             problem = _Problem(coef_init, intercept_init)
         cfg = _Config(self, dtype, sparse=_base.is_sparse(X),
                       shuffle=_base.resolve_shuffle(self.shuffle, X, y, classifier=False),
                       stream=stream)
         # the targets' running moments: fit's y, then every partial_fit chunk
         moments = getattr(self, "_y_moments", None) if old is not None else None
-        self._y_moments = _merge_target_moments(moments, y, sw)
+        self._y_moments = _merge_target_moments(moments, chunk_moments)
         if self._scale_aware():
             if stream:
                 # partial_fit: the scale follows the targets seen so far (a
                 # first chunk of one row says little about the spread)
                 self._y_scale = _scale_from_moments(self._y_moments)
             elif old is None or not hasattr(self, "_y_scale"):
-                self._y_scale = _target_center_scale(y, sw)[1]
+                self._y_scale = _target_center_scale(y, sw, chunk_moments)[1]
             cfg.lr_scale = self._y_scale
         if self.early_stopping:
             idx_train, idx_val = _base.make_validation(False, y, sw, self.validation_fraction, self.random_state)
