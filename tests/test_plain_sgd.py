@@ -171,7 +171,8 @@ def test_log_loss_sum_same_bits_on_every_isa_and_thread_count(data, dtype):
 @pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("loss, penalty", [("log_loss", "l2"), ("log_loss", "elasticnet"),
-                                           ("log_loss", "none"), ("hinge", "elasticnet")])
+                                           ("log_loss", "l1"), ("log_loss", "none"),
+                                           ("hinge", "elasticnet")])
 def test_running_objective_same_bits_as_one_sample_per_call(data, sparse, dtype, loss, penalty):
     # log_loss's values wait and are added to sumloss and to scikit-learn's
     # running objective 64 samples at a time, with each sample's penalty
@@ -185,11 +186,11 @@ def test_running_objective_same_bits_as_one_sample_per_call(data, sparse, dtype,
     L = losses.get(loss)
     d = X.shape[1]
 
-    alpha, rho = 1e-3, {"l2": 0.0, "elasticnet": 0.15, "none": 0.0}[penalty]
+    alpha, rho = 1e-3, {"l2": 0.0, "elasticnet": 0.15, "l1": 1.0, "none": 0.0}[penalty]
 
     def run(order, calls):
         w = np.zeros(d, dtype)
-        q = np.zeros(d, dtype) if penalty == "elasticnet" else None
+        q = np.zeros(d, dtype) if penalty in ("l1", "elasticnet") else None
         state = np.array([0, 0, 1, 0, 1, 0, 1.0, 0, 0, 0])
         total, objective = 0.0, 0.0
         for part in calls(order):
@@ -213,8 +214,10 @@ def test_running_objective_same_bits_as_one_sample_per_call(data, sparse, dtype,
         total, state, w, objective = run(order, lambda o: [o[k:k + 1] for k in range(len(o))])
         assert np.isfinite(total) and total > 0 and state[9] > 0
         assert state[9] == objective, n
-        if penalty != "none":
-            assert state[7] > 0 and state[8] > 0  # (the norms after the last step)
+        # the norms after the last step: those the penalty reads (‖w‖² for
+        # l2 and elasticnet, ‖w‖₁ for elasticnet), the others not kept
+        assert (state[7] > 0) == (penalty in ("l2", "elasticnet"))
+        assert (state[8] > 0) == (penalty in ("l1", "elasticnet"))
         for isa in ISAS:
             for nt in THREADS:
                 got = run_on(isa, nt, lambda: run(order, lambda o: [o]))

@@ -82,6 +82,10 @@ double epoch(std::int64_t n, std::int64_t d, const T* yv, const T* swv, const st
   if (o.penalty == Penalty::l1) l1_ratio = 1.0;
   const bool use_l1 = o.penalty == Penalty::l1 || o.penalty == Penalty::elasticnet;
   const bool in_order = o.targets_in_order;
+  // the running objective's penalty reads ‖w‖² where (1 − l1_ratio) > 0
+  // and ‖w‖₁ where l1_ratio > 0: only those norms are kept
+  const bool need_l2 = o.objective && o.penalty != Penalty::none && l1_ratio < 1.0;
+  const bool need_l1 = o.objective && o.penalty != Penalty::none && l1_ratio > 0.0;
   double sumloss = 0.0;
   const std::int64_t ahead = detail::prefetch_distance(row_bytes);
   const bool fetch_weights = detail::prefetch_weights_pays(d * std::int64_t(sizeof(T)));
@@ -174,19 +178,37 @@ double epoch(std::int64_t n, std::int64_t d, const T* yv, const T* swv, const st
       } else {
         K.axpy(s.w, x, a);
       }
-      if (o.objective) {
+      if (need_l2 || need_l1) {
         // the norms over this sample's features after the step, as
-        // scikit-learn's WeightVector.add keeps them
+        // scikit-learn's WeightVector.add keeps them (each only where the
+        // objective reads it; the other stays 0)
         double l2 = 0.0, l1 = 0.0;
-        auto acc = [&](std::int64_t j) {
+        auto both = [&](std::int64_t j) {
           const double v = double(s.w[j]);
           l2 += v * v;
           l1 += std::fabs(v);
         };
-        if (x.index == nullptr)
-          for (std::int64_t j = 0; j < d; ++j) acc(j);
-        else
-          for (std::int64_t j = 0; j < x.nnz; ++j) acc(x.index[j]);
+        auto sq = [&](std::int64_t j) {
+          const double v = double(s.w[j]);
+          l2 += v * v;
+        };
+        auto ab = [&](std::int64_t j) { l1 += std::fabs(double(s.w[j])); };
+        if (need_l2 && need_l1) {
+          if (x.index == nullptr)
+            for (std::int64_t j = 0; j < d; ++j) both(j);
+          else
+            for (std::int64_t j = 0; j < x.nnz; ++j) both(x.index[j]);
+        } else if (need_l2) {
+          if (x.index == nullptr)
+            for (std::int64_t j = 0; j < d; ++j) sq(j);
+          else
+            for (std::int64_t j = 0; j < x.nnz; ++j) sq(x.index[j]);
+        } else {
+          if (x.index == nullptr)
+            for (std::int64_t j = 0; j < d; ++j) ab(j);
+          else
+            for (std::int64_t j = 0; j < x.nnz; ++j) ab(x.index[j]);
+        }
         const T ws = T(s.wscale);
         s.sq_norm = l2 * double(ws * ws);
         s.l1_norm = l1 * double(ws);
