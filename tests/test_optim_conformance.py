@@ -238,3 +238,34 @@ def test_rmsprop_lerp_branch_is_chosen_by_abs_weight(dtype, isa):
     assert np.isfinite(ref.state[0]["grad_avg"]).all()
     assert_same_state(opt.state_dict()["state"], ref.state)
     assert_same_params(params, ref.params)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_adam_bias_corrections_are_each_optimizers_own(dtype):
+    # Adam's bias corrections are remembered per thread by step and betas:
+    # optimizers with other betas stepping through the same step numbers in
+    # turn, and a step 2048 later (where the remembered step 1 sits), still
+    # take their own -- each equal to its oracle, bitwise
+    oracle = ORACLES["Adam"]
+    all_betas = [(0.9, 0.999), (0.8, 0.999), (0.9, 0.99), (0.5, 0.5)]
+    params, grads = problem([(7,)], dtype, 4, seed=3)
+    runs = [(make("Adam", [p.copy() for p in params], dict(betas=b)), oracle(params, betas=b))
+            for b in all_betas]
+    for t in range(4):
+        for opt, ref in runs:
+            opt.step(grads[t])
+            ref.step(grads[t])
+    for (opt, ref), b in zip(runs, all_betas):
+        assert_same_state(opt.state_dict()["state"], ref.state, where=f"betas {b}:")
+        assert_array_equal(opt.param_groups[0]["params"][0], ref.params[0])
+    # step 2049 after step 1 (the same slot), from the same state
+    opt, ref = runs[0]
+    sd = opt.state_dict()
+    sd["state"][0]["step"] = 2048.0
+    opt.load_state_dict(sd)
+    ref.state[0]["step"] = 2048.0
+    make("Adam", [p.copy() for p in params], {}).step(grads[0])  # (step 1 remembered)
+    opt.step(grads[1])
+    ref.step(grads[1])
+    assert_same_state(opt.state_dict()["state"], ref.state, where="step 2049:")
+    assert_array_equal(opt.param_groups[0]["params"][0], ref.params[0])
