@@ -196,7 +196,9 @@ struct PlainSGDOptions {
   // Accumulate scikit-learn's objective_sum into state.objective: for every
   // sample its loss plus alpha((1 − ρ)/2·‖w‖² + ρ‖w‖₁) with scikit-learn's
   // running norms (state.sq_norm, state.l1_norm: scaled with w, recomputed
-  // over a sample's non-zero features after its step; an O(nnz) pass).
+  // over a sample's non-zero features after its step; an O(nnz) pass —
+  // only those the penalty reads, ‖w‖² where ρ < 1 and ‖w‖₁ where ρ > 0,
+  // the other set to 0 by the step).
   bool objective = false;
   // > 0: the order visits rows block by block (row r in block r / block,
   // rows inside a block in any order; shuffle="block"), and the loop fetches
