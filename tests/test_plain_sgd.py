@@ -168,18 +168,27 @@ def test_log_loss_sum_same_bits_on_every_isa_and_thread_count(data, dtype):
                 assert run_on(isa, nt, lambda: epoch(n, False)) == ref, (n, isa, nt)
 
 
-@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("sparse, wide", [(False, False), (True, False), (False, True)])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("loss, penalty", [("log_loss", "l2"), ("log_loss", "elasticnet"),
                                            ("log_loss", "l1"), ("log_loss", "none"),
-                                           ("hinge", "elasticnet")])
-def test_running_objective_same_bits_as_one_sample_per_call(data, sparse, dtype, loss, penalty):
+                                           ("hinge", "elasticnet"), ("hinge", "l2")])
+def test_running_objective_same_bits_as_one_sample_per_call(data, sparse, wide, dtype, loss,
+                                                             penalty):
     # log_loss's values wait and are added to sumloss and to scikit-learn's
     # running objective 64 samples at a time, with each sample's penalty
     # term; calls of one sample each add them one at a time: the same
     # sumloss, objective, norms and weights, bitwise, on every ISA path and
-    # thread count, around the 64 (hinge: values at each step, the control)
+    # thread count, around the 64 (hinge: values at each step, the control).
+    # Wide dense rows (259 features: from 256 on) also keep the weights each
+    # step wrote and sum the norms of eight steps side by side at the flush.
+    # With an L2 penalty the norms are followed here too, from the weights
+    # (hinge: steps without an update only decay them).
     X, y01 = data
+    if wide:
+        rng = np.random.default_rng(7)
+        X = rng.standard_normal((X.shape[0], 259))
+        y01 = (X[:, :25] @ rng.standard_normal(25) > 0).astype(int)
     X = np.ascontiguousarray(X, dtype=dtype)
     y = np.where(y01 > 0, 1.0, -1.0).astype(dtype)
     C = sp.csr_matrix(X)
@@ -193,6 +202,7 @@ def test_running_objective_same_bits_as_one_sample_per_call(data, sparse, dtype,
         q = np.zeros(d, dtype) if penalty in ("l1", "elasticnet") else None
         state = np.array([0, 0, 1, 0, 1, 0, 1.0, 0, 0, 0])
         total, objective = 0.0, 0.0
+        norms = [0.0, 0.0]  # (l2 penalty) ‖w‖², ‖w‖₁ kept here as scikit-learn does
         for part in calls(order):
             before = state.copy()
             args = (y, None, part, L.kind, L.param, PEN[penalty], alpha, 0.15, LR["optimal"], 0.01,
@@ -205,7 +215,22 @@ def test_running_objective_same_bits_as_one_sample_per_call(data, sparse, dtype,
             # scikit-learn's objective_sum, written out: the sample's loss
             # (one sample's sumloss), then the penalty at the norms before it
             objective += value
-            if penalty != "none":
+            if penalty == "l2":
+                # the norms too (the weights after a step are its add's: no
+                # L1 truncation): the step's decay, then, after an update,
+                # the squared weights of the row's features summed in order
+                objective += alpha * (0.5 * math.sqrt(norms[0]) ** 2 + 0.0 * norms[1])
+                eta = 1.0 / (alpha * (1e3 + before[6] - 1.0))
+                c = max(0.0, 1.0 - (1.0 * eta * alpha))
+                norms = [norms[0] * (c * c), 0.0]
+                if value > 0.0:  # (a loss > 0 has a derivative != 0: the step updated)
+                    cols = C.indices[C.indptr[part[0]]:C.indptr[part[0] + 1]] if sparse else range(d)
+                    total_sq = 0.0
+                    for j in cols:
+                        total_sq += float(w[j]) * float(w[j])
+                    ws = dtype(state[2])
+                    norms[0] = total_sq * float(ws * ws)
+            elif penalty != "none":
                 objective += alpha * ((1 - rho) * 0.5 * math.sqrt(before[7]) ** 2 + rho * before[8])
         return total, state.copy(), w, objective
 

@@ -33,6 +33,8 @@ void minibatch_block_f32(detail::MinibatchBlock<float>&);
 void minibatch_block_f64(detail::MinibatchBlock<double>&);
 void log_loss_values_f32(const float*, const float*, float*, int64_t);
 void log_loss_values_f64(const double*, const double*, double*, int64_t);
+void norm_sums_f32(const float*, int64_t, int64_t, int, double*, double*);
+void norm_sums_f64(const double*, int64_t, int64_t, int, double*, double*);
 
 #define GDCORE_STR2(x) #x
 #define GDCORE_STR(x) GDCORE_STR2(x)
@@ -60,6 +62,8 @@ const detail::KernelTable& kernel_table() {
       minibatch_block_f64,
       log_loss_values_f32,
       log_loss_values_f64,
+      norm_sums_f32,
+      norm_sums_f64,
   };
   return table;
 }

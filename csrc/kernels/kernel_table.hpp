@@ -106,6 +106,12 @@ struct KernelTable {
   // log_loss values from the margins z and e = exp(-|z|) (loss_values.cpp).
   void (*log_loss_values_f32)(const float* z, const float* e, float* out, std::int64_t n);
   void (*log_loss_values_f64)(const double* z, const double* e, double* out, std::int64_t n);
+  // Σ v² and Σ |v| in index order, in double, of `count` rows of n values
+  // `stride` apart (norm_sums.cpp).
+  void (*norm_sums_f32)(const float* rows, std::int64_t stride, std::int64_t n, int count,
+                        double* l2, double* l1);
+  void (*norm_sums_f64)(const double* rows, std::int64_t stride, std::int64_t n, int count,
+                        double* l2, double* l1);
 };
 
 }  // namespace gd::detail

@@ -67,6 +67,13 @@ struct RowKernels {
     if constexpr (std::is_same_v<T, float>) k.log_loss_values_f32(z, e, out, n);
     else k.log_loss_values_f64(z, e, out, n);
   }
+  // Σ v² and Σ |v| (in index order, in double) of `count` rows of n values
+  // `stride` apart, on this ISA's vectors (norm_sums.cpp)
+  void norm_sums(const T* rows, std::int64_t stride, std::int64_t n, int count, double* l2,
+                 double* l1) const {
+    if constexpr (std::is_same_v<T, float>) k.norm_sums_f32(rows, stride, n, count, l2, l1);
+    else k.norm_sums_f64(rows, stride, n, count, l2, l1);
+  }
   // w += a·x, then dot(next, w): one pass for dense rows, the same bits as
   // axpy followed by dot.
   template <class I>
