@@ -168,7 +168,7 @@ def test_log_loss_sum_same_bits_on_every_isa_and_thread_count(data, dtype):
                 assert run_on(isa, nt, lambda: epoch(n, False)) == ref, (n, isa, nt)
 
 
-@pytest.mark.parametrize("sparse, wide", [(False, False), (True, False), (False, True)])
+@pytest.mark.parametrize("sparse, wide", [(False, 0), (True, 0), (False, 256), (False, 259)])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("loss, penalty", [("log_loss", "l2"), ("log_loss", "elasticnet"),
                                            ("log_loss", "l1"), ("log_loss", "none"),
@@ -180,14 +180,14 @@ def test_running_objective_same_bits_as_one_sample_per_call(data, sparse, wide, 
     # term; calls of one sample each add them one at a time: the same
     # sumloss, objective, norms and weights, bitwise, on every ISA path and
     # thread count, around the 64 (hinge: values at each step, the control).
-    # Wide dense rows (259 features: from 256 on) also keep the weights each
+    # Wide dense rows (256 and 259 features: from 256 on) also keep the weights each
     # step wrote and sum the norms of eight steps side by side at the flush.
     # With an L2 penalty the norms are followed here too, from the weights
     # (hinge: steps without an update only decay them).
     X, y01 = data
     if wide:
         rng = np.random.default_rng(7)
-        X = rng.standard_normal((X.shape[0], 259))
+        X = rng.standard_normal((X.shape[0], wide))
         y01 = (X[:, :25] @ rng.standard_normal(25) > 0).astype(int)
     X = np.ascontiguousarray(X, dtype=dtype)
     y = np.where(y01 > 0, 1.0, -1.0).astype(dtype)
