@@ -67,6 +67,25 @@ void check_options(const PlainSGDOptions& o, const PlainSGDState<T>& s, std::int
   if (o.block < 0) throw std::invalid_argument("block must be >= 0");
 }
 
+// The norms of the weights a step wrote, as scikit-learn's WeightVector.add
+// keeps them: Σ w_j² (L2) and Σ |w_j| (L1), in double, in index order, over
+// the row's features (every feature of a dense row); a sum not asked for
+// stays 0.
+template <bool L2, bool L1, class T, class Row>
+void step_norms(const T* w, const Row& x, std::int64_t d, double& l2, double& l1) {
+  double s2 = 0.0, s1 = 0.0;
+  auto add = [&s2, &s1](double v) {
+    if constexpr (L2) s2 += v * v;
+    if constexpr (L1) s1 += std::fabs(v);
+  };
+  if (x.index == nullptr)
+    for (std::int64_t j = 0; j < d; ++j) add(double(w[j]));
+  else
+    for (std::int64_t j = 0; j < x.nnz; ++j) add(double(w[x.index[j]]));
+  l2 = s2;
+  l1 = s1;
+}
+
 template <class T, class GetRow>
 double epoch(std::int64_t n, std::int64_t d, const T* yv, const T* swv, const std::int64_t* order,
              std::int64_t count, const PlainSGDOptions& o, PlainSGDState<T>& s,
@@ -86,6 +105,20 @@ double epoch(std::int64_t n, std::int64_t d, const T* yv, const T* swv, const st
   // and ‖w‖₁ where l1_ratio > 0: only those norms are kept
   const bool need_l2 = o.objective && o.penalty != Penalty::none && l1_ratio < 1.0;
   const bool need_l1 = o.objective && o.penalty != Penalty::none && l1_ratio > 0.0;
+  // scikit-learn's objective_sum adds this penalty at the norms before a step
+  auto penalty_term = [&]() {
+    const double norm = std::sqrt(s.sq_norm);
+    return alpha * ((1.0 - l1_ratio) * 0.5 * (norm * norm) + l1_ratio * s.l1_norm);
+  };
+  // a step's decay c, then (after an update) its norms, scaled by wscale
+  auto decay_norms = [&](double c) {
+    s.sq_norm *= c * c;
+    s.l1_norm *= c;
+  };
+  auto keep_norms = [&](double l2, double l1, T ws) {
+    s.sq_norm = l2 * double(ws * ws);
+    s.l1_norm = l1 * double(ws);
+  };
   double sumloss = 0.0;
   const std::int64_t ahead = detail::prefetch_distance(row_bytes);
   const bool fetch_weights = detail::prefetch_weights_pays(d * std::int64_t(sizeof(T)));
@@ -133,18 +166,12 @@ double epoch(std::int64_t n, std::int64_t d, const T* yv, const T* swv, const st
         if (o.penalty != Penalty::none) s.objective += dpen[a];
         continue;
       }
-      // (defer_norms: penalised) scikit-learn's objective_sum adds the
-      // penalty at the norms before this step; then the step's decay and,
-      // after an update, its norms
-      const double norm = std::sqrt(s.sq_norm);
-      s.objective += alpha * ((1.0 - l1_ratio) * 0.5 * (norm * norm) + l1_ratio * s.l1_norm);
-      s.sq_norm *= dc[a] * dc[a];
-      s.l1_norm *= dc[a];
-      if (dslot[a] >= 0) {
-        const T ws = dws[a];
-        s.sq_norm = (need_l2 ? sl2[dslot[a]] : 0.0) * double(ws * ws);
-        s.l1_norm = (need_l1 ? sl1[dslot[a]] : 0.0) * double(ws);
-      }
+      // (defer_norms: penalised) the penalty at the norms before this
+      // step, then the step's decay and, after an update, its norms
+      s.objective += penalty_term();
+      decay_norms(dc[a]);
+      if (dslot[a] >= 0)
+        keep_norms(need_l2 ? sl2[dslot[a]] : 0.0, need_l1 ? sl1[dslot[a]] : 0.0, dws[a]);
     }
     pending = 0;
     nsaved = 0;
@@ -175,11 +202,7 @@ double epoch(std::int64_t n, std::int64_t d, const T* yv, const T* swv, const st
     const T yi = yv[at];
     T lv = T(0), dl;
     double pen = 0.0;
-    if (o.objective && o.penalty != Penalty::none && !defer_norms) {
-      // scikit-learn's objective_sum adds this with the norms before this step
-      const double norm = std::sqrt(s.sq_norm);
-      pen = alpha * ((1.0 - l1_ratio) * 0.5 * (norm * norm) + l1_ratio * s.l1_norm);
-    }
+    if (o.objective && o.penalty != Penalty::none && !defer_norms) pen = penalty_term();
     if (defer) {
       // (this sample's entry; pushed at the end of its step)
       if (log_values)
@@ -205,12 +228,10 @@ double epoch(std::int64_t n, std::int64_t d, const T* yv, const T* swv, const st
     if (o.penalty != Penalty::none) {
       const double c = std::max(0.0, 1.0 - ((1.0 - l1_ratio) * eta * alpha));
       s.wscale *= c;
-      if (defer_norms) {
+      if (defer_norms)
         dc[pending] = c;
-      } else {
-        s.sq_norm *= c * c;
-        s.l1_norm *= c;
-      }
+      else
+        decay_norms(c);
       if (s.wscale < 1e-9) reset_wscale(s, d);
     }
     if (update != 0.0) {
@@ -227,39 +248,16 @@ double epoch(std::int64_t n, std::int64_t d, const T* yv, const T* swv, const st
         dslot[pending] = nsaved++;
         dws[pending] = T(s.wscale);
       } else if (need_l2 || need_l1) {
-        // the norms over this sample's features after the step, as
-        // scikit-learn's WeightVector.add keeps them (each only where the
-        // objective reads it; the other stays 0)
-        double l2 = 0.0, l1 = 0.0;
-        auto both = [&](std::int64_t j) {
-          const double v = double(s.w[j]);
-          l2 += v * v;
-          l1 += std::fabs(v);
-        };
-        auto sq = [&](std::int64_t j) {
-          const double v = double(s.w[j]);
-          l2 += v * v;
-        };
-        auto ab = [&](std::int64_t j) { l1 += std::fabs(double(s.w[j])); };
-        if (need_l2 && need_l1) {
-          if (x.index == nullptr)
-            for (std::int64_t j = 0; j < d; ++j) both(j);
-          else
-            for (std::int64_t j = 0; j < x.nnz; ++j) both(x.index[j]);
-        } else if (need_l2) {
-          if (x.index == nullptr)
-            for (std::int64_t j = 0; j < d; ++j) sq(j);
-          else
-            for (std::int64_t j = 0; j < x.nnz; ++j) sq(x.index[j]);
-        } else {
-          if (x.index == nullptr)
-            for (std::int64_t j = 0; j < d; ++j) ab(j);
-          else
-            for (std::int64_t j = 0; j < x.nnz; ++j) ab(x.index[j]);
-        }
-        const T ws = T(s.wscale);
-        s.sq_norm = l2 * double(ws * ws);
-        s.l1_norm = l1 * double(ws);
+        // the norms over this sample's features after the step (each only
+        // where the objective reads it; the other stays 0)
+        double l2, l1;
+        if (need_l2 && need_l1)
+          step_norms<true, true>(s.w, x, d, l2, l1);
+        else if (need_l2)
+          step_norms<true, false>(s.w, x, d, l2, l1);
+        else
+          step_norms<false, true>(s.w, x, d, l2, l1);
+        keep_norms(l2, l1, T(s.wscale));
       }
     }
     if (o.fit_intercept && update != 0.0) s.intercept += update * o.intercept_decay;
