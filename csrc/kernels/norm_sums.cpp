@@ -8,10 +8,10 @@
 // dtypes: f32, f64 (both sum in double).  Guarantee: the same bits on every
 // ISA path: a row's sums form one chain each, whatever the path; the AVX2
 // path keeps four rows' chains in the lanes of one register (rows
-// transposed four values at a time), so the chains run side by side
-// instead of one after the other.  No fused multiply-add.  Bytes per
-// element: sizeof(T) read (the rows are the caller's recent copies, in
-// cache).
+// transposed four values at a time), eight rows in two, so the chains run
+// side by side instead of one after the other.  No fused multiply-add.
+// Bytes per element: sizeof(T) read (the rows are the caller's recent
+// copies, in cache).
 #include "kernel_common.hpp"
 
 #include <cmath>
@@ -56,48 +56,31 @@ inline void load4x4(const float* const* r, int64_t j, __m256d t[4]) {
   t[3] = _mm256_cvtps_pd(r3);
 }
 
-// Four rows' sums side by side: lane q of s2 and s1 is row q's chain.
-template <class T>
-void four_rows(const T* const* r, int64_t n, double* l2, double* l1) {
+// The sums of 4·R rows (rows + q·stride) side by side: lane q of register
+// g holds row 4g + q's two chains, R registers of independent chains.
+template <int R, class T>
+void rows_side_by_side(const T* rows, int64_t stride, int64_t n, double* l2, double* l1) {
+  const T* r[4 * R];
+  for (int q = 0; q < 4 * R; ++q) r[q] = rows + q * stride;
   const __m256d sign = _mm256_set1_pd(-0.0);
-  __m256d s2 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd();
+  __m256d s2[R], s1[R];
+  for (int g = 0; g < R; ++g) s2[g] = s1[g] = _mm256_setzero_pd();
   int64_t j = 0;
   for (; j + 4 <= n; j += 4) {
-    __m256d t[4];
-    load4x4(r, j, t);
-    for (int k = 0; k < 4; ++k) {
-      s2 = _mm256_add_pd(s2, _mm256_mul_pd(t[k], t[k]));
-      s1 = _mm256_add_pd(s1, _mm256_andnot_pd(sign, t[k]));
+    for (int g = 0; g < R; ++g) {
+      __m256d t[4];
+      load4x4(r + 4 * g, j, t);
+      for (int k = 0; k < 4; ++k) {
+        s2[g] = _mm256_add_pd(s2[g], _mm256_mul_pd(t[k], t[k]));
+        s1[g] = _mm256_add_pd(s1[g], _mm256_andnot_pd(sign, t[k]));
+      }
     }
   }
-  _mm256_storeu_pd(l2, s2);
-  _mm256_storeu_pd(l1, s1);
-  for (int q = 0; q < 4; ++q) row_sums(r[q], j, n, l2[q], l1[q]);
-}
-
-// Eight rows: two registers of four chains each, side by side.
-template <class T>
-void eight_rows(const T* const* r, int64_t n, double* l2, double* l1) {
-  const __m256d sign = _mm256_set1_pd(-0.0);
-  __m256d a2 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd();
-  __m256d b2 = _mm256_setzero_pd(), b1 = _mm256_setzero_pd();
-  int64_t j = 0;
-  for (; j + 4 <= n; j += 4) {
-    __m256d t[4], u[4];
-    load4x4(r, j, t);
-    load4x4(r + 4, j, u);
-    for (int k = 0; k < 4; ++k) {
-      a2 = _mm256_add_pd(a2, _mm256_mul_pd(t[k], t[k]));
-      a1 = _mm256_add_pd(a1, _mm256_andnot_pd(sign, t[k]));
-      b2 = _mm256_add_pd(b2, _mm256_mul_pd(u[k], u[k]));
-      b1 = _mm256_add_pd(b1, _mm256_andnot_pd(sign, u[k]));
-    }
+  for (int g = 0; g < R; ++g) {
+    _mm256_storeu_pd(l2 + 4 * g, s2[g]);
+    _mm256_storeu_pd(l1 + 4 * g, s1[g]);
   }
-  _mm256_storeu_pd(l2, a2);
-  _mm256_storeu_pd(l1, a1);
-  _mm256_storeu_pd(l2 + 4, b2);
-  _mm256_storeu_pd(l1 + 4, b1);
-  for (int q = 0; q < 8; ++q) row_sums(r[q], j, n, l2[q], l1[q]);
+  for (int q = 0; q < 4 * R; ++q) row_sums(r[q], j, n, l2[q], l1[q]);
 }
 #endif
 
@@ -105,16 +88,8 @@ template <class T>
 void norm_sums_impl(const T* rows, int64_t stride, int64_t n, int count, double* l2, double* l1) {
   int q = 0;
 #if defined(__AVX2__)
-  for (; q + 8 <= count; q += 8) {
-    const T* r[8];
-    for (int k = 0; k < 8; ++k) r[k] = rows + (q + k) * stride;
-    eight_rows(r, n, l2 + q, l1 + q);
-  }
-  for (; q + 4 <= count; q += 4) {
-    const T* r[4] = {rows + q * stride, rows + (q + 1) * stride, rows + (q + 2) * stride,
-                     rows + (q + 3) * stride};
-    four_rows(r, n, l2 + q, l1 + q);
-  }
+  for (; q + 8 <= count; q += 8) rows_side_by_side<2>(rows + q * stride, stride, n, l2 + q, l1 + q);
+  for (; q + 4 <= count; q += 4) rows_side_by_side<1>(rows + q * stride, stride, n, l2 + q, l1 + q);
 #endif
   for (; q < count; ++q) {
     l2[q] = 0.0;
