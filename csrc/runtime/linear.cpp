@@ -78,9 +78,6 @@ void check_minibatch_options(const MinibatchOptions& o, std::int64_t count,
       throw std::invalid_argument("learning rates must be finite and >= 0");
 }
 
-// The arrays a pass writes (the model's weights, optimizer state and L1
-// state) share no memory with each other or with what it reads: the data,
-// the row order and the learning rates (checked before any write).
 // The arrays a pass writes: the weights, the intercept, their optimizer
 // state and the cumulative L1 penalty's state.
 template <class T>
@@ -98,6 +95,9 @@ std::vector<detail::Span> model_spans(const LinearModel<T>& model) {
           detail::span_of(model.l1_u, model.l1_q != nullptr ? nc : 0, "l1_u")};
 }
 
+// The arrays a pass writes (model_spans) share no memory with each other or
+// with what it reads: the data, the row order and the learning rates
+// (checked before any write).
 template <class T, class Data>
 void check_model_disjoint(const LinearModel<T>& model, const Data& data, const std::int64_t* order,
                           std::int64_t count, const MinibatchOptions& o, const double* lr) {
@@ -569,15 +569,24 @@ double epoch_impl(const T* X, std::int64_t n, std::int64_t d_, const T* yv, cons
   return total;
 }
 
+// A pass over dense rows whose data and memory layout are checked already
+// (the pass checks its options, rows, model and optimizer itself).
+template <class T>
+double dense_pass(const DenseData<T>& data, const std::int64_t* order, std::int64_t count,
+                  const MinibatchOptions& o, const OptimizerOptions& opt, const double* lr,
+                  LinearModel<T>& model) {
+  return epoch_impl<T, false>(data.X, data.n, data.d, data.y, data.sample_weight, order, count,
+                              o, opt, lr, model, data.d * std::int64_t(sizeof(T)),
+                              [&](std::int64_t i) { return detail::dense_row(data, i); });
+}
+
 template <class T>
 double dense_minibatch(const DenseData<T>& data, const std::int64_t* order, std::int64_t count,
                        const MinibatchOptions& o, const OptimizerOptions& opt, const double* lr,
                        LinearModel<T>& model) {
   check_data(data, true);
   check_model_disjoint(model, data, order, count, o, lr);
-  return epoch_impl<T, false>(data.X, data.n, data.d, data.y, data.sample_weight, order, count,
-                              o, opt, lr, model, data.d * std::int64_t(sizeof(T)),
-                              [&](std::int64_t i) { return detail::dense_row(data, i); });
+  return dense_pass(data, order, count, o, opt, lr, model);
 }
 
 // Whether the model's weights, intercept and optimizer state are all finite.
@@ -608,9 +617,10 @@ void dense_minibatch_passes(const DenseData<T>& data, const std::int64_t* order,
   if (o.batch_size < 1) throw std::invalid_argument("batch_size must be >= 1");
   const std::int64_t passes = count / pass_rows, nb = batch_count(pass_rows, o.batch_size);
   if (passes > 0 && out == nullptr) throw std::invalid_argument("null pass summaries");
-  // Before the first pass writes: what differs from pass to pass (its
-  // learning rates and rows) and the summaries; the first pass checks the
-  // rest (the data, the model, the optimizer) itself before writing.
+  // Before the first pass writes: the data, what differs from pass to pass
+  // (its learning rates, its rows and what they may not overlap) and the
+  // summaries; each pass checks its options, rows, model and optimizer
+  // itself before it writes (dense_pass), the first before anything is.
   check_data(data, true);
   for (std::int64_t p = 0; p < passes; ++p) {
     check_minibatch_options(o, pass_rows, lr + p * nb);
@@ -625,7 +635,7 @@ void dense_minibatch_passes(const DenseData<T>& data, const std::int64_t* order,
   std::vector<double> w64(std::is_same_v<T, double> ? 0 : static_cast<std::size_t>(data.d));
   for (std::int64_t p = 0; p < passes; ++p) {
     PassSummary& s = out[p];
-    s.loss = dense_minibatch(data, order + p * pass_rows, pass_rows, o, opt, lr + p * nb, model);
+    s.loss = dense_pass(data, order + p * pass_rows, pass_rows, o, opt, lr + p * nb, model);
     const T* w = model.coef.param;
     if constexpr (std::is_same_v<T, double>) {
       s.sq_norm = gd::dot(w, w, data.d);
