@@ -117,18 +117,18 @@ struct AdamCorrections {
 };
 AdamCorrections adam_corrections(double beta1, double beta2, std::int64_t t) {
   struct Entry {
-    double beta1, beta2, step;
+    double beta1, beta2;
+    std::int64_t t;
     AdamCorrections c;
   };
   constexpr std::size_t kEntries = 2048;
   thread_local std::vector<Entry> memo;
-  if (memo.empty()) memo.assign(kEntries, Entry{-1.0, -1.0, -1.0, {0.0, 0.0}});
-  const double step = double(t);
+  if (memo.empty()) memo.assign(kEntries, Entry{-1.0, -1.0, -1, {0.0, 0.0}});
   Entry& e = memo[static_cast<std::size_t>(static_cast<std::uint64_t>(t) % kEntries)];
-  if (e.step == step && e.beta1 == beta1 && e.beta2 == beta2) return e.c;
-  const double bc1 = 1 - std::pow(beta1, step);
-  const double bc2 = 1 - std::pow(beta2, step);
-  e = {beta1, beta2, step, {bc1, std::pow(bc2, 0.5)}};
+  if (e.t == t && e.beta1 == beta1 && e.beta2 == beta2) return e.c;
+  const double bc1 = 1 - std::pow(beta1, double(t));
+  const double bc2 = 1 - std::pow(beta2, double(t));
+  e = {beta1, beta2, t, {bc1, std::pow(bc2, 0.5)}};
   return e.c;
 }
 
