@@ -750,10 +750,15 @@ class _Config:
             return auto_batch_size(n_rows)
         return int(self.batch_size)
 
+    def constant_rate(self) -> bool:
+        """Whether every batch of an epoch takes its step ``eta`` (no
+        schedule, a learning rate of CONSTANT_RATES)."""
+        return self.schedule is None and self.learning_rate in CONSTANT_RATES
+
     def rates(self, t_first: float, nb: int, eta: float) -> np.ndarray:
         """Learning rate of each of the next ``nb`` batches; ``t_first`` is the
         1-based count of the first one (scikit-learn's ``t``)."""
-        if self.schedule is None and self.learning_rate in CONSTANT_RATES:
+        if self.constant_rate():
             # (scaled as a Python float: the same product, and an overflow
             # gives inf without numpy's error state)
             return self._rates(t_first, nb, float(eta) * self.lr_scale)
@@ -769,7 +774,7 @@ class _Config:
         # (constant rates: the same array every epoch until the step
         # changes -- the fits on small data run many short epochs -- and
         # its entries all one value)
-        if self.schedule is None and self.learning_rate in CONSTANT_RATES:
+        if self.constant_rate():
             key = (nb, eta, self.lr_scale)
             cached = self._constant_rates
             if cached is not None and cached[0] == key:
@@ -787,7 +792,7 @@ class _Config:
         return r
 
     def _rates(self, t_first: float, nb: int, eta: float) -> np.ndarray:
-        if self.schedule is None and self.learning_rate in CONSTANT_RATES:
+        if self.constant_rate():
             return np.full(nb, eta, dtype=np.float64)
         t = t_first + np.arange(nb, dtype=np.float64)
         if self.schedule is not None:
