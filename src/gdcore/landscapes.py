@@ -118,6 +118,23 @@ class Landscape:
         return self._start.copy()
 
     # ------------------------------------------------------------- inputs
+    def _one_point(self, x: Any) -> Optional[np.ndarray]:
+        """``x`` as a float64 array of shape ``(dim,)`` when it is one point (a
+        numpy array or a list or tuple of ``dim`` real numbers), else None.
+        Every single point, whatever its dtype, then takes the same path
+        (numpy's SIMD reductions and transcendentals may differ from the
+        single-point path's by an ulp)."""
+        if type(x) is not np.ndarray:
+            if type(x) not in (list, tuple) or len(x) != self.dim:
+                return None
+            try:
+                x = np.asarray(x)
+            except (TypeError, ValueError):
+                return None
+        if x.shape != (self.dim,) or x.dtype.kind not in "iuf":
+            return None
+        return x if x.dtype == _F64 else x.astype(_F64)
+
     def _points(self, x: Any) -> np.ndarray:
         arr = np.asarray(x)
         if arr.dtype.kind not in "iuf":
@@ -135,8 +152,9 @@ class Landscape:
     def value(self, x: Any) -> Union[float, np.ndarray]:
         """f(x): a float for one point of shape ``(dim,)``, an array of shape
         ``x.shape[1:]`` for stacked points of shape ``(dim, ...)``."""
-        if self._fast and type(x) is np.ndarray and x.dtype == _F64 and x.shape == (self.dim,):
-            return self._point(x.tolist())
+        p = self._one_point(x) if self._fast else None
+        if p is not None:
+            return self._point(p.tolist())
         arr = self._points(x)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             out = self._f(arr)
@@ -148,8 +166,9 @@ class Landscape:
 
     def gradient(self, x: Any) -> np.ndarray:
         """The analytic gradient, an array of the shape of ``x``."""
-        if self._fast and type(x) is np.ndarray and x.dtype == _F64 and x.shape == (self.dim,):
-            return np.array(self._point_grad(x.tolist()))
+        p = self._one_point(x) if self._fast else None
+        if p is not None:
+            return np.array(self._point_grad(p.tolist()))
         arr = self._points(x)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             out = self._g(arr)
@@ -157,9 +176,10 @@ class Landscape:
 
     def value_and_grad(self, x: Any) -> Tuple[Union[float, np.ndarray], np.ndarray]:
         """``(value(x), gradient(x))``, the ``jac=True`` convention."""
-        if self._fast and type(x) is np.ndarray and x.dtype == _F64 and x.shape == (self.dim,):
-            p = x.tolist()
-            return self._point(p), np.array(self._point_grad(p))
+        p = self._one_point(x) if self._fast else None
+        if p is not None:
+            q = p.tolist()
+            return self._point(q), np.array(self._point_grad(q))
         return self.value(x), self.gradient(x)
 
     # ------------------------------------------------------- subclass hooks
@@ -258,8 +278,9 @@ class Quadratic(Landscape):
         return x - self.center.reshape((self.dim,) + (1,) * (x.ndim - 1))
 
     def value(self, x: Any) -> Union[float, np.ndarray]:
-        if type(x) is np.ndarray and x.dtype == _F64 and x.shape == (self.dim,):
-            d = x - self.center
+        p = self._one_point(x)
+        if p is not None:
+            d = p - self.center
             with np.errstate(over="ignore", invalid="ignore"):
                 return 0.5 * float(d @ (self.matrix @ d))
         return super().value(x)
@@ -267,8 +288,9 @@ class Quadratic(Landscape):
     __call__ = value
 
     def value_and_grad(self, x: Any) -> Tuple[Union[float, np.ndarray], np.ndarray]:
-        if type(x) is np.ndarray and x.dtype == _F64 and x.shape == (self.dim,):
-            d = x - self.center
+        p = self._one_point(x)
+        if p is not None:
+            d = p - self.center
             with np.errstate(over="ignore", invalid="ignore"):
                 g = self.matrix @ d
                 return 0.5 * float(d @ g), g
