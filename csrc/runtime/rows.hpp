@@ -156,9 +156,12 @@ inline bool prefetch_weights_pays(std::int64_t weight_bytes) {
   return weight_bytes > (std::int64_t(4) << 20);
 }
 
-/// How many rows ahead to prefetch: about 16 KiB of rows in flight.
+/// How many rows ahead to prefetch: about 32 KiB of rows in flight (into
+/// L2, see prefetch_bytes), at most 32 rows.  (Measured on an AVX-512 Xeon,
+/// rows of 800 bytes in a random order: 40 rows ahead 1.19x faster than 20,
+/// 80 no faster than 40; more than 32 rows of 400 bytes no faster.)
 inline std::int64_t prefetch_distance(std::int64_t row_bytes) {
-  return std::clamp<std::int64_t>(16384 / std::max<std::int64_t>(row_bytes, 64), 2, 32);
+  return std::clamp<std::int64_t>(32768 / std::max<std::int64_t>(row_bytes, 64), 2, 32);
 }
 
 /// Row i of dense data (DenseData) and of CSR data (CsrData, its values
