@@ -59,10 +59,24 @@ void check_tensors(const ParamSlot<T>* ts, std::size_t count, unsigned state_mas
   }
 }
 
+// An update's work per element, in quarters of a cheap element: a
+// parallel region (its fork and join about 2 us on two vCPUs) pays from
+// about 16384 * 4 / weight elements.  (Measured on an AVX-512 Xeon, arrays
+// in cache, one thread: SGD 0.10 ns an element, Lion 0.19, RMSprop 0.37,
+// Adam 0.55.  Against one threshold of 16 384 elements for all: Adam on
+// 12 000 and 16 000 elements 1.2x and 1.3x faster on two threads, RMSprop
+// on 14 000 1.15x; plain SGD and Lion on 18 000-20 000 elements no slower
+// on one thread, up to 1.2x faster.)
+namespace weight {
+constexpr int kSGD = 3, kSGDMomentum = 4, kLion = 3, kAdamax = 4, kAdagrad = 6, kRMSprop = 6,
+              kAdam = 8, kAdadelta = 8, kNAdam = 8, kRAdam = 8;
+}  // namespace weight
+
 // Run this ISA's kernel over every tensor, the elements shared evenly
-// between as many threads as pay off.
+// between as many threads as pay off for the update's `work` per element.
 template <class T, class C>
-void run(detail::Optim kind, const std::vector<C>& coeffs, ParamSlot<T>* ts, std::size_t count) {
+void run(detail::Optim kind, const std::vector<C>& coeffs, ParamSlot<T>* ts, std::size_t count,
+         int work) {
   thread_local std::vector<std::int64_t> offsets;
   offsets.resize(count + 1);
   offsets[0] = 0;
@@ -74,7 +88,7 @@ void run(detail::Optim kind, const std::vector<C>& coeffs, ParamSlot<T>* ts, std
   else
     fn = table.step_f64[kind];
   const C* cs = coeffs.data();
-  detail::for_each_share(offsets.data(), count, detail::threads_for(offsets[count]),
+  detail::for_each_share(offsets.data(), count, detail::threads_for(offsets[count] / 4 * work),
                          [&](std::size_t t, std::int64_t b, std::int64_t e) {
                            fn(&cs[t], ts[t], b, e);
                          });
@@ -100,7 +114,7 @@ void sgd_impl(const SGDOptions& o, ParamSlot<T>* ts, std::size_t count) {
   for (std::size_t i = 0; i < count; ++i)
     cs[i] = {-o.lr, o.momentum, 1.0 - o.dampening, o.weight_decay, o.maximize ? -1.0 : 1.0,
              o.nesterov, mom, mom && !ts[i].initialized};
-  run(detail::kSGD, cs, ts, count);
+  run(detail::kSGD, cs, ts, count, mom ? weight::kSGDMomentum : weight::kSGD);
   if (mom)
     for (std::size_t i = 0; i < count; ++i) ts[i].initialized = 1;
 }
@@ -147,7 +161,7 @@ void adam_impl(const AdamOptions& o, ParamSlot<T>* ts, std::size_t count) {
              o.weight_decay, 1 - o.lr * o.weight_decay, o.maximize ? -1.0 : 1.0, o.amsgrad,
              wd_mode(o.weight_decay, o.decoupled_weight_decay)};
   }
-  run(detail::kAdam, cs, ts, count);
+  run(detail::kAdam, cs, ts, count, weight::kAdam);
 }
 
 // ---- RMSprop ----------------------------------------------------------------
@@ -160,7 +174,7 @@ void rmsprop_impl(const RMSpropOptions& o, ParamSlot<T>* ts, std::size_t count) 
   for (std::size_t i = 0; i < count; ++i)
     cs[i] = {-o.lr, o.alpha, 1 - o.alpha, 1 - o.alpha, o.eps, o.weight_decay, o.momentum,
              o.maximize ? -1.0 : 1.0, o.centered, mom};
-  run(detail::kRMSprop, cs, ts, count);
+  run(detail::kRMSprop, cs, ts, count, weight::kRMSprop);
 }
 
 // ---- Adagrad ----------------------------------------------------------------
@@ -178,7 +192,7 @@ void adagrad_impl(const AdagradOptions& o, ParamSlot<T>* ts, std::size_t count) 
     const double clr = o.lr / (1 + (step - 1) * o.lr_decay);
     cs[i] = {-clr, o.eps, o.weight_decay, o.maximize ? -1.0 : 1.0};
   }
-  run(detail::kAdagrad, cs, ts, count);
+  run(detail::kAdagrad, cs, ts, count, weight::kAdagrad);
 }
 
 // ---- Adadelta ---------------------------------------------------------------
@@ -189,7 +203,7 @@ void adadelta_impl(const AdadeltaOptions& o, ParamSlot<T>* ts, std::size_t count
   auto& cs = coeff_buffer<detail::AdadeltaCoeffs>(count);
   for (std::size_t i = 0; i < count; ++i)
     cs[i] = {-o.lr, o.rho, 1 - o.rho, o.eps, o.weight_decay, o.maximize ? -1.0 : 1.0};
-  run(detail::kAdadelta, cs, ts, count);
+  run(detail::kAdadelta, cs, ts, count, weight::kAdadelta);
 }
 
 // ---- Adamax -----------------------------------------------------------------
@@ -207,7 +221,7 @@ void adamax_impl(const AdamaxOptions& o, ParamSlot<T>* ts, std::size_t count) {
     const double clr = o.lr / (1 - std::pow(o.beta1, step));
     cs[i] = {-clr, 1 - o.beta1, o.beta2, o.eps, o.weight_decay, o.maximize ? -1.0 : 1.0};
   }
-  run(detail::kAdamax, cs, ts, count);
+  run(detail::kAdamax, cs, ts, count, weight::kAdamax);
 }
 
 // ---- NAdam ------------------------------------------------------------------
@@ -239,7 +253,7 @@ void nadam_impl(const NAdamOptions& o, ParamSlot<T>* ts, std::size_t count) {
              wd_mode(o.weight_decay, o.decoupled_weight_decay)};
   }
   // Commit the scalar state only after the kernels (which cannot fail) ran.
-  run(detail::kNAdam, cs, ts, count);
+  run(detail::kNAdam, cs, ts, count, weight::kNAdam);
   for (std::size_t i = 0; i < count; ++i) ts[i].scalar = next_mu_product[i];
 }
 
@@ -269,7 +283,7 @@ void radam_impl(const RAdamOptions& o, ParamSlot<T>* ts, std::size_t count) {
              o.weight_decay, 1 - o.lr * o.weight_decay, o.maximize ? -1.0 : 1.0,
              wd_mode(o.weight_decay, o.decoupled_weight_decay), rectified};
   }
-  run(detail::kRAdam, cs, ts, count);
+  run(detail::kRAdam, cs, ts, count, weight::kRAdam);
 }
 
 // ---- Lion -------------------------------------------------------------------
@@ -281,7 +295,7 @@ void lion_impl(const LionOptions& o, ParamSlot<T>* ts, std::size_t count) {
   for (std::size_t i = 0; i < count; ++i)
     cs[i] = {-o.lr, 1 - o.beta1, 1 - o.beta2, 1 - o.lr * o.weight_decay,
              o.maximize ? -1.0 : 1.0, o.weight_decay != 0.0};
-  run(detail::kLion, cs, ts, count);
+  run(detail::kLion, cs, ts, count, weight::kLion);
 }
 
 }  // namespace
