@@ -1814,10 +1814,16 @@ def test_order_buffers_are_reused_up_to_the_cap():
     np.array([255, 254, 255], dtype=np.uint8),
     np.array([-127, -128, -128], dtype=np.int8),
     np.array([6, 5, 5, 5]),
+    np.array([4, 4, 4], dtype=np.int64),
+    np.array([-2**31, 2**31 - 1, -2**31], dtype=np.int32),
+    np.array([2, 3, 3, 2, 2], dtype=np.int32),
+    np.array([9, 0, 8, 1, 9, 0, 8], dtype=np.int64)[::2],
+    np.array([-2**63, 2**63 - 1, 0], dtype=np.int64),
 ], ids=["int64", "int8-extremes", "uint64-wide", "wide-range", "one", "empty", "bool", "str", "float",
-        "two-labels", "two-labels-uint8-top", "two-labels-int8-bottom", "two-labels-shifted"])
+        "two-labels", "two-labels-uint8-top", "two-labels-int8-bottom", "two-labels-shifted",
+        "one-label-repeated", "int32-extremes", "two-labels-int32", "strided-int64", "int64-extremes"])
 def test_unique_labels_is_np_unique(y):
-    from gdcore.linear._compat import unique_labels
+    from gdcore.linear._compat import label_stats, unique_labels
 
     got, want = unique_labels(y), np.unique(y)
     assert got.dtype == want.dtype
@@ -1826,6 +1832,24 @@ def test_unique_labels_is_np_unique(y):
                                               np.unique(y, return_counts=True))
     np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(got_counts, want_counts)
+    # the neighbour changes come with contiguous int32 / int64 labels only
+    changes = label_stats(y)[2]
+    if y.dtype in (np.int32, np.int64) and y.flags.c_contiguous and y.size:
+        assert changes == np.count_nonzero(y[1:] != y[:-1])
+    else:
+        assert changes is None
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int64, np.uint8, np.float64, str])
+@pytest.mark.parametrize("out", [np.float32, np.float64])
+def test_signed_targets_is_plus_minus_one(dtype, out, rng):
+    from gdcore.linear._compat import signed_targets
+
+    y = rng.integers(0, 3, 1001).astype(dtype)
+    positive = y[5]
+    got = signed_targets(y, positive, out)
+    assert got.dtype == out
+    np.testing.assert_array_equal(got, np.where(y == positive, 1.0, -1.0))
 
 
 def _score_as_metric(est, X, y_test, weights, metric):

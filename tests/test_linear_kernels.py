@@ -314,3 +314,79 @@ def test_shuffle_order_bad_arguments():
     np.testing.assert_array_equal(inside, np.arange(10))
     np.testing.assert_array_equal(order, np.arange(10))
     assert state[0] == 1
+
+
+def _labels(rng, n, dtype, kind):
+    if kind == "two":
+        return (rng.random(n) > 0.4).astype(dtype) * 7 - 3  # labels -3 and 4: not adjacent
+    if kind == "adjacent":
+        return (rng.random(n) > 0.4).astype(dtype) + 5
+    if kind == "sorted":
+        return np.sort(rng.integers(-2, 3, n)).astype(dtype)
+    return rng.integers(np.iinfo(dtype).min, np.iinfo(dtype).max, n, dtype=dtype, endpoint=True)
+
+
+@pytest.mark.parametrize("kind", ["two", "adjacent", "sorted", "extremes"])
+@pytest.mark.parametrize("dtype", [np.int32, np.int64])
+@pytest.mark.parametrize("n", SIZES + [LARGE])
+@pytest.mark.parametrize("nt", THREADS)
+def test_label_summary_against_numpy(nt, n, dtype, kind, rng):
+    y = _labels(rng, n, dtype, kind)
+    got = run_on(ISAS[0], nt, lambda: _core.label_summary(y))
+    if n == 0:
+        assert got == (0, 0, 0, 0, 0)
+        return
+    want = (int(y.min()), int(y.max()), int(y[0]), int(np.count_nonzero(y == y[0])),
+            int(np.count_nonzero(y[1:] != y[:-1])))
+    assert got == want
+
+
+@pytest.mark.parametrize("out_dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("dtype", [np.int32, np.int64])
+@pytest.mark.parametrize("n", SIZES + [LARGE])
+@pytest.mark.parametrize("nt", THREADS)
+def test_signed_targets_against_numpy(nt, n, dtype, out_dtype, rng):
+    y = _labels(rng, n, dtype, "adjacent")
+    out = np.full(n, 9.0, dtype=out_dtype)
+    run_on(ISAS[0], nt, lambda: _core.signed_targets(y, 6, out))
+    np.testing.assert_array_equal(out, np.where(y == 6, 1.0, -1.0).astype(out_dtype))
+    # a positive label beyond int32's range matches no int32 label
+    run_on(ISAS[0], nt, lambda: _core.signed_targets(y, 6 + 2**32, out))
+    assert np.all(out == -1)
+
+
+def test_label_passes_bad_arguments():
+    y = np.arange(6, dtype=np.int64)
+    for bad in (y.astype(np.float64), y.astype(np.int16), y.reshape(2, 3), y[::2]):
+        with pytest.raises(TypeError, match="contiguous 1-D int32 or int64"):
+            _core.label_summary(bad)
+        with pytest.raises(TypeError, match="contiguous 1-D int32 or int64"):
+            _core.signed_targets(bad, 1, np.zeros(bad.shape[0] if bad.ndim == 1 else 6))
+    out = np.full(6, 9.0)
+    for wrong in (np.zeros(6, np.int64), np.zeros(12)[::2], np.zeros((2, 3))):
+        with pytest.raises(TypeError, match="writeable contiguous 1-D float32 or float64"):
+            _core.signed_targets(y, 1, wrong)
+    with pytest.raises(ValueError, match="one value per label"):
+        _core.signed_targets(y, 1, np.zeros(5))
+    # an output over the labels' own memory: refused before anything is written
+    shared = np.arange(6, dtype=np.int64)
+    with pytest.raises(ValueError, match="share"):
+        _core.signed_targets(shared, 1, shared.view(np.float64))
+    np.testing.assert_array_equal(shared, np.arange(6))
+    np.testing.assert_array_equal(out, 9.0)
+
+
+def test_label_passes_take_dtypes_numpy_did_not_make():
+    # an unpickled array's dtype is an equal dtype object, not numpy's own
+    # instance (scikit-learn's memmapped checks make such arrays)
+    import pickle
+
+    y = pickle.loads(pickle.dumps(np.array([4, 5, 5, 4, 5], dtype=np.int64)))
+    assert y.dtype is not np.dtype(np.int64)
+    assert _core.label_summary(y) == (4, 5, 4, 2, 3)
+    out = pickle.loads(pickle.dumps(np.zeros(5, dtype=np.float32)))
+    _core.signed_targets(y, 5, out)
+    np.testing.assert_array_equal(out, [-1, 1, 1, -1, 1])
+    order = pickle.loads(pickle.dumps(np.zeros(5, dtype=np.int64)))
+    _core.block_order(np.array([1, 0]), np.array([2, 0, 1]), 3, order)
+    np.testing.assert_array_equal(order, [3, 4, 2, 0, 1])

@@ -50,6 +50,20 @@ void fill_states(ParamSlot<T>& slot, const py::list& states, std::int64_t n, DTy
 
 using I64Array = py::array_t<std::int64_t, py::array::c_style>;  // (inputs only: may be a copy)
 
+// Whether a's dtype is Elem's in native byte order (numpy's equivalence: a
+// dtype object need not be numpy's own instance, e.g. an unpickled array's).
+template <class Elem>
+bool same_dtype(const py::array& a) {
+  return py::detail::npy_api::get().PyArray_EquivTypes_(a.dtype().ptr(),
+                                                         py::dtype::of<Elem>().ptr());
+}
+// 1-D, C-contiguous and aligned.
+inline bool flat(const py::array& a) {
+  const int f = py::detail::array_proxy(a.ptr())->flags;
+  return a.ndim() == 1 && (f & py::detail::npy_api::NPY_ARRAY_C_CONTIGUOUS_) != 0 &&
+         (f & py::detail::npy_api::NPY_ARRAY_ALIGNED_) != 0;
+}
+
 // The counters of a pass, read from and written back to the caller's
 // arrays: counters (4 int64) = [coef step, intercept step, coef
 // initialized, intercept initialized]; scalars (2 float64) = [coef
@@ -449,8 +463,7 @@ void register_linear(py::module_& m) {
       [](const I64Array& blocks, const I64Array& within, std::int64_t size, const py::array& out) {
         if (blocks.ndim() != 1 || within.ndim() != 1)
           throw py::value_error("blocks and within must be 1-D");
-        if (out.ndim() != 1 || !out.dtype().is(py::dtype::of<std::int64_t>()) ||
-            !(out.flags() & py::array::c_style) || !out.writeable())
+        if (!flat(out) || !same_dtype<std::int64_t>(out) || !out.writeable())
           throw py::value_error("out must be a writeable contiguous 1-D int64 array");
         auto* o = static_cast<std::int64_t*>(const_cast<void*>(out.data()));
         const std::int64_t nb = blocks.shape(0), nw = within.shape(0), n = out.shape(0);
@@ -460,6 +473,55 @@ void register_linear(py::module_& m) {
       py::arg("blocks"), py::arg("within"), py::arg("size"), py::arg("out"),
       "Fill out (one entry per row) with the rows 0..n-1 in blocks of `size`: "
       "block blocks[k] k-th, rows inside a block in the order `within`.");
+  // integer labels: a contiguous 1-D int32 or int64 array (TypeError otherwise)
+  auto int_labels = [](const py::array& y) {
+    const bool i64 = same_dtype<std::int64_t>(y);
+    if (!flat(y) || !(i64 || same_dtype<std::int32_t>(y)))
+      throw py::type_error("y must be a contiguous 1-D int32 or int64 array");
+    return i64;
+  };
+  m.def(
+      "label_summary",
+      [int_labels](const py::array& y) {
+        const bool i64 = int_labels(y);
+        const std::int64_t n = y.shape(0);
+        gd::LabelSummary s;
+        {
+          py::gil_scoped_release release;
+          s = i64 ? gd::label_summary(static_cast<const std::int64_t*>(y.data()), n)
+                  : gd::label_summary(static_cast<const std::int32_t*>(y.data()), n);
+        }
+        return py::make_tuple(s.lo, s.hi, s.first, s.same_as_first, s.changes);
+      },
+      py::arg("y"),
+      "(lo, hi, first, same_as_first, changes) of integer labels y in one pass: the smallest "
+      "and largest label, y[0], how many labels equal y[0], and how many y[i] != y[i-1] "
+      "(all 0 for an empty y).");
+  m.def(
+      "signed_targets",
+      [int_labels](const py::array& y, std::int64_t positive, const py::array& out) {
+        const bool i64 = int_labels(y);
+        const bool f32 = same_dtype<float>(out);
+        if (!flat(out) || !out.writeable() || !(f32 || same_dtype<double>(out)))
+          throw py::type_error("out must be a writeable contiguous 1-D float32 or float64 array");
+        if (out.shape(0) != y.shape(0))
+          throw py::value_error("out must hold one value per label");
+        const std::int64_t n = y.shape(0);
+        const void* yp = y.data();
+        void* o = const_cast<void*>(out.data());
+        py::gil_scoped_release release;
+        if (i64) {
+          auto* yy = static_cast<const std::int64_t*>(yp);
+          if (f32) gd::signed_targets(yy, n, positive, static_cast<float*>(o));
+          else gd::signed_targets(yy, n, positive, static_cast<double*>(o));
+        } else {
+          auto* yy = static_cast<const std::int32_t*>(yp);
+          if (f32) gd::signed_targets(yy, n, positive, static_cast<float*>(o));
+          else gd::signed_targets(yy, n, positive, static_cast<double*>(o));
+        }
+      },
+      py::arg("y"), py::arg("positive"), py::arg("out"),
+      "out[i] = 1 where y[i] == positive, -1 elsewhere (integer labels y).");
   m.def(
       "shuffle_order",
       [](const py::object& order_obj, std::int64_t begin, std::int64_t end,
@@ -470,11 +532,10 @@ void register_linear(py::module_& m) {
           throw py::type_error("state must be a writeable uint64 array of shape (1,)");
         const auto order = py::reinterpret_borrow<py::array>(order_obj);
         const auto state = py::reinterpret_borrow<py::array>(state_obj);
-        if (order.ndim() != 1 || !order.dtype().is(py::dtype::of<std::int64_t>()) ||
-            !(order.flags() & py::array::c_style) || !order.writeable())
+        if (!flat(order) || !same_dtype<std::int64_t>(order) || !order.writeable())
           throw py::type_error("order must be a writeable contiguous 1-D int64 array");
         if (state.ndim() != 1 || state.shape(0) != 1 ||
-            !state.dtype().is(py::dtype::of<std::uint64_t>()) || !state.writeable())
+            !same_dtype<std::uint64_t>(state) || !state.writeable())
           throw py::type_error("state must be a writeable uint64 array of shape (1,)");
         const std::int64_t n = order.shape(0);
         auto* o = static_cast<std::int64_t*>(const_cast<void*>(order.data()));

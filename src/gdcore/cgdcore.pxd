@@ -386,6 +386,22 @@ cdef extern from "gdcore/linear.hpp" namespace "gd" nogil:
     # The row order of a pass in shuffled blocks (writes out[0 .. n)).
     void block_order(const int64_t* blocks, int64_t n_blocks, const int64_t* within,
                      int64_t within_size, int64_t size, int64_t n, int64_t* out) except +
+    # Integer class labels in one pass: smallest, largest, y[0], how many
+    # equal y[0], how many neighbours differ.
+    cdef cppclass LabelSummary:
+        int64_t lo
+        int64_t hi
+        int64_t first
+        int64_t same_as_first
+        int64_t changes
+
+    LabelSummary label_summary(const int64_t* y, int64_t n) except +
+    LabelSummary label_summary(const int32_t* y, int64_t n) except +
+    # out[i] = +1 where y[i] == positive, -1 elsewhere
+    void signed_targets(const int64_t* y, int64_t n, int64_t positive, float* out) except +
+    void signed_targets(const int64_t* y, int64_t n, int64_t positive, double* out) except +
+    void signed_targets(const int32_t* y, int64_t n, int64_t positive, float* out) except +
+    void signed_targets(const int32_t* y, int64_t n, int64_t positive, double* out) except +
     # Positions [begin, end) of a forward Fisher-Yates shuffle of order[0 .. n)
     # (SplitMix64, its state advanced in place); order[0 .. end) is then final.
     void shuffle_order(int64_t* order, int64_t n, int64_t begin, int64_t end,

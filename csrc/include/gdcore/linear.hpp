@@ -315,6 +315,25 @@ double axpy_dot(double* w, const double* x, double a, const double* xn, std::int
 void block_order(const std::int64_t* blocks, std::int64_t n_blocks, const std::int64_t* within,
                  std::int64_t within_size, std::int64_t size, std::int64_t n, std::int64_t* out);
 
+/// One pass over integer class labels y[0..n): the smallest and largest
+/// label, the first, how many labels equal the first (itself included) and
+/// how many neighbours differ (y[i] != y[i−1]).  Two labels exactly when
+/// hi − lo = 1: then hi occurs same_as_first times when first = hi, else
+/// n − same_as_first times.  On the threads; 4 or 8 bytes per label.
+struct LabelSummary {
+  std::int64_t lo = 0, hi = 0, first = 0, same_as_first = 0, changes = 0;
+};
+LabelSummary label_summary(const std::int64_t* y, std::int64_t n);
+LabelSummary label_summary(const std::int32_t* y, std::int64_t n);
+
+/// out[i] = +1 where y[i] = positive, −1 elsewhere (the binary losses'
+/// targets), on the threads.  Throws std::invalid_argument before writing
+/// when out shares memory with y.
+void signed_targets(const std::int64_t* y, std::int64_t n, std::int64_t positive, float* out);
+void signed_targets(const std::int64_t* y, std::int64_t n, std::int64_t positive, double* out);
+void signed_targets(const std::int32_t* y, std::int64_t n, std::int64_t positive, float* out);
+void signed_targets(const std::int32_t* y, std::int64_t n, std::int64_t positive, double* out);
+
 /// Draws positions [begin, end) of a forward Fisher–Yates shuffle of
 /// order[0..n): for k = begin … end−1, order[k] is swapped with order[j], j
 /// uniform in [k, n).  Afterwards order[0..end) is final and order[end..n)

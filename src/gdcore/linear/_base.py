@@ -80,7 +80,7 @@ from ._compat import (
     check_random_state,
     csr_arrays,
     is_sparse,
-    unique_labels,
+    label_stats,
     validation_split,
 )
 from ._params import (
@@ -424,33 +424,41 @@ def data_bytes(X: Any) -> int:
     return int(X.nbytes)
 
 
-def looks_ordered(y: np.ndarray, classifier: bool, counts: Optional[np.ndarray] = None) -> bool:
+def looks_ordered(y: np.ndarray, classifier: bool, counts: Optional[np.ndarray] = None,
+                  changes: Optional[int] = None) -> bool:
     """Whether the rows look sorted or grouped by target: neighbouring rows
     agree far more often than in a random order.  Classification: the share
     of neighbours with different labels is under half its expectation
-    1 - Σ p_c²; regression: one sign dominates the neighbour differences."""
+    1 - Σ p_c²; regression: one sign dominates the neighbour differences.
+    ``counts`` / ``changes``: how often each label occurs and how many
+    neighbouring labels differ, when known (label_stats)."""
     n = y.shape[0]
     if n < 3:
         return False
     if classifier:
         if counts is None:
-            _, counts = unique_labels(y, return_counts=True)
+            _, counts, changes = label_stats(y)
         p = counts / n
         expected = 1.0 - float(np.sum(p * p))
-        return float(np.count_nonzero(y[1:] != y[:-1])) / (n - 1) < 0.5 * expected
+        if changes is None:
+            changes = int(np.count_nonzero(y[1:] != y[:-1]))
+        return float(changes) / (n - 1) < 0.5 * expected
     diff = np.diff(y.astype(np.float64))
     moves = np.count_nonzero(diff)
     return moves > 0 and abs(int(np.count_nonzero(diff > 0)) * 2 - moves) > 0.8 * moves
 
 
 def resolve_shuffle(shuffle: Any, X: Any, y: np.ndarray, classifier: bool,
-                    label_counts: Optional[np.ndarray] = None) -> Any:
+                    label_counts: Optional[np.ndarray] = None,
+                    label_changes: Optional[int] = None) -> Any:
     """shuffle="auto": "block" on data larger than AUTO_BLOCK_BYTES whose
-    rows do not look ordered by target, True otherwise.  ``label_counts``:
-    the count of each label of y, when known."""
+    rows do not look ordered by target, True otherwise.  ``label_counts``,
+    ``label_changes``: the count of each label of y and of neighbouring
+    labels that differ, when known."""
     if shuffle != "auto":
         return shuffle
-    if data_bytes(X) > AUTO_BLOCK_BYTES and not looks_ordered(y, classifier, label_counts):
+    if data_bytes(X) > AUTO_BLOCK_BYTES and not looks_ordered(y, classifier, label_counts,
+                                                              label_changes):
         return "block"
     return True
 

@@ -31,7 +31,8 @@ from ._compat import (
     check_is_fitted,
     compute_class_weight,
     finite_first,
-    unique_labels,
+    label_stats,
+    signed_targets,
     validate_data,
 )
 from ._fitting import sum_curves, transaction
@@ -480,12 +481,12 @@ class SGDClassifier(_base.SparseCoefMixin, ClassifierMixin, BaseEstimator):
                                  defer_finite=not self.early_stopping)
             with finite_first(self, X):
                 _check_targets(y)
-                classes, counts = unique_labels(y, return_counts=True)
+                classes, counts, changes = label_stats(y)
                 coef_init, intercept_init = _base.start_fit(
                     self, coef_init, intercept_init,
                     ("classes_", "_problems", "coef_", "intercept_", "loss_curve_"))
                 self._fit_epochs(X, y, classes, sample_weight, coef_init, intercept_init,
-                                 self.max_iter, label_counts=counts)
+                                 self.max_iter, label_counts=counts, label_changes=changes)
                 _base.end_fit(self)
         return self
 
@@ -527,10 +528,12 @@ class SGDClassifier(_base.SparseCoefMixin, ClassifierMixin, BaseEstimator):
         return self
 
     def _fit_epochs(self, X, y, classes, sample_weight, coef_init, intercept_init, max_iter,
-                    label_counts: Optional[np.ndarray] = None, stream: bool = False) -> None:
+                    label_counts: Optional[np.ndarray] = None, stream: bool = False,
+                    label_changes: Optional[int] = None) -> None:
         """``label_counts``: how often each label of y occurs, when ``classes``
         came from y (fit); otherwise (partial_fit) the labels are counted here
-        and must all be in ``classes``."""
+        and must all be in ``classes``.  ``label_changes``: how many
+        neighbouring labels differ, when known (see label_stats)."""
         n, d = X.shape
         dtype = X.dtype
         n_classes = classes.shape[0]
@@ -540,7 +543,7 @@ class SGDClassifier(_base.SparseCoefMixin, ClassifierMixin, BaseEstimator):
             )
         # (fit takes its classes from y; partial_fit's y may hold others)
         if label_counts is None:
-            labels, label_counts = unique_labels(y, return_counts=True)
+            labels, label_counts, label_changes = label_stats(y)
             unseen = _not_in(labels, classes)
             if len(unseen):
                 raise ValueError(
@@ -569,7 +572,8 @@ class SGDClassifier(_base.SparseCoefMixin, ClassifierMixin, BaseEstimator):
             self._auto_sparse = _base.is_sparse(X)
         cfg = _Config(self, dtype, sparse=self._auto_sparse,
                       shuffle=_base.resolve_shuffle(self.shuffle, X, y, classifier=True,
-                                                    label_counts=label_counts),
+                                                    label_counts=label_counts,
+                                                    label_changes=label_changes),
                       stream=stream)
         if multinomial:
             return self._fit_multinomial(X, y, classes, sw, cw, problems, cfg, max_iter, k, d)
@@ -585,13 +589,11 @@ class SGDClassifier(_base.SparseCoefMixin, ClassifierMixin, BaseEstimator):
 
         def run(i):
             pos = classes[1] if k == 1 else classes[i]
-            is_pos = y == pos
-            y_i = np.multiply(is_pos, dtype.type(2), dtype=dtype)  # ±1 (np.where with
-            y_i -= dtype.type(1)                                    # scalars is far slower)
+            y_i = signed_targets(y, pos, dtype)  # ±1
             w_pos, w_neg = (cw[1], cw[0]) if k == 1 else (cw[i], 1.0)
             s = None
             if not unweighted:
-                s = sw * np.where(is_pos, w_pos, w_neg).astype(dtype)
+                s = sw * np.where(y_i > 0, w_pos, w_neg).astype(dtype)
                 s = None if np.all(s == 1) else np.ascontiguousarray(s, dtype=dtype)
             score_fn = None
             if idx_val is not None:

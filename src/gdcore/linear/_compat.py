@@ -14,7 +14,7 @@ from __future__ import annotations
 import inspect
 import numbers
 from contextlib import contextmanager
-from typing import Any, Dict, Iterator, Optional
+from typing import Any, Dict, Iterator, Optional, Tuple
 
 import numpy as np
 
@@ -36,23 +36,63 @@ def _is_sparse(X: Any) -> bool:
     return sp.issparse(X)
 
 
-def unique_labels(y: np.ndarray, return_counts: bool = False) -> Any:
-    """np.unique(y) (and the count of each label).  Integer labels within a
-    small range are counted in one pass (np.bincount) instead of hashed or
-    sorted."""
+def _int_labels(y: np.ndarray) -> bool:
+    """Whether the compiled label passes take y: contiguous 1-D int32/int64."""
+    return (y.ndim == 1 and y.dtype in (np.int64, np.int32) and y.flags.c_contiguous)
+
+
+def label_stats(y: np.ndarray) -> Tuple[np.ndarray, np.ndarray, Optional[int]]:
+    """np.unique(y, return_counts=True) and how many neighbouring labels
+    differ (y[i] != y[i-1]; None unless y holds int32/int64 labels, whose
+    compiled pass counts them for free).  Integer labels within a small range
+    are counted in one pass (two labels: the compiled summary alone;
+    otherwise np.bincount) instead of hashed or sorted."""
+    changes = None
     if y.ndim == 1 and y.dtype.kind in "iu" and y.size:
-        lo, hi = int(y.min()), int(y.max())
-        if hi - lo == 1:  # two labels: one comparison pass
-            n_hi = int(np.count_nonzero(y == hi))
-            labels = np.array([lo, hi], dtype=y.dtype)
-            return (labels, np.array([y.size - n_hi, n_hi], dtype=np.intp)) if return_counts else labels
+        if _int_labels(y):
+            from .._core import label_summary
+
+            lo, hi, first, same, changes = label_summary(y)
+            if hi == lo:
+                return np.array([lo], dtype=y.dtype), np.array([y.size], dtype=np.intp), changes
+            if hi - lo == 1:  # two labels
+                n_hi = same if first == hi else y.size - same
+                return (np.array([lo, hi], dtype=y.dtype),
+                        np.array([y.size - n_hi, n_hi], dtype=np.intp), changes)
+        else:
+            lo, hi = int(y.min()), int(y.max())
+            if hi - lo == 1:  # two labels: one comparison pass
+                n_hi = int(np.count_nonzero(y == hi))
+                return (np.array([lo, hi], dtype=y.dtype),
+                        np.array([y.size - n_hi, n_hi], dtype=np.intp), None)
         if hi - lo < max(1 << 16, y.size) and -(1 << 63) <= lo and hi < (1 << 63):
             shifted = y if (lo == 0 and y.dtype == np.intp) else np.subtract(y, lo, dtype=np.intp)
             counts = np.bincount(shifted)
             present = np.flatnonzero(counts)
-            labels = (present + lo).astype(y.dtype)
-            return (labels, counts[present]) if return_counts else labels
-    return np.unique(y, return_counts=return_counts)
+            return (present + lo).astype(y.dtype), counts[present], changes
+    labels, counts = np.unique(y, return_counts=True)
+    return labels, counts, changes
+
+
+def unique_labels(y: np.ndarray, return_counts: bool = False) -> Any:
+    """np.unique(y) (and the count of each label), as label_stats finds them."""
+    labels, counts, _ = label_stats(y)
+    return (labels, counts) if return_counts else labels
+
+
+def signed_targets(y: np.ndarray, positive: Any, dtype: Any) -> np.ndarray:
+    """+1 where y == positive, -1 elsewhere, in ``dtype`` (float32/float64):
+    one compiled pass for int32/int64 labels."""
+    dtype = np.dtype(dtype)
+    if _int_labels(y) and isinstance(positive, (numbers.Integral, np.integer)):
+        from .._core import signed_targets as fill
+
+        out = np.empty(y.shape[0], dtype=dtype)
+        fill(y, int(positive), out)
+        return out
+    out = np.multiply(y == positive, dtype.type(2), dtype=dtype)  # (np.where with scalars
+    out -= dtype.type(1)                                          # is far slower)
+    return out
 
 
 def all_finite(X: np.ndarray) -> bool:
