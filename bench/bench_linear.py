@@ -14,6 +14,14 @@ which reads every row once, prefetching ahead) -- on one thread for the
 per-sample rows (batch_size=1 is sequential) and the sparse rows (which run
 on one thread), on all threads otherwise.
 
+Every timed fit starts from data read a moment before (one untimed pass over
+its X, `read_through`): on some virtual machines memory left untouched for
+about a second is slower to read the first time again (on the README's
+machine a 200 MB pass takes 12-16 ms instead of 8 after a second of other
+work), and without the pass the float32 rows -- whose X no other row reads
+-- would pay that in their first epoch while the float64 rows, whose X the
+rows before them have just read, would not.
+
 A second table times the default fit of L2-regularised logistic regression
 to the optimum (relative objective gap <= 1e-3) against scikit-learn's
 LogisticRegression(lbfgs) with its defaults on the same data.
@@ -32,6 +40,18 @@ def timed(fn):
     t0 = time.perf_counter()
     fn()
     return time.perf_counter() - t0
+
+
+def read_through(X) -> None:
+    """One untimed pass over X's values (dense or CSR), so that the fit timed
+    next starts from data read a moment before, whichever row read it last."""
+    from gdcore import _core
+
+    if hasattr(X, "indptr"):
+        _core.decision_function_csr(X.data, X.indices, X.indptr, X.shape[1],
+                                    np.zeros(X.shape[1]), 0.0)
+    else:
+        _core.decision_function(X, np.zeros(X.shape[1], X.dtype), 0.0)
 
 
 def logistic_objective(X, y01, w, b, alpha):
@@ -103,6 +123,7 @@ def main() -> None:
     for _ in range(repeats):
         for i, (_, _, X, yy, make, _) in enumerate(rows):
             est = make()
+            read_through(X)
             times[i].append(timed(lambda: est.fit(X, yy)) / epochs)
     med = {i: float(np.median(v)) for i, v in times.items()}
 
@@ -154,6 +175,7 @@ def main() -> None:
     for _ in range(repeats):
         for i, (_, _, make) in enumerate(srows):
             est = make()
+            read_through(Xs)
             stimes[i].append(timed(lambda: est.fit(Xs, ys)) / epochs)
     # the sparse fits run on one thread (the per-sample loop is sequential,
     # and the lazy sparse steps stay on one core): one-thread floors, a pass
@@ -191,9 +213,11 @@ def main() -> None:
     gaps = {"gdcore": [], "lbfgs": []}
     for _ in range(repeats):
         g = SGDClassifier(loss="log_loss", alpha=alpha, random_state=0)
+        read_through(Xl)
         lt["gdcore"].append(timed(lambda: g.fit(Xl, yl)))
         gaps["gdcore"].append(logistic_objective(Xl, yl, g.coef_[0], g.intercept_[0], alpha) / f_opt - 1)
         lb = LogisticRegression(C=C)
+        read_through(Xl)
         lt["lbfgs"].append(timed(lambda: lb.fit(Xl, yl)))
         gaps["lbfgs"].append(logistic_objective(Xl, yl, lb.coef_[0], lb.intercept_[0], alpha) / f_opt - 1)
     print()
