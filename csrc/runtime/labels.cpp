@@ -24,7 +24,7 @@ LabelSummary summary_impl(const I* y, std::int64_t n) {
   I lo = first, hi = first;
   std::int64_t same = 1, changes = 0;
   const int nt = detail::threads_for(n / 4);
-  // (branch-free, so that each thread's share vectorises)
+  // (branch-free: labels in a random order would mispredict a branch)
 #ifdef GDCORE_OPENMP
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1) \
     reduction(min : lo) reduction(max : hi) reduction(+ : same, changes)
