@@ -15,7 +15,7 @@ _SKIP = {"gdcore.__main__"}
 _MODULES = ["gdcore"] + sorted(
     m.name for m in pkgutil.walk_packages(gdcore.__path__, "gdcore.") if m.name not in _SKIP
 )
-_OPTIONAL = {"gdcore.plot": "matplotlib"}
+_OPTIONAL = {"gdcore.plot": "matplotlib", "gdcore.torch": "torch"}
 
 
 @pytest.mark.parametrize("name", _MODULES)

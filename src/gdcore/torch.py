@@ -1,0 +1,289 @@
+"""gdcore's optimizers as ``torch.optim.Optimizer`` subclasses (the ``torch`` extra).
+
+A drop-in for ``torch.optim`` in a PyTorch training loop on the CPU::
+
+    import gdcore.torch
+    opt = gdcore.torch.Adam(model.parameters(), lr=1e-3)
+    for x, y in batches:
+        opt.zero_grad()
+        loss_fn(model(x), y).backward()
+        opt.step()
+
+Each class takes the torch optimizer's arguments and keeps its param groups,
+``zero_grad``, step hooks and learning-rate schedulers
+(``torch.optim.lr_scheduler``) as torch does; ``step`` runs the update of
+:mod:`gdcore.optim` — the same algorithm and defaults, fused C++ kernels, one
+call per param group — directly on the parameters' and gradients' memory (no
+copies).  ``state_dict()`` is torch's layout with tensors (``step`` a 0-d
+tensor, as torch keeps it), so a state dict moves between ``gdcore.torch``
+and ``torch.optim`` in both directions and a run resumes where it stopped.
+
+Parameters must be CPU tensors of dtype float32 or float64, contiguous and
+not sparse (a TypeError or ValueError naming the parameter otherwise).
+torch's execution switches ``foreach`` and ``fused`` are accepted and have
+no effect (gdcore always runs its fused kernels); ``capturable=True`` and
+``differentiable=True`` are not supported.  Replacing a parameter's storage
+(``p.data = ...``, ``model.to(...)``) after the optimizer is made is a
+RuntimeError at the next step: make the optimizer after moving the model.
+
+``opt.state[p]`` gives each parameter's state as tensors that share memory
+with the optimizer's buffers (read them; load a state with
+``load_state_dict``).  Lion (``gdcore.optim.Lion``, which torch does not
+have) is here too.
+
+Example:
+  >>> import torch, gdcore.torch
+  >>> w = torch.tensor([1.0, -1.0], requires_grad=True)
+  >>> opt = gdcore.torch.Adam([w], lr=0.1)
+  >>> (w ** 2).sum().backward()
+  >>> opt.step()
+  >>> w.detach()
+  tensor([ 0.9000, -0.9000])
+  >>> float(opt.state_dict()["state"][0]["step"])
+  1.0
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Dict, List, Optional
+
+import numpy as np
+import torch
+
+from . import optim as _optim
+
+__all__ = [
+    "Adadelta",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "Adamax",
+    "Lion",
+    "NAdam",
+    "Optimizer",
+    "RAdam",
+    "RMSprop",
+    "SGD",
+]
+
+_DTYPES = (torch.float32, torch.float64)
+
+
+def _scalar_dtype() -> torch.dtype:
+    # torch keeps a state's 'step' (and NAdam's 'mu_product') as a 0-d tensor
+    # of this dtype
+    return torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
+
+
+def _check_tensor(p: Any, where: str) -> None:
+    if not isinstance(p, torch.Tensor):
+        raise TypeError(f"{where} must be a torch.Tensor, got {type(p).__name__}")
+    if p.layout != torch.strided:
+        raise TypeError(f"{where} must be a dense tensor, got layout {p.layout}")
+    if p.device.type != "cpu":
+        raise ValueError(f"{where} is on {p.device}; gdcore.torch updates CPU tensors")
+    if p.dtype not in _DTYPES:
+        raise TypeError(f"{where} must have dtype float32 or float64, got {p.dtype}")
+    if not p.is_contiguous():
+        raise ValueError(f"{where} must be contiguous (updated in place)")
+
+
+def _view(t: torch.Tensor) -> np.ndarray:
+    """The tensor's memory as a numpy array (shared, not copied)."""
+    return t.detach().numpy()
+
+
+class Optimizer(torch.optim.Optimizer):
+    """Base class: a ``torch.optim.Optimizer`` whose ``step`` is the
+    :mod:`gdcore.optim` optimizer ``_gd`` on the parameters' memory.
+
+    Subclasses set ``_gd``; the constructor takes that class's arguments
+    (torch's), plus torch's ``foreach`` and ``fused`` (no effect)."""
+
+    _gd: type = _optim.Optimizer
+
+    def __init__(self, params: Any, *args: Any, foreach: Optional[bool] = None,
+                 fused: Optional[bool] = None, capturable: bool = False,
+                 differentiable: bool = False, **kwargs: Any) -> None:
+        if capturable or differentiable:
+            raise ValueError("gdcore.torch supports neither capturable=True nor differentiable=True")
+        self._inner: Optional[_optim.Optimizer] = None
+        self._ptrs: List[int] = []
+        # the arguments checked, and the defaults, by gdcore's own class
+        probe = self._gd([np.zeros(1)], *args, **kwargs)
+        self._args, self._kwargs = args, kwargs
+        super().__init__(params, dict(probe.defaults))
+        self._inner = self._gd([self._inner_group(g) for g in self.param_groups], *args, **kwargs)
+        self._ptrs = [p.data_ptr() for g in self.param_groups for p in g["params"]]
+
+    def _inner_group(self, group: Dict[str, Any]) -> Dict[str, Any]:
+        g = {k: group[k] for k in self.defaults}
+        g["params"] = [_view(p) for p in group["params"]]
+        return g
+
+    def add_param_group(self, param_group: Dict[str, Any]) -> None:
+        """Add a param group (torch's rules), its tensors checked first."""
+        super().add_param_group(param_group)
+        group = self.param_groups[-1]
+        base = sum(len(g["params"]) for g in self.param_groups[:-1])
+        try:
+            for i, p in enumerate(group["params"]):
+                _check_tensor(p, f"parameter {base + i}")
+            if self._inner is not None:
+                self._inner.add_param_group(self._inner_group(group))
+                self._ptrs.extend(p.data_ptr() for p in group["params"])
+        except Exception:
+            self.param_groups.pop()
+            raise
+
+    def _sync_groups(self) -> None:
+        """torch's param groups (where schedulers and users set lr and the
+        other hyperparameters) into gdcore's."""
+        for tg, ig in zip(self.param_groups, self._inner.param_groups):
+            for k in self.defaults:
+                v = tg[k]
+                if k == "lr" and isinstance(v, torch.Tensor):
+                    v = float(v)
+                ig[k] = v
+
+    def step(self, closure: Optional[Callable[[], Any]] = None) -> Any:
+        """One update of every parameter that has a gradient (``p.grad``
+        None: skipped, as torch skips it).  ``closure`` re-evaluates the
+        model and returns the loss, which step returns."""
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        self._sync_groups()
+        grads: List[Optional[np.ndarray]] = []
+        ptrs = self._ptrs
+        i = 0
+        for g in self.param_groups:
+            for p in g["params"]:
+                if p.data_ptr() != ptrs[i]:
+                    raise RuntimeError(
+                        f"parameter {i} no longer uses the memory it had when the optimizer was "
+                        "made (its .data was replaced, or the model moved); make the optimizer "
+                        "again after moving the model")
+                grad = p.grad
+                if grad is None:
+                    grads.append(None)
+                else:
+                    try:
+                        view = grad.numpy()  # (shares the gradient's memory)
+                    except (TypeError, RuntimeError):
+                        view = self._grad_view(grad, i)
+                    grads.append(view if view.flags.c_contiguous else np.ascontiguousarray(view))
+                i += 1
+        self._inner.step(grads)
+        return loss
+
+    @staticmethod
+    def _grad_view(grad: torch.Tensor, i: int) -> np.ndarray:
+        """A gradient numpy cannot take as it is: a clear error, or (one that
+        requires grad itself) its detached view."""
+        if grad.layout != torch.strided:
+            raise TypeError(f"gradient {i} is sparse; gdcore.torch takes dense gradients")
+        if not grad.is_cpu:
+            raise ValueError(f"gradient {i} is on {grad.device}, not the CPU")
+        return _view(grad)
+
+    # ------------------------------------------------------------------ state
+    @property
+    def state(self) -> Dict[torch.Tensor, Dict[str, torch.Tensor]]:  # type: ignore[override]
+        """Each stepped parameter's state: buffers as tensors sharing the
+        optimizer's memory, ``step`` (and NAdam's ``mu_product``) as 0-d
+        tensors."""
+        if self._inner is None:
+            return {}
+        params = [p for g in self.param_groups for p in g["params"]]
+        out: Dict[torch.Tensor, Dict[str, torch.Tensor]] = {}
+        for idx, entry in self._inner.state.items():
+            out[params[idx]] = {k: self._to_tensor(v, share=True) for k, v in entry.items()}
+        return out
+
+    @state.setter
+    def state(self, value: Any) -> None:
+        # (torch's constructor assigns an empty state; the state lives in the
+        # gdcore optimizer)
+        pass
+
+    @staticmethod
+    def _to_tensor(v: Any, share: bool = False) -> torch.Tensor:
+        if isinstance(v, np.ndarray):
+            return torch.from_numpy(v if share else v.copy())
+        return torch.tensor(float(v), dtype=_scalar_dtype())
+
+    def state_dict(self) -> Dict[str, Any]:
+        """torch's layout: ``{"state": {index: {name: tensor}}, "param_groups":
+        [...]}`` (copies), the groups with every key torch's groups hold (a
+        scheduler's ``initial_lr`` too)."""
+        self._sync_groups()
+        sd = self._inner.state_dict()
+        state = {idx: {k: self._to_tensor(v) for k, v in entry.items()}
+                 for idx, entry in sd["state"].items()}
+        groups = []
+        for tg, ig in zip(self.param_groups, sd["param_groups"]):
+            g = {k: v for k, v in tg.items() if k != "params"}
+            g["params"] = list(ig["params"])
+            groups.append(g)
+        out = {"state": state, "param_groups": groups}
+        if "step_count" in sd:
+            out["step_count"] = sd["step_count"]
+        return out
+
+    def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
+        """Load a state dict of this class or of the torch optimizer of the
+        same name (checked whole first: a failing call changes nothing)."""
+        if not isinstance(state_dict, dict) or "param_groups" not in state_dict:
+            raise ValueError("state_dict must be a dict with 'state' and 'param_groups'")
+        groups = state_dict["param_groups"]
+        if len(groups) != len(self.param_groups):
+            raise ValueError(
+                f"loaded state dict has {len(groups)} parameter groups, the optimizer has "
+                f"{len(self.param_groups)}")
+
+        def plain(v: Any) -> Any:
+            if isinstance(v, torch.Tensor):
+                v = v.detach().cpu()
+                return float(v) if v.dim() == 0 else v.numpy()
+            return v
+
+        inner_sd: Dict[str, Any] = {
+            "state": {k: {n: plain(v) for n, v in entry.items()}
+                      for k, entry in state_dict.get("state", {}).items()},
+            "param_groups": [{k: plain(v) for k, v in g.items()
+                              if k == "params" or k in self.defaults
+                              or k in _optim._optimizer.TORCH_EXECUTION_KEYS}
+                             for g in groups],
+        }
+        if "step_count" in state_dict:
+            inner_sd["step_count"] = state_dict["step_count"]
+        self._inner.load_state_dict(inner_sd)
+        for tg, sg in zip(self.param_groups, groups):
+            for k, v in sg.items():
+                if k != "params" and k not in _optim._optimizer.TORCH_EXECUTION_KEYS:
+                    tg[k] = plain(v) if k in self.defaults else v
+
+    def __getstate__(self) -> Dict[str, Any]:
+        raise TypeError(f"{type(self).__name__} cannot be pickled; save its state_dict()")
+
+
+def _make(name: str) -> type:
+    gd_cls = getattr(_optim, name)
+    doc = (f"``torch.optim``-compatible {name}: :class:`gdcore.optim.{name}`'s update on "
+           f"torch tensors.\n\nArguments as for :class:`gdcore.optim.{name}` "
+           f"(torch's names and defaults); see :mod:`gdcore.torch`.\n")
+    return type(name, (Optimizer,), {"_gd": gd_cls, "__doc__": doc, "__module__": __name__})
+
+
+SGD = _make("SGD")
+Adam = _make("Adam")
+AdamW = _make("AdamW")
+RMSprop = _make("RMSprop")
+Adagrad = _make("Adagrad")
+Adadelta = _make("Adadelta")
+Adamax = _make("Adamax")
+NAdam = _make("NAdam")
+RAdam = _make("RAdam")
+Lion = _make("Lion")
