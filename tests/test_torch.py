@@ -152,6 +152,16 @@ def test_param_groups_and_schedulers_as_torch(groups):
     assert opt.state_dict()["param_groups"][0]["initial_lr"] == 0.1
 
 
+def test_tensor_learning_rates_as_torch_allows():
+    a = torch.ones(2, requires_grad=True)
+    b = torch.ones(2, requires_grad=True)
+    opt = gt.SGD([{"params": [a]}, {"params": [b], "lr": torch.tensor(0.25)}], torch.tensor(0.5))
+    a.grad, b.grad = torch.ones(2), torch.ones(2)
+    opt.step()
+    assert torch.equal(a.detach(), torch.full((2,), 0.5))
+    assert torch.equal(b.detach(), torch.full((2,), 0.75))
+
+
 def test_add_param_group_later():
     a = torch.ones(3, requires_grad=True)
     b = torch.ones(2, requires_grad=True)

@@ -28,7 +28,9 @@ RuntimeError at the next step: make the optimizer after moving the model.
 
 ``opt.state[p]`` gives each parameter's state as tensors that share memory
 with the optimizer's buffers (read them; load a state with
-``load_state_dict``).  Lion (``gdcore.optim.Lion``, which torch does not
+``load_state_dict``).  torch's state-dict hooks
+(``register_state_dict_pre_hook`` and the like) are not called; the step
+hooks are.  Lion (``gdcore.optim.Lion``, which torch does not
 have) is here too.
 
 Example:
@@ -88,6 +90,13 @@ def _check_tensor(p: Any, where: str) -> None:
         raise ValueError(f"{where} must be contiguous (updated in place)")
 
 
+def _hyper(key: str, value: Any) -> Any:
+    """A hyperparameter as gdcore takes it: torch allows a tensor lr."""
+    if key == "lr" and isinstance(value, torch.Tensor):
+        return float(value)
+    return value
+
+
 def _view(t: torch.Tensor) -> np.ndarray:
     """The tensor's memory as a numpy array (shared, not copied)."""
     return t.detach().numpy()
@@ -109,6 +118,9 @@ class Optimizer(torch.optim.Optimizer):
             raise ValueError("gdcore.torch supports neither capturable=True nor differentiable=True")
         self._inner: Optional[_optim.Optimizer] = None
         self._ptrs: List[int] = []
+        if args:
+            args = (_hyper("lr", args[0]),) + tuple(args[1:])
+        kwargs = {k: _hyper(k, v) for k, v in kwargs.items()}
         # the arguments checked, and the defaults, by gdcore's own class
         probe = self._gd([np.zeros(1)], *args, **kwargs)
         self._args, self._kwargs = args, kwargs
@@ -117,7 +129,7 @@ class Optimizer(torch.optim.Optimizer):
         self._ptrs = [p.data_ptr() for g in self.param_groups for p in g["params"]]
 
     def _inner_group(self, group: Dict[str, Any]) -> Dict[str, Any]:
-        g = {k: group[k] for k in self.defaults}
+        g = {k: _hyper(k, group[k]) for k in self.defaults}
         g["params"] = [_view(p) for p in group["params"]]
         return g
 
@@ -141,10 +153,7 @@ class Optimizer(torch.optim.Optimizer):
         other hyperparameters) into gdcore's."""
         for tg, ig in zip(self.param_groups, self._inner.param_groups):
             for k in self.defaults:
-                v = tg[k]
-                if k == "lr" and isinstance(v, torch.Tensor):
-                    v = float(v)
-                ig[k] = v
+                ig[k] = _hyper(k, tg[k])
 
     def step(self, closure: Optional[Callable[[], Any]] = None) -> Any:
         """One update of every parameter that has a gradient (``p.grad``
