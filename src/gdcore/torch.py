@@ -123,7 +123,6 @@ class Optimizer(torch.optim.Optimizer):
         kwargs = {k: _hyper(k, v) for k, v in kwargs.items()}
         # the arguments checked, and the defaults, by gdcore's own class
         probe = self._gd([np.zeros(1)], *args, **kwargs)
-        self._args, self._kwargs = args, kwargs
         super().__init__(params, dict(probe.defaults))
         self._inner = self._gd([self._inner_group(g) for g in self.param_groups], *args, **kwargs)
         self._ptrs = [p.data_ptr() for g in self.param_groups for p in g["params"]]
@@ -134,7 +133,8 @@ class Optimizer(torch.optim.Optimizer):
         return g
 
     def add_param_group(self, param_group: Dict[str, Any]) -> None:
-        """Add a param group (torch's rules), its tensors checked first."""
+        """Add a param group (torch's rules; its tensors checked as above, a
+        refused group not kept)."""
         super().add_param_group(param_group)
         group = self.param_groups[-1]
         base = sum(len(g["params"]) for g in self.param_groups[:-1])
