@@ -97,6 +97,14 @@ def test_matches_gdcore_optim_bitwise_and_torch_to_rounding(row, dtype):
                                 err_msg=f"state {key} of param {i}", **TOL[dtype])
 
 
+def test_every_gdcore_optimizer_is_here_by_its_name():
+    assert set(gt.OPTIMIZERS) == {name for name, _ in CONFORMANCE}
+    for name in gt.OPTIMIZERS:
+        cls = getattr(gt, name)
+        assert cls.__name__ == name and cls._gd is getattr(gd.optim, name)
+        assert issubclass(cls, torch.optim.Optimizer)
+
+
 def test_closure_skipped_parameters_and_live_state():
     torch.manual_seed(0)
     used = torch.randn(5, requires_grad=True)

@@ -54,19 +54,11 @@ import torch
 
 from . import optim as _optim
 
-__all__ = [
-    "Adadelta",
-    "Adagrad",
-    "Adam",
-    "AdamW",
-    "Adamax",
-    "Lion",
-    "NAdam",
-    "Optimizer",
-    "RAdam",
-    "RMSprop",
-    "SGD",
-]
+#: the optimizers, each gdcore.optim's class of the same name
+OPTIMIZERS = ("SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam",
+              "RAdam", "Lion")
+
+__all__ = ["Optimizer", *OPTIMIZERS]
 
 _DTYPES = (torch.float32, torch.float64)
 
@@ -286,13 +278,5 @@ def _make(name: str) -> type:
     return type(name, (Optimizer,), {"_gd": gd_cls, "__doc__": doc, "__module__": __name__})
 
 
-SGD = _make("SGD")
-Adam = _make("Adam")
-AdamW = _make("AdamW")
-RMSprop = _make("RMSprop")
-Adagrad = _make("Adagrad")
-Adadelta = _make("Adadelta")
-Adamax = _make("Adamax")
-NAdam = _make("NAdam")
-RAdam = _make("RAdam")
-Lion = _make("Lion")
+SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, NAdam, RAdam, Lion = (
+    _make(name) for name in OPTIMIZERS)
