@@ -53,6 +53,7 @@ import numpy as np
 import torch
 
 from . import optim as _optim
+from .optim._optimizer import TORCH_EXECUTION_KEYS
 
 #: the optimizers, each gdcore.optim's class of the same name
 OPTIMIZERS = ("SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam",
@@ -219,7 +220,6 @@ class Optimizer(torch.optim.Optimizer):
         """torch's layout: ``{"state": {index: {name: tensor}}, "param_groups":
         [...]}`` (copies), the groups with every key torch's groups hold (a
         scheduler's ``initial_lr`` too)."""
-        self._sync_groups()
         sd = self._inner.state_dict()
         state = {idx: {k: self._to_tensor(v) for k, v in entry.items()}
                  for idx, entry in sd["state"].items()}
@@ -255,7 +255,7 @@ class Optimizer(torch.optim.Optimizer):
                       for k, entry in state_dict.get("state", {}).items()},
             "param_groups": [{k: plain(v) for k, v in g.items()
                               if k == "params" or k in self.defaults
-                              or k in _optim._optimizer.TORCH_EXECUTION_KEYS}
+                              or k in TORCH_EXECUTION_KEYS}
                              for g in groups],
         }
         if "step_count" in state_dict:
@@ -263,7 +263,7 @@ class Optimizer(torch.optim.Optimizer):
         self._inner.load_state_dict(inner_sd)
         for tg, sg in zip(self.param_groups, groups):
             for k, v in sg.items():
-                if k != "params" and k not in _optim._optimizer.TORCH_EXECUTION_KEYS:
+                if k != "params" and k not in TORCH_EXECUTION_KEYS:
                     tg[k] = plain(v) if k in self.defaults else v
 
     def __getstate__(self) -> Dict[str, Any]:

@@ -74,12 +74,6 @@ def label_stats(y: np.ndarray) -> Tuple[np.ndarray, np.ndarray, Optional[int]]:
     return labels, counts, changes
 
 
-def unique_labels(y: np.ndarray, return_counts: bool = False) -> Any:
-    """np.unique(y) (and the count of each label), as label_stats finds them."""
-    labels, counts, _ = label_stats(y)
-    return (labels, counts) if return_counts else labels
-
-
 def signed_targets(y: np.ndarray, positive: Any, dtype: Any) -> np.ndarray:
     """+1 where y == positive, -1 elsewhere, in ``dtype`` (float32/float64):
     one compiled pass for int32/int64 labels."""
