@@ -271,6 +271,36 @@ def test_block_prefetch_does_not_change_the_result(data, sparse, n):
 
 
 @pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_blocks_read_ahead_do_not_change_the_result(sparse, dtype):
+    # Over 4 MiB of rows in blocks: with two threads a second one reads the
+    # blocks ahead of the steps (rows, targets and weights; only reads).  The
+    # model must be the one a single thread fits, and the one without block
+    # hints, on every ISA path; with a wrong hint too, and a short last block.
+    from gdcore.linear._base import block_order
+
+    rng = np.random.default_rng(11)
+    d = 100
+    n = (4 << 20) // (d * np.dtype(dtype).itemsize) + 301  # past the threshold
+    X = rng.standard_normal((n, d)).astype(dtype)
+    if sparse:
+        X[rng.random((n, d)) < 0.3] = 0.0
+    y = np.where(X[:, :5].sum(axis=1) > 0, 1.0, -1.0).astype(dtype)
+    sw = rng.uniform(0.5, 2.0, n).astype(dtype)
+    block = 163
+    order = block_order(np.arange(n, dtype=np.int64), rng, block)
+    assert n % block != 0
+    args = (X, y, "log_loss", "l2", 1e-4, 0.15, "optimal", 0.0, 0, 1, sparse)
+    want = run_on(ISAS[0], 1, lambda: fit_plain(*args, sw=sw, order=order))
+    for isa in ISAS:
+        for nt in THREADS:
+            for hint in (block, 7):
+                got = run_on(isa, nt, lambda: fit_plain(*args, sw=sw, order=order, block=hint))
+                np.testing.assert_array_equal(got[0], want[0], err_msg=f"{isa} {nt} {hint}")
+                assert got[1] == want[1], (isa, nt, hint)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("loss, penalty, average", [("hinge", "l2", 0), ("log_loss", "elasticnet", 5),
                                                     ("squared_hinge", "l2", 3)])
 def test_targets_in_the_orders_order_give_the_same_model(data, sparse, loss, penalty, average):

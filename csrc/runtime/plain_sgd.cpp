@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "gdcore/linear.hpp"
+#include "gdcore/runtime.hpp"
 #include "internal.hpp"
 #include "rows.hpp"
 
@@ -92,206 +93,255 @@ double epoch(std::int64_t n, std::int64_t d, const T* yv, const T* swv, const st
              std::int64_t row_bytes, GetRow&& row) {
   check_options(o, s, d);
   detail::check_order(order, count, n);
-  const Kernels<T> K{detail::active_table()};
-  const int kind = int(o.loss.kind);
-  const T param = T(o.loss.param);
-  const double alpha = o.alpha;
-  double l1_ratio = o.l1_ratio;
-  if (o.penalty == Penalty::l2) l1_ratio = 0.0;
-  if (o.penalty == Penalty::l1) l1_ratio = 1.0;
-  const bool use_l1 = o.penalty == Penalty::l1 || o.penalty == Penalty::elasticnet;
-  const bool in_order = o.targets_in_order;
-  // the running objective's penalty reads ‖w‖² where (1 − l1_ratio) > 0
-  // and ‖w‖₁ where l1_ratio > 0: only those norms are kept
-  const bool need_l2 = o.objective && o.penalty != Penalty::none && l1_ratio < 1.0;
-  const bool need_l1 = o.objective && o.penalty != Penalty::none && l1_ratio > 0.0;
-  // scikit-learn's objective_sum adds this penalty at the norms before a step
-  auto penalty_term = [&]() {
-    const double norm = std::sqrt(s.sq_norm);
-    return alpha * ((1.0 - l1_ratio) * 0.5 * (norm * norm) + l1_ratio * s.l1_norm);
-  };
-  // a step's decay c, then (after an update) its norms, scaled by wscale
-  auto decay_norms = [&](double c) {
-    s.sq_norm *= c * c;
-    s.l1_norm *= c;
-  };
-  auto keep_norms = [&](double l2, double l1, T ws) {
-    s.sq_norm = l2 * double(ws * ws);
-    s.l1_norm = l1 * double(ws);
-  };
-  double sumloss = 0.0;
-  const std::int64_t ahead = detail::prefetch_distance(row_bytes);
-  const bool fetch_weights = detail::prefetch_weights_pays(d * std::int64_t(sizeof(T)));
-  detail::BlockPrefetch blocks(order, count, n, std::max<std::int64_t>(o.block, 1));
-  // Without L1 nothing touches w between a step and the next margin, so the
-  // step's axpy computes that margin in the same pass (same bits).
-  const bool fuse = !use_l1;
-  T next_dot = T(0);
-  bool have_next = false;
-  // log_loss: each sample's value (a log1p) waits, kept as its parts, with
-  // the running objective's penalty term before its step; kDefer of them
-  // are computed on vectors and added to sumloss (and the objective) in
-  // step order (the same bits): the log1p is off the steps' critical path.
-  //
-  // Dense rows with the running objective: the norms after a step sum over
-  // every feature, one chain of d additions each, longer than the step
-  // itself from a few hundred features on.  There (kNormsMinD to
-  // kNormsMaxD features) every sample waits: its loss parts (or value), its
-  // decay, and the weights its step wrote, copied; the copies of kNormRows
-  // steps are summed side by side (norm_sums), and the flush walks the
-  // samples in order — penalty term at the norms before the step, decay,
-  // the step's norms — as the step would have (the same bits).  (Measured,
-  // paired runs of log_loss with an L2 penalty: 1 000 features 1.28-1.55x
-  // faster; 100 features no faster — the chains overlap the next steps.)
-  constexpr int kDefer = 64, kNormRows = 8;
-  constexpr std::int64_t kNormsMinD = 256, kNormsMaxD = 2048;
-  const bool defer_norms = (need_l2 || need_l1) && d >= kNormsMinD && d <= kNormsMaxD &&
-                           count > 0 && row(order[0]).index == nullptr;
-  const bool defer = kind == int(LossKind::log_loss) || defer_norms;
-  const bool log_values = kind == int(LossKind::log_loss);
-  T dz[kDefer], de[kDefer], dfin[kDefer], dv[kDefer], dws[kDefer];
-  double dpen[kDefer], dc[kDefer];
-  int dslot[kDefer];
-  std::vector<T> saved(defer_norms ? std::size_t(kNormRows * d) : 0);
-  double sl2[kNormRows], sl1[kNormRows];
-  int pending = 0, nsaved = 0;
-  auto flush = [&]() {
-    if (log_values) K.log_loss_values(dz, de, dv, pending);
-    if (nsaved > 0) K.norm_sums(saved.data(), d, d, nsaved, sl2, sl1);
-    for (int a = 0; a < pending; ++a) {
-      sumloss += double(dv[a]) + double(dfin[a]);
-      if (!o.objective) continue;
-      s.objective += double(dv[a]);
-      if (!defer_norms) {
-        if (o.penalty != Penalty::none) s.objective += dpen[a];
-        continue;
+  // The steps (on one thread), returning the sum of the losses; with
+  // `Reading` (std::true_type), announcing each block to `reader`.  (Two
+  // instantiations, each called once, so that each inlines: the steps
+  // through one out-of-line call were 5-10% slower with shuffle=True.)
+  auto steps = [&](detail::BlockReadAhead* reader, auto reading) {
+    constexpr bool Reading = decltype(reading)::value;
+    const Kernels<T> K{detail::active_table()};
+    const int kind = int(o.loss.kind);
+    const T param = T(o.loss.param);
+    const double alpha = o.alpha;
+    double l1_ratio = o.l1_ratio;
+    if (o.penalty == Penalty::l2) l1_ratio = 0.0;
+    if (o.penalty == Penalty::l1) l1_ratio = 1.0;
+    const bool use_l1 = o.penalty == Penalty::l1 || o.penalty == Penalty::elasticnet;
+    const bool in_order = o.targets_in_order;
+    // the running objective's penalty reads ‖w‖² where (1 − l1_ratio) > 0
+    // and ‖w‖₁ where l1_ratio > 0: only those norms are kept
+    const bool need_l2 = o.objective && o.penalty != Penalty::none && l1_ratio < 1.0;
+    const bool need_l1 = o.objective && o.penalty != Penalty::none && l1_ratio > 0.0;
+    // scikit-learn's objective_sum adds this penalty at the norms before a step
+    auto penalty_term = [&]() {
+      const double norm = std::sqrt(s.sq_norm);
+      return alpha * ((1.0 - l1_ratio) * 0.5 * (norm * norm) + l1_ratio * s.l1_norm);
+    };
+    // a step's decay c, then (after an update) its norms, scaled by wscale
+    auto decay_norms = [&](double c) {
+      s.sq_norm *= c * c;
+      s.l1_norm *= c;
+    };
+    auto keep_norms = [&](double l2, double l1, T ws) {
+      s.sq_norm = l2 * double(ws * ws);
+      s.l1_norm = l1 * double(ws);
+    };
+    double sumloss = 0.0;
+    const std::int64_t ahead = detail::prefetch_distance(row_bytes);
+    const bool fetch_weights = detail::prefetch_weights_pays(d * std::int64_t(sizeof(T)));
+    detail::BlockPrefetch blocks(order, count, n, std::max<std::int64_t>(o.block, 1));
+    // Without L1 nothing touches w between a step and the next margin, so the
+    // step's axpy computes that margin in the same pass (same bits).
+    const bool fuse = !use_l1;
+    T next_dot = T(0);
+    bool have_next = false;
+    // log_loss: each sample's value (a log1p) waits, kept as its parts, with
+    // the running objective's penalty term before its step; kDefer of them
+    // are computed on vectors and added to sumloss (and the objective) in
+    // step order (the same bits): the log1p is off the steps' critical path.
+    //
+    // Dense rows with the running objective: the norms after a step sum over
+    // every feature, one chain of d additions each, longer than the step
+    // itself from a few hundred features on.  There (kNormsMinD to
+    // kNormsMaxD features) every sample waits: its loss parts (or value), its
+    // decay, and the weights its step wrote, copied; the copies of kNormRows
+    // steps are summed side by side (norm_sums), and the flush walks the
+    // samples in order — penalty term at the norms before the step, decay,
+    // the step's norms — as the step would have (the same bits).  (Measured,
+    // paired runs of log_loss with an L2 penalty: 1 000 features 1.28-1.55x
+    // faster; 100 features no faster — the chains overlap the next steps.)
+    constexpr int kDefer = 64, kNormRows = 8;
+    constexpr std::int64_t kNormsMinD = 256, kNormsMaxD = 2048;
+    const bool defer_norms = (need_l2 || need_l1) && d >= kNormsMinD && d <= kNormsMaxD &&
+                             count > 0 && row(order[0]).index == nullptr;
+    const bool defer = kind == int(LossKind::log_loss) || defer_norms;
+    const bool log_values = kind == int(LossKind::log_loss);
+    T dz[kDefer], de[kDefer], dfin[kDefer], dv[kDefer], dws[kDefer];
+    double dpen[kDefer], dc[kDefer];
+    int dslot[kDefer];
+    std::vector<T> saved(defer_norms ? std::size_t(kNormRows * d) : 0);
+    double sl2[kNormRows], sl1[kNormRows];
+    int pending = 0, nsaved = 0;
+    auto flush = [&]() {
+      if (log_values) K.log_loss_values(dz, de, dv, pending);
+      if (nsaved > 0) K.norm_sums(saved.data(), d, d, nsaved, sl2, sl1);
+      for (int a = 0; a < pending; ++a) {
+        sumloss += double(dv[a]) + double(dfin[a]);
+        if (!o.objective) continue;
+        s.objective += double(dv[a]);
+        if (!defer_norms) {
+          if (o.penalty != Penalty::none) s.objective += dpen[a];
+          continue;
+        }
+        // (defer_norms: penalised) the penalty at the norms before this
+        // step, then the step's decay and, after an update, its norms
+        s.objective += penalty_term();
+        decay_norms(dc[a]);
+        if (dslot[a] >= 0)
+          keep_norms(need_l2 ? sl2[dslot[a]] : 0.0, need_l1 ? sl1[dslot[a]] : 0.0, dws[a]);
       }
-      // (defer_norms: penalised) the penalty at the norms before this
-      // step, then the step's decay and, after an update, its norms
-      s.objective += penalty_term();
-      decay_norms(dc[a]);
-      if (dslot[a] >= 0)
-        keep_norms(need_l2 ? sl2[dslot[a]] : 0.0, need_l1 ? sl1[dslot[a]] : 0.0, dws[a]);
-    }
-    pending = 0;
-    nsaved = 0;
-  };
-  for (std::int64_t k = 0; k < count; ++k) {
-    const std::int64_t i = order[k];
-    const auto x = row(i);
-    const std::int64_t next = o.block > 0 ? blocks.next(k) : -1;
-    if (next >= 0) {
-      detail::prefetch_row(row(next));
-      if (!in_order) detail::prefetch_targets(yv, swv, next);
-    }
-    if ((o.block <= 0 || blocks.first_block(k)) && k + ahead < count) {
-      detail::prefetch_row(row(order[k + ahead]));
-      if (!in_order) detail::prefetch_targets(yv, swv, order[k + ahead]);
-    }
-    if (fetch_weights && k + ahead / 2 < count)
-      detail::prefetch_weights(row(order[k + ahead / 2]), s.w);
-    const T dot = have_next ? next_dot : K.dot(x, s.w);
-    have_next = false;
-    const T p = T(double(dot) * s.wscale + s.intercept);
-    double eta = o.eta0;
-    if (o.learning_rate == LearningRate::optimal)
-      eta = 1.0 / (alpha * (o.optimal_init + s.t - 1.0));
-    else if (o.learning_rate == LearningRate::invscaling)
-      eta = o.eta0 / std::pow(s.t, o.power_t);
-    const std::int64_t at = in_order ? k : i;  // this step's target and weight
-    const T yi = yv[at];
-    T lv = T(0), dl;
-    double pen = 0.0;
-    if (o.objective && o.penalty != Penalty::none && !defer_norms) pen = penalty_term();
-    if (defer) {
-      // (this sample's entry; pushed at the end of its step)
-      if (log_values)
-        dl = log_loss_derivative_parts(yi, p, dz[pending], de[pending]);
-      else
-        loss_value_derivative_elem<T>(kind, param, yi, p, dv[pending], dl);
-      dfin[pending] = p - p;
-      dpen[pending] = pen;
-      dslot[pending] = -1;
-      dc[pending] = 1.0;
-    } else {
-      loss_value_derivative_elem<T>(kind, param, yi, p, lv, dl);
-      sumloss += double(lv) + double(p - p);  // NaN once a margin is not finite
-      if (o.objective) {
-        s.objective += double(lv);
-        if (o.penalty != Penalty::none) s.objective += pen;
+      pending = 0;
+      nsaved = 0;
+    };
+    for (std::int64_t k = 0; k < count; ++k) {
+      const std::int64_t i = order[k];
+      const auto x = row(i);
+      std::int64_t next = -1;
+      if (o.block > 0) {
+        [[maybe_unused]] const std::int64_t was = blocks.block();
+        next = blocks.next(k);
+        if constexpr (Reading)
+          if (blocks.block() != was) reader->enter(blocks.block());
       }
-    }
-    double dloss = double(dl);
-    dloss = std::min(kMaxDloss, std::max(-kMaxDloss, dloss));
-    double update = -eta * dloss;
-    update *= swv != nullptr ? double(swv[at]) : 1.0;
-    if (o.penalty != Penalty::none) {
-      const double c = std::max(0.0, 1.0 - ((1.0 - l1_ratio) * eta * alpha));
-      s.wscale *= c;
-      if (defer_norms)
-        dc[pending] = c;
-      else
-        decay_norms(c);
-      if (s.wscale < 1e-9) reset_wscale(s, d);
-    }
-    if (update != 0.0) {
-      const T a = T(update / s.wscale);
-      if (fuse && k + 1 < count) {
-        next_dot = K.axpy_dot(s.w, x, a, row(order[k + 1]));
-        have_next = true;
-      } else {
-        K.axpy(s.w, x, a);
+      if (next >= 0) {
+        detail::prefetch_row(row(next));
+        if (!in_order) detail::prefetch_targets(yv, swv, next);
       }
-      if (defer_norms) {
-        // the weights the step wrote, for the flush's norms
-        std::copy(s.w, s.w + d, saved.data() + nsaved * d);
-        dslot[pending] = nsaved++;
-        dws[pending] = T(s.wscale);
-      } else if (need_l2 || need_l1) {
-        // the norms over this sample's features after the step (each only
-        // where the objective reads it; the other stays 0)
-        double l2, l1;
-        if (need_l2 && need_l1)
-          step_norms<true, true>(s.w, x, d, l2, l1);
-        else if (need_l2)
-          step_norms<true, false>(s.w, x, d, l2, l1);
+      if ((o.block <= 0 || blocks.first_block(k)) && k + ahead < count) {
+        detail::prefetch_row(row(order[k + ahead]));
+        if (!in_order) detail::prefetch_targets(yv, swv, order[k + ahead]);
+      }
+      if (fetch_weights && k + ahead / 2 < count)
+        detail::prefetch_weights(row(order[k + ahead / 2]), s.w);
+      const T dot = have_next ? next_dot : K.dot(x, s.w);
+      have_next = false;
+      const T p = T(double(dot) * s.wscale + s.intercept);
+      double eta = o.eta0;
+      if (o.learning_rate == LearningRate::optimal)
+        eta = 1.0 / (alpha * (o.optimal_init + s.t - 1.0));
+      else if (o.learning_rate == LearningRate::invscaling)
+        eta = o.eta0 / std::pow(s.t, o.power_t);
+      const std::int64_t at = in_order ? k : i;  // this step's target and weight
+      const T yi = yv[at];
+      T lv = T(0), dl;
+      double pen = 0.0;
+      if (o.objective && o.penalty != Penalty::none && !defer_norms) pen = penalty_term();
+      if (defer) {
+        // (this sample's entry; pushed at the end of its step)
+        if (log_values)
+          dl = log_loss_derivative_parts(yi, p, dz[pending], de[pending]);
         else
-          step_norms<false, true>(s.w, x, d, l2, l1);
-        keep_norms(l2, l1, T(s.wscale));
+          loss_value_derivative_elem<T>(kind, param, yi, p, dv[pending], dl);
+        dfin[pending] = p - p;
+        dpen[pending] = pen;
+        dslot[pending] = -1;
+        dc[pending] = 1.0;
+      } else {
+        loss_value_derivative_elem<T>(kind, param, yi, p, lv, dl);
+        sumloss += double(lv) + double(p - p);  // NaN once a margin is not finite
+        if (o.objective) {
+          s.objective += double(lv);
+          if (o.penalty != Penalty::none) s.objective += pen;
+        }
+      }
+      double dloss = double(dl);
+      dloss = std::min(kMaxDloss, std::max(-kMaxDloss, dloss));
+      double update = -eta * dloss;
+      update *= swv != nullptr ? double(swv[at]) : 1.0;
+      if (o.penalty != Penalty::none) {
+        const double c = std::max(0.0, 1.0 - ((1.0 - l1_ratio) * eta * alpha));
+        s.wscale *= c;
+        if (defer_norms)
+          dc[pending] = c;
+        else
+          decay_norms(c);
+        if (s.wscale < 1e-9) reset_wscale(s, d);
+      }
+      if (update != 0.0) {
+        const T a = T(update / s.wscale);
+        if (fuse && k + 1 < count) {
+          next_dot = K.axpy_dot(s.w, x, a, row(order[k + 1]));
+          have_next = true;
+        } else {
+          K.axpy(s.w, x, a);
+        }
+        if (defer_norms) {
+          // the weights the step wrote, for the flush's norms
+          std::copy(s.w, s.w + d, saved.data() + nsaved * d);
+          dslot[pending] = nsaved++;
+          dws[pending] = T(s.wscale);
+        } else if (need_l2 || need_l1) {
+          // the norms over this sample's features after the step (each only
+          // where the objective reads it; the other stays 0)
+          double l2, l1;
+          if (need_l2 && need_l1)
+            step_norms<true, true>(s.w, x, d, l2, l1);
+          else if (need_l2)
+            step_norms<true, false>(s.w, x, d, l2, l1);
+          else
+            step_norms<false, true>(s.w, x, d, l2, l1);
+          keep_norms(l2, l1, T(s.wscale));
+        }
+      }
+      if (o.fit_intercept && update != 0.0) s.intercept += update * o.intercept_decay;
+      if (o.average > 0 && double(o.average) <= s.t) {
+        const double num_iter = s.t - double(o.average) + 1.0;
+        const double mu = 1.0 / num_iter;
+        K.axpy(s.aw, x, T(s.average_a * (-update / s.wscale)));
+        if (num_iter > 1.0) s.average_b /= (1.0 - mu);
+        s.average_a += mu * s.average_b * s.wscale;
+        s.average_intercept += (s.intercept - s.average_intercept) / num_iter;
+      }
+      if (use_l1) {
+        s.u += l1_ratio * eta * alpha;
+        const double ws = s.wscale;
+        auto penalise = [&](std::int64_t j) {
+          const double z = double(s.w[j]);
+          double wj = z;
+          if (ws * z > 0.0)
+            wj = std::max(0.0, z - ((s.u + double(s.q[j])) / ws));
+          else if (ws * z < 0.0)
+            wj = std::min(0.0, z + ((s.u - double(s.q[j])) / ws));
+          s.w[j] = T(wj);
+          s.q[j] = T(double(s.q[j]) + ws * (double(s.w[j]) - z));
+        };
+        if (x.index == nullptr)
+          for (std::int64_t j = 0; j < d; ++j) penalise(j);
+        else
+          for (std::int64_t j = 0; j < x.nnz; ++j) penalise(x.index[j]);
+      }
+      s.t += 1.0;
+      if (defer && (++pending == kDefer || nsaved == kNormRows)) flush();
+    }
+    flush();
+    return sumloss;
+  };
+  // Blocks of rows from memory (more than kReadAheadBytes of them): a
+  // second thread, where one is free, reads the blocks ahead of the steps
+  // (BlockReadAhead).
+  constexpr std::int64_t kReadAheadBytes = std::int64_t(4) << 20;
+  const bool read_ahead = o.block > 0 && count > 0 && row_bytes > 0 &&
+                          count > kReadAheadBytes / row_bytes && gd::get_num_threads() > 1;
+  const detail::ThreadGrant grant(read_ahead ? 2 : 1);
+#ifdef GDCORE_OPENMP
+  if (grant.count() > 1) {
+    detail::BlockReadAhead reader;
+    auto span = [&](std::int64_t lo, std::int64_t hi) {
+      hi = std::min(hi, n);
+      const auto first = row(lo), last = row(hi - 1);
+      detail::read_lines(first.data, (last.data + last.nnz - first.data) * std::int64_t(sizeof(T)));
+      if (first.index != nullptr)
+        detail::read_lines(first.index, (last.index + last.nnz - first.index) *
+                                            std::int64_t(sizeof(*first.index)));
+      if (!o.targets_in_order) {
+        detail::read_lines(yv + lo, (hi - lo) * std::int64_t(sizeof(T)));
+        if (swv != nullptr) detail::read_lines(swv + lo, (hi - lo) * std::int64_t(sizeof(T)));
+      }
+    };
+    double sumloss = 0.0;
+#pragma omp parallel num_threads(2)
+    {
+      if (omp_get_thread_num() == 0) {
+        sumloss = steps(&reader, std::true_type{});
+        reader.finish();
+      } else {
+        reader.read(order, count, o.block, span);
       }
     }
-    if (o.fit_intercept && update != 0.0) s.intercept += update * o.intercept_decay;
-    if (o.average > 0 && double(o.average) <= s.t) {
-      const double num_iter = s.t - double(o.average) + 1.0;
-      const double mu = 1.0 / num_iter;
-      K.axpy(s.aw, x, T(s.average_a * (-update / s.wscale)));
-      if (num_iter > 1.0) s.average_b /= (1.0 - mu);
-      s.average_a += mu * s.average_b * s.wscale;
-      s.average_intercept += (s.intercept - s.average_intercept) / num_iter;
-    }
-    if (use_l1) {
-      s.u += l1_ratio * eta * alpha;
-      const double ws = s.wscale;
-      auto penalise = [&](std::int64_t j) {
-        const double z = double(s.w[j]);
-        double wj = z;
-        if (ws * z > 0.0)
-          wj = std::max(0.0, z - ((s.u + double(s.q[j])) / ws));
-        else if (ws * z < 0.0)
-          wj = std::min(0.0, z + ((s.u - double(s.q[j])) / ws));
-        s.w[j] = T(wj);
-        s.q[j] = T(double(s.q[j]) + ws * (double(s.w[j]) - z));
-      };
-      if (x.index == nullptr)
-        for (std::int64_t j = 0; j < d; ++j) penalise(j);
-      else
-        for (std::int64_t j = 0; j < x.nnz; ++j) penalise(x.index[j]);
-    }
-    s.t += 1.0;
-    if (defer && (++pending == kDefer || nsaved == kNormRows)) flush();
+    return sumloss;
   }
-  flush();
-  return sumloss;
+#endif
+  return steps(nullptr, std::false_type{});
 }
 
 // w, aw and q share no memory with each other, the data or the order (the

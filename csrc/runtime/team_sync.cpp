@@ -14,10 +14,6 @@
 #define GDCORE_HAVE_FUTEX 1
 #endif
 
-#if defined(__x86_64__) || defined(_M_X64) || defined(__i386__)
-#include <immintrin.h>
-#endif
-
 #ifdef GDCORE_OPENMP
 #include <omp.h>
 #endif
@@ -46,12 +42,6 @@ int processors() {
   return n;
 }
 
-inline void cpu_relax() {
-#if defined(__x86_64__) || defined(_M_X64) || defined(__i386__)
-  _mm_pause();
-#endif
-}
-
 #ifdef GDCORE_HAVE_FUTEX
 static_assert(sizeof(std::atomic<std::int32_t>) == sizeof(std::int32_t),
               "a futex word is a plain 32-bit integer");
@@ -71,6 +61,10 @@ ThreadGrant::ThreadGrant(int wanted) noexcept : count_(1) {
 }
 
 ThreadGrant::~ThreadGrant() { busy_threads().fetch_sub(count_, std::memory_order_relaxed); }
+
+bool ThreadGrant::crowded() noexcept {
+  return busy_threads().load(std::memory_order_relaxed) > processors();
+}
 
 TeamSync::TeamSync(int team) : signals_(new TeamSignal[team > 0 ? team : 1]) {}
 

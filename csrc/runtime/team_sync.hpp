@@ -13,7 +13,18 @@
 #include <cstdint>
 #include <memory>
 
+#if defined(__x86_64__) || defined(_M_X64) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
 namespace gd::detail {
+
+/// One step of a spin-wait (a pause on x86, ~30 ns on current cores).
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(_M_X64) || defined(__i386__)
+  _mm_pause();
+#endif
+}
 
 /// One thread's counter, alone on its cache line.
 struct alignas(64) TeamSignal {
@@ -35,6 +46,9 @@ class ThreadGrant {
   ThreadGrant(const ThreadGrant&) = delete;
   ThreadGrant& operator=(const ThreadGrant&) = delete;
   int count() const noexcept { return count_; }
+  /// Whether the process's fused loops now hold more threads than there
+  /// are processors (a thread that only helps should then stop).
+  static bool crowded() noexcept;
 
  private:
   int count_;
