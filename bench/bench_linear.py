@@ -11,8 +11,10 @@ apart, so a slow spell of a shared machine mostly cancels), and gdcore
 against two memory floors measured in the same run: one streaming pass over
 X, and one pass over the rows in a random order (gdcore's decision function,
 which reads every row once, prefetching ahead) -- on one thread for the
-per-sample rows (batch_size=1 is sequential) and the sparse rows (which run
-on one thread), on all threads otherwise.
+per-sample rows with shuffle=True (batch_size=1 is sequential) and the
+sparse rows (which run on one thread), on all threads otherwise (the
+per-sample rows with shuffle='block' too: a second thread reads the blocks
+ahead of the steps).
 
 Every timed fit starts from data read a moment before (one untimed pass over
 its X, `read_through`): on some virtual machines memory left untouched for
@@ -91,7 +93,8 @@ def main() -> None:
 
     perm = rng.permutation(n)
     # floors[dtype, kind, threads]: the per-sample loop (batch_size=1) is
-    # sequential, so its rows are held against the one-thread floors
+    # sequential, so its shuffle=True rows are held against the one-thread
+    # floors (in blocks a second thread reads ahead of it: all threads)
     floors = {}
     nt_all = gd.get_num_threads()
     for nt in sorted({1, nt_all}):
@@ -140,7 +143,7 @@ def main() -> None:
             sk_row[loss] = i
             continue
         t, sk = med[i], sk_row[loss]
-        nt = 1 if name.startswith("batch_size=1") else nt_all
+        nt = 1 if name == "batch_size=1, shuffle=True" else nt_all
         print(f"| dense {dt.name} | {loss} | {name} | {t:.4f} | {med[sk]:.4f} | "
               f"{paired(times[sk], times[i]):.1f}x | {t / floors[dt, 'stream', nt]:.1f}x | "
               f"{t / floors[dt, 'random', nt]:.1f}x |")

@@ -207,7 +207,9 @@ class SGDClassifier(_base.SparseCoefMixin, ClassifierMixin, BaseEstimator):
         in contiguous blocks of about 128 KiB (between 16 and 4096 rows),
         the blocks in random order, the rows shuffled inside each block
         (with ``batch_size=1`` the next block is fetched while one is
-        visited).  Mini-batches on X larger than 32 MiB take a block's rows
+        visited, and on more than 4 MiB of rows a second thread, where one
+        is free, reads the blocks ahead of the steps; the model is the
+        same).  Mini-batches on X larger than 32 MiB take a block's rows
         in order instead (shuffling them inside the block made those epochs
         1.4x slower): the batches then join a few random blocks of
         contiguous rows.  Memory then sees nearly streaming reads: on large
