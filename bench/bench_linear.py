@@ -16,17 +16,21 @@ sparse rows (which run on one thread), on all threads otherwise (the
 per-sample rows with shuffle='block' too: a second thread reads the blocks
 ahead of the steps).
 
-Every timed fit starts from data read a moment before (one untimed pass over
-its X, `read_through`): on some virtual machines memory left untouched for
-about a second is slower to read the first time again (on the README's
-machine a 200 MB pass takes 12-16 ms instead of 8 after a second of other
-work), and without the pass the float32 rows -- whose X no other row reads
--- would pay that in their first epoch while the float64 rows, whose X the
-rows before them have just read, would not.
+Every timed fit of the per-epoch tables comes right after an untimed
+one-epoch fit of the same row (`warm_up`, scikit-learn's rows too), so that
+every row is timed in the same state -- just after the same work on the
+same data -- whichever row ran before it.  On the README's machine (a
+2-vCPU virtual machine) a fit that followed other work ran slower: gdcore's
+float64 default fit took 0.133 s after scikit-learn's single-threaded fit
+and 0.112-0.117 s after another gdcore fit; one untimed pass over X before
+it (this benchmark's earlier method) left it at 0.130 s, a one-epoch fit
+brought it to 0.116-0.120 s.  The float32/float64 ratio of the default fit
+then swung between 1.41x and 2.03x with which of the two ran first.
 
 A second table times the default fit of L2-regularised logistic regression
 to the optimum (relative objective gap <= 1e-3) against scikit-learn's
-LogisticRegression(lbfgs) with its defaults on the same data.
+LogisticRegression(lbfgs) with its defaults on the same data (each fit
+after one untimed pass over X, `read_through`, for both solvers).
 """
 
 from __future__ import annotations
@@ -42,6 +46,13 @@ def timed(fn):
     t0 = time.perf_counter()
     fn()
     return time.perf_counter() - t0
+
+
+def warm_up(make, X, y) -> None:
+    """One untimed one-epoch fit of the estimator make() builds, on X, y."""
+    est = make()
+    est.set_params(max_iter=1)
+    est.fit(X, y)
 
 
 def read_through(X) -> None:
@@ -125,8 +136,8 @@ def main() -> None:
     times = {i: [] for i in range(len(rows))}
     for _ in range(repeats):
         for i, (_, _, X, yy, make, _) in enumerate(rows):
+            warm_up(make, X, yy)
             est = make()
-            read_through(X)
             times[i].append(timed(lambda: est.fit(X, yy)) / epochs)
     med = {i: float(np.median(v)) for i, v in times.items()}
 
@@ -177,8 +188,8 @@ def main() -> None:
     stimes = {i: [] for i in range(len(srows))}
     for _ in range(repeats):
         for i, (_, _, make) in enumerate(srows):
+            warm_up(make, Xs, ys)
             est = make()
-            read_through(Xs)
             stimes[i].append(timed(lambda: est.fit(Xs, ys)) / epochs)
     # the sparse fits run on one thread (the per-sample loop is sequential,
     # and the lazy sparse steps stay on one core): one-thread floors, a pass
