@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <exception>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -329,15 +330,21 @@ double epoch(std::int64_t n, std::int64_t d, const T* yv, const T* swv, const st
       }
     };
     double sumloss = 0.0;
+    std::exception_ptr error;  // (an exception may not leave the region)
 #pragma omp parallel num_threads(2)
     {
       if (omp_get_thread_num() == 0) {
-        sumloss = steps(&reader, std::true_type{});
+        try {
+          sumloss = steps(&reader, std::true_type{});
+        } catch (...) {
+          error = std::current_exception();
+        }
         reader.finish();
       } else {
         reader.read(order, count, o.block, span);
       }
     }
+    if (error) std::rethrow_exception(error);
     return sumloss;
   }
 #endif
