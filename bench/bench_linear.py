@@ -21,10 +21,10 @@ one-epoch fit of the same row (`warm_up`, scikit-learn's rows too), so that
 every row is timed in the same state -- just after the same work on the
 same data -- whichever row ran before it.  On the README's machine (a
 2-vCPU virtual machine) a fit that followed other work ran slower: gdcore's
-float64 default fit took 0.133 s after scikit-learn's single-threaded fit
-and 0.112-0.117 s after another gdcore fit; one untimed pass over X before
-it (this benchmark's earlier method) left it at 0.130 s, a one-epoch fit
-brought it to 0.116-0.120 s.  The float32/float64 ratio of the default fit
+float64 default fit took 0.133 s after scikit-learn's single-threaded fit,
+even with one untimed pass over X just before it (this benchmark's earlier
+method; 0.130 s with four), against 0.112-0.117 s after another gdcore fit
+and 0.116-0.120 s after a one-epoch fit.  The float32/float64 ratio of the default fit
 then swung between 1.41x and 2.03x with which of the two ran first.
 
 A second table times the default fit of L2-regularised logistic regression
