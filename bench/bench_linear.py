@@ -24,8 +24,9 @@ same data -- whichever row ran before it.  On the README's machine (a
 float64 default fit took 0.133 s after scikit-learn's single-threaded fit,
 even with one untimed pass over X just before it (this benchmark's earlier
 method; 0.130 s with four), against 0.112-0.117 s after another gdcore fit
-and 0.116-0.120 s after a one-epoch fit.  The float32/float64 ratio of the default fit
-then swung between 1.41x and 2.03x with which of the two ran first.
+and 0.116-0.120 s after a one-epoch fit.  The float32/float64 ratio of the
+default fit then swung between 1.41x and 2.03x with which of the two ran
+first.
 
 A second table times the default fit of L2-regularised logistic regression
 to the optimum (relative objective gap <= 1e-3) against scikit-learn's
