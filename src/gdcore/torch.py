@@ -18,8 +18,13 @@ copies).  ``state_dict()`` is torch's layout with tensors (``step`` a 0-d
 tensor, as torch keeps it), so a state dict moves between ``gdcore.torch``
 and ``torch.optim`` in both directions and a run resumes where it stopped.
 
-Parameters must be CPU tensors of dtype float32 or float64, contiguous and
-not sparse (a TypeError or ValueError naming the parameter otherwise).
+Parameters must be CPU tensors of dtype float32 or float64, dense and not
+sparse (a TypeError or ValueError naming the parameter otherwise): contiguous,
+or contiguous in another order of their dimensions — ``channels_last``
+convolution weights, a transposed matrix.  Such a parameter is updated in
+its own memory order, its state is laid out as the parameter is (as
+torch's ``zeros_like`` keeps it), and a gradient in another layout is
+copied into the parameter's for the step.
 torch's execution switches ``foreach`` and ``fused`` are accepted and have
 no effect (gdcore always runs its fused kernels); ``capturable=True`` and
 ``differentiable=True`` are not supported.  Replacing a parameter's storage
@@ -47,7 +52,8 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, Optional
+from collections import defaultdict
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -79,8 +85,40 @@ def _check_tensor(p: Any, where: str) -> None:
         raise ValueError(f"{where} is on {p.device}; gdcore.torch updates CPU tensors")
     if p.dtype not in _DTYPES:
         raise TypeError(f"{where} must have dtype float32 or float64, got {p.dtype}")
-    if not p.is_contiguous():
-        raise ValueError(f"{where} must be contiguous (updated in place)")
+    _memory_order(p, where)
+
+
+def _memory_order(p: torch.Tensor, where: str) -> Optional[Tuple[int, ...]]:
+    """None for a contiguous tensor; for one that is contiguous in another
+    order of its dimensions (channels_last, a transpose), that order (its
+    dimensions from the largest stride to the smallest); a ValueError for
+    any other layout (gaps or overlaps: the update runs on dense memory)."""
+    if p.is_contiguous():
+        return None
+    strides = p.stride()
+    order = tuple(sorted(range(p.dim()), key=lambda k: (-strides[k], k)))
+    if not p.permute(order).is_contiguous():
+        raise ValueError(
+            f"{where} must be dense (updated in place): contiguous, or contiguous in another "
+            f"order of its dimensions such as channels_last; got shape {tuple(p.shape)}, "
+            f"strides {strides}")
+    return order
+
+
+def _in_order(t: torch.Tensor, order: Optional[Tuple[int, ...]]) -> torch.Tensor:
+    """t with its dimensions in a parameter's memory order (a view)."""
+    return t if order is None else t.permute(order)
+
+
+def _in_shape(t: torch.Tensor, order: Optional[Tuple[int, ...]]) -> torch.Tensor:
+    """A tensor in a parameter's memory order back in the parameter's shape
+    (a view: the parameter's strides)."""
+    if order is None or t.dim() != len(order):
+        return t
+    inverse = [0] * len(order)
+    for k, dim in enumerate(order):
+        inverse[dim] = k
+    return t.permute(inverse)
 
 
 def _hyper(key: str, value: Any) -> Any:
@@ -111,18 +149,25 @@ class Optimizer(torch.optim.Optimizer):
             raise ValueError("gdcore.torch supports neither capturable=True nor differentiable=True")
         self._inner: Optional[_optim.Optimizer] = None
         self._ptrs: List[int] = []
+        #: each parameter's memory order (None: contiguous), as _memory_order
+        self._orders: List[Optional[Tuple[int, ...]]] = []
         if args:
             args = (_hyper("lr", args[0]),) + tuple(args[1:])
         kwargs = {k: _hyper(k, v) for k, v in kwargs.items()}
         # the arguments checked, and the defaults, by gdcore's own class
         probe = self._gd([np.zeros(1)], *args, **kwargs)
         super().__init__(params, dict(probe.defaults))
+        params = [p for g in self.param_groups for p in g["params"]]
+        self._orders = [_memory_order(p, f"parameter {i}") for i, p in enumerate(params)]
         self._inner = self._gd([self._inner_group(g) for g in self.param_groups], *args, **kwargs)
-        self._ptrs = [p.data_ptr() for g in self.param_groups for p in g["params"]]
+        self._ptrs = [p.data_ptr() for p in params]
 
     def _inner_group(self, group: Dict[str, Any]) -> Dict[str, Any]:
+        """gdcore's group of a torch group: each parameter's memory as an
+        array in its memory order (C-contiguous)."""
         g = {k: _hyper(k, group[k]) for k in self.defaults}
-        g["params"] = [_view(p) for p in group["params"]]
+        g["params"] = [_view(_in_order(p, _memory_order(p, "parameter")))
+                       for p in group["params"]]
         return g
 
     def add_param_group(self, param_group: Dict[str, Any]) -> None:
@@ -137,6 +182,7 @@ class Optimizer(torch.optim.Optimizer):
             if self._inner is not None:
                 self._inner.add_param_group(self._inner_group(group))
                 self._ptrs.extend(p.data_ptr() for p in group["params"])
+                self._orders.extend(_memory_order(p, "parameter") for p in group["params"])
         except Exception:
             self.param_groups.pop()
             raise
@@ -158,7 +204,7 @@ class Optimizer(torch.optim.Optimizer):
                 loss = closure()
         self._sync_groups()
         grads: List[Optional[np.ndarray]] = []
-        ptrs = self._ptrs
+        ptrs, orders = self._ptrs, self._orders
         i = 0
         for g in self.param_groups:
             for p in g["params"]:
@@ -172,23 +218,25 @@ class Optimizer(torch.optim.Optimizer):
                     grads.append(None)
                 else:
                     try:
-                        view = grad.numpy()  # (shares the gradient's memory)
+                        # (shares the gradient's memory; copied below unless
+                        # laid out as the parameter is)
+                        view = _in_order(grad, orders[i]).numpy()
                     except (TypeError, RuntimeError):
-                        view = self._grad_view(grad, i)
+                        view = self._grad_view(grad, i, orders[i])
                     grads.append(view if view.flags.c_contiguous else np.ascontiguousarray(view))
                 i += 1
         self._inner.step(grads)
         return loss
 
     @staticmethod
-    def _grad_view(grad: torch.Tensor, i: int) -> np.ndarray:
+    def _grad_view(grad: torch.Tensor, i: int, order: Optional[Tuple[int, ...]]) -> np.ndarray:
         """A gradient numpy cannot take as it is: a clear error, or (one that
         requires grad itself) its detached view."""
         if grad.layout != torch.strided:
             raise TypeError(f"gradient {i} is sparse; gdcore.torch takes dense gradients")
         if not grad.is_cpu:
             raise ValueError(f"gradient {i} is on {grad.device}, not the CPU")
-        return _view(grad)
+        return _view(_in_order(grad, order))
 
     # ------------------------------------------------------------------ state
     @property
@@ -197,11 +245,13 @@ class Optimizer(torch.optim.Optimizer):
         optimizer's memory, ``step`` (and NAdam's ``mu_product``) as 0-d
         tensors."""
         if self._inner is None:
-            return {}
+            return defaultdict(dict)
         params = [p for g in self.param_groups for p in g["params"]]
-        out: Dict[torch.Tensor, Dict[str, torch.Tensor]] = {}
+        # (a defaultdict, as torch's: a parameter without state gives {})
+        out: Dict[torch.Tensor, Dict[str, torch.Tensor]] = defaultdict(dict)
         for idx, entry in self._inner.state.items():
-            out[params[idx]] = {k: self._to_tensor(v, share=True) for k, v in entry.items()}
+            out[params[idx]] = {k: _in_shape(self._to_tensor(v, share=True), self._orders[idx])
+                                for k, v in entry.items()}
         return out
 
     @state.setter
@@ -221,7 +271,8 @@ class Optimizer(torch.optim.Optimizer):
         [...]}`` (copies), the groups with every key torch's groups hold (a
         scheduler's ``initial_lr`` too)."""
         sd = self._inner.state_dict()
-        state = {idx: {k: self._to_tensor(v) for k, v in entry.items()}
+        state = {idx: {k: _in_shape(self._to_tensor(v), self._orders[idx])
+                       for k, v in entry.items()}
                  for idx, entry in sd["state"].items()}
         groups = []
         for tg, ig in zip(self.param_groups, sd["param_groups"]):
@@ -244,14 +295,23 @@ class Optimizer(torch.optim.Optimizer):
                 f"loaded state dict has {len(groups)} parameter groups, the optimizer has "
                 f"{len(self.param_groups)}")
 
-        def plain(v: Any) -> Any:
+        def plain(v: Any, order: Optional[Tuple[int, ...]] = None) -> Any:
             if isinstance(v, torch.Tensor):
                 v = v.detach().cpu()
-                return float(v) if v.dim() == 0 else v.numpy()
+                if v.dim() == 0:
+                    return float(v)
+                if order is not None and v.dim() == len(order):
+                    # (in the parameter's memory order, as gdcore keeps it)
+                    return np.ascontiguousarray(v.permute(order).numpy())
+                return v.numpy()
             return v
 
+        def order_of(k: Any) -> Optional[Tuple[int, ...]]:
+            ok = isinstance(k, int) and 0 <= k < len(self._orders)
+            return self._orders[k] if ok else None
+
         inner_sd: Dict[str, Any] = {
-            "state": {k: {n: plain(v) for n, v in entry.items()}
+            "state": {k: {n: plain(v, order_of(k)) for n, v in entry.items()}
                       for k, entry in state_dict.get("state", {}).items()},
             "param_groups": [{k: plain(v) for k, v in g.items()
                               if k == "params" or k in self.defaults
