@@ -220,7 +220,8 @@ class Optimizer(torch.optim.Optimizer):
                     try:
                         # (shares the gradient's memory; copied below unless
                         # laid out as the parameter is)
-                        view = _in_order(grad, orders[i]).numpy()
+                        order = orders[i]
+                        view = (grad if order is None else grad.permute(order)).numpy()
                     except (TypeError, RuntimeError):
                         view = self._grad_view(grad, i, orders[i])
                     grads.append(view if view.flags.c_contiguous else np.ascontiguousarray(view))
