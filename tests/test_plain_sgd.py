@@ -272,11 +272,15 @@ def test_block_prefetch_does_not_change_the_result(data, sparse, n):
 
 @pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_blocks_read_ahead_do_not_change_the_result(sparse, dtype):
-    # Over 4 MiB of rows in blocks: with two threads a second one reads the
-    # blocks ahead of the steps (rows, targets and weights; only reads).  The
-    # model must be the one a single thread fits, and the one without block
-    # hints, on every ISA path; with a wrong hint too, and a short last block.
+@pytest.mark.parametrize("kind", ["blocks", "random", "gathered"])
+def test_rows_read_ahead_do_not_change_the_result(sparse, dtype, kind):
+    # Over 4 MiB of rows: with two threads a second one reads the rows ahead
+    # of the steps (rows, targets and weights; only reads) -- by blocks
+    # (shuffle="block"), or row by row in any other order (shuffle=True:
+    # a permutation, here with rows visited twice and rows never; its
+    # targets also gathered in the order's order).  The model must be the one
+    # a single thread fits, on every ISA path; blocks also with a wrong
+    # block hint and a short last block.
     from gdcore.linear._base import block_order
 
     rng = np.random.default_rng(11)
@@ -288,16 +292,22 @@ def test_blocks_read_ahead_do_not_change_the_result(sparse, dtype):
     y = np.where(X[:, :5].sum(axis=1) > 0, 1.0, -1.0).astype(dtype)
     sw = rng.uniform(0.5, 2.0, n).astype(dtype)
     block = 163
-    order = block_order(np.arange(n, dtype=np.int64), rng, block)
-    assert n % block != 0
+    if kind == "blocks":
+        order = block_order(np.arange(n, dtype=np.int64), rng, block)
+        assert n % block != 0
+        runs = [dict(block=block), dict(block=7)]
+    else:
+        order = np.concatenate([rng.permutation(n)[: n - 500],
+                                rng.integers(0, n, 900)]).astype(np.int64)
+        runs = [dict(targets_in_order=kind == "gathered")]
     args = (X, y, "log_loss", "l2", 1e-4, 0.15, "optimal", 0.0, 0, 1, sparse)
     want = run_on(ISAS[0], 1, lambda: fit_plain(*args, sw=sw, order=order))
     for isa in ISAS:
         for nt in THREADS:
-            for hint in (block, 7):
-                got = run_on(isa, nt, lambda: fit_plain(*args, sw=sw, order=order, block=hint))
-                np.testing.assert_array_equal(got[0], want[0], err_msg=f"{isa} {nt} {hint}")
-                assert got[1] == want[1], (isa, nt, hint)
+            for kw in runs:
+                got = run_on(isa, nt, lambda: fit_plain(*args, sw=sw, order=order, **kw))
+                np.testing.assert_array_equal(got[0], want[0], err_msg=f"{isa} {nt} {kw}")
+                assert got[1] == want[1], (isa, nt, kw)
 
 
 @pytest.mark.parametrize("sparse", [False, True])

@@ -25,6 +25,9 @@ constexpr double kMaxDloss = 1e12;
 template <class T>
 using Kernels = detail::RowKernels<T>;
 
+// (the steps without a reader ahead of them)
+struct NoReader {};
+
 template <class T>
 void reset_wscale(PlainSGDState<T>& s, std::int64_t d) {
   if (s.aw != nullptr) {
@@ -94,12 +97,15 @@ double epoch(std::int64_t n, std::int64_t d, const T* yv, const T* swv, const st
              std::int64_t row_bytes, GetRow&& row) {
   check_options(o, s, d);
   detail::check_order(order, count, n);
-  // The steps (on one thread), returning the sum of the losses; with
-  // `Reading` (std::true_type), announcing each block to `reader`.  (Two
-  // instantiations, each called once, so that each inlines: the steps
-  // through one out-of-line call were 5-10% slower with shuffle=True.)
-  auto steps = [&](detail::BlockReadAhead* reader, auto reading) {
-    constexpr bool Reading = decltype(reading)::value;
+  // The steps (on one thread), returning the sum of the losses; `reader`:
+  // the reader ahead of them (BlockReadAhead or RowReadAhead), or a null
+  // NoReader.  (One instantiation per kind, each called once, so that each
+  // inlines: the steps through one out-of-line call were 5-10% slower with
+  // shuffle=True.)
+  auto steps = [&](auto* reader) {
+    using Reader = std::remove_pointer_t<decltype(reader)>;
+    constexpr bool kBlocks = std::is_same_v<Reader, detail::BlockReadAhead>;
+    constexpr bool kRows = std::is_same_v<Reader, detail::RowReadAhead>;
     const Kernels<T> K{detail::active_table()};
     const int kind = int(o.loss.kind);
     const T param = T(o.loss.param);
@@ -185,13 +191,15 @@ double epoch(std::int64_t n, std::int64_t d, const T* yv, const T* swv, const st
       nsaved = 0;
     };
     for (std::int64_t k = 0; k < count; ++k) {
+      if constexpr (kRows)
+        if (k % detail::RowReadAhead::kEvery == 0) reader->enter(k);
       const std::int64_t i = order[k];
       const auto x = row(i);
       std::int64_t next = -1;
       if (o.block > 0) {
         [[maybe_unused]] const std::int64_t was = blocks.block();
         next = blocks.next(k);
-        if constexpr (Reading)
+        if constexpr (kBlocks)
           if (blocks.block() != was) reader->enter(blocks.block());
       }
       if (next >= 0) {
@@ -307,48 +315,63 @@ double epoch(std::int64_t n, std::int64_t d, const T* yv, const T* swv, const st
     flush();
     return sumloss;
   };
-  // Blocks of rows from memory (more than kReadAheadBytes of them): a
-  // second thread, where one is free, reads the blocks ahead of the steps
-  // (BlockReadAhead).
+  // Rows from memory (more than kReadAheadBytes of them): a second thread,
+  // where one is free, reads the rows ahead of the steps, by blocks
+  // (BlockReadAhead) or row by row (RowReadAhead).
   constexpr std::int64_t kReadAheadBytes = std::int64_t(4) << 20;
-  const bool read_ahead = o.block > 0 && count > 0 && row_bytes > 0 &&
-                          count > kReadAheadBytes / row_bytes && gd::get_num_threads() > 1;
+  const bool by_blocks = o.block > 0;
+  const bool read_ahead = count > 0 && row_bytes > 0 && count > kReadAheadBytes / row_bytes &&
+                          gd::get_num_threads() > 1;
   const detail::ThreadGrant grant(read_ahead ? 2 : 1);
 #ifdef GDCORE_OPENMP
   if (grant.count() > 1) {
-    detail::BlockReadAhead reader;
-    auto span = [&](std::int64_t lo, std::int64_t hi) {
-      hi = std::min(hi, n);
+    // thread 0 steps while thread 1 reads (read_ahead(reader))
+    auto in_team = [&](auto& reader, auto&& read_ahead_of) {
+      double sumloss = 0.0;
+      std::exception_ptr error;  // (an exception may not leave the region)
+#pragma omp parallel num_threads(2)
+      {
+        if (omp_get_thread_num() == 0) {
+          try {
+            sumloss = steps(&reader);
+          } catch (...) {
+            error = std::current_exception();
+          }
+          reader.finish();
+        } else {
+          read_ahead_of(reader);
+        }
+      }
+      if (error) std::rethrow_exception(error);
+      return sumloss;
+    };
+    // a row's bytes (values, column indices, and its target and weight
+    // unless they come in the order's order), each span given to f
+    auto row_spans = [&](std::int64_t lo, std::int64_t hi, auto&& f) {
       const auto first = row(lo), last = row(hi - 1);
-      detail::read_lines(first.data, (last.data + last.nnz - first.data) * std::int64_t(sizeof(T)));
+      f(first.data, (last.data + last.nnz - first.data) * std::int64_t(sizeof(T)));
       if (first.index != nullptr)
-        detail::read_lines(first.index, (last.index + last.nnz - first.index) *
-                                            std::int64_t(sizeof(*first.index)));
+        f(first.index, (last.index + last.nnz - first.index) * std::int64_t(sizeof(*first.index)));
       if (!o.targets_in_order) {
-        detail::read_lines(yv + lo, (hi - lo) * std::int64_t(sizeof(T)));
-        if (swv != nullptr) detail::read_lines(swv + lo, (hi - lo) * std::int64_t(sizeof(T)));
+        f(yv + lo, (hi - lo) * std::int64_t(sizeof(T)));
+        if (swv != nullptr) f(swv + lo, (hi - lo) * std::int64_t(sizeof(T)));
       }
     };
-    double sumloss = 0.0;
-    std::exception_ptr error;  // (an exception may not leave the region)
-#pragma omp parallel num_threads(2)
-    {
-      if (omp_get_thread_num() == 0) {
-        try {
-          sumloss = steps(&reader, std::true_type{});
-        } catch (...) {
-          error = std::current_exception();
-        }
-        reader.finish();
-      } else {
-        reader.read(order, count, o.block, span);
-      }
+    auto load = [](const void* p, std::int64_t bytes) { detail::read_lines(p, bytes); };
+    if (by_blocks) {
+      detail::BlockReadAhead reader;
+      return in_team(reader, [&](const detail::BlockReadAhead& r) {
+        r.read(order, count, o.block,
+               [&](std::int64_t lo, std::int64_t hi) { row_spans(lo, std::min(hi, n), load); });
+      });
     }
-    if (error) std::rethrow_exception(error);
-    return sumloss;
+    detail::RowReadAhead reader;
+    return in_team(reader, [&](const detail::RowReadAhead& r) {
+      r.read(order, count, [&](std::int64_t i) { row_spans(i, i + 1, load); });
+    });
   }
 #endif
-  return steps(nullptr, std::false_type{});
+  return steps(static_cast<NoReader*>(nullptr));
 }
 
 // w, aw and q share no memory with each other, the data or the order (the

@@ -210,6 +210,55 @@ class BlockReadAhead {
   alignas(64) std::atomic<bool> done_{false};
 };
 
+/// A second thread that reads the rows of any order (shuffle=True's) ahead
+/// of the loop visiting them.  The loop announces its position every kEvery
+/// steps (enter(k)); read(), on the other thread, loads the lines of row
+/// order[j] (touch) from kLead to kLead + kSpan positions ahead of it,
+/// skipping to kLead when it falls behind — beyond the rows the loop
+/// prefetches itself (prefetch_distance), so that those prefetches find
+/// the rows in a cache instead of memory.  It stops when the loop is done
+/// (finish) or the process's fused loops hold more threads than there are
+/// processors (ThreadGrant::crowded).  It only reads, so results are those
+/// of the loop alone.
+///
+/// (Measured on a 2-core AVX-512 Xeon VM, per-sample steps over 500 000 x
+/// 100 float64 rows in a random order, medians of 5 in paired processes:
+/// log_loss 0.086-0.095 -> 0.067-0.072 s an epoch, hinge 0.062-0.069 ->
+/// 0.054-0.058 s; 80 to 280 or 120 to 320 rows ahead no better than 60 to
+/// 160; moving each row the reader had loaded on to the shared cache
+/// (CLDEMOTE) 32 rows later made the log_loss epochs 2-10% slower.)
+class RowReadAhead {
+ public:
+  static constexpr std::int64_t kLead = 60, kSpan = 100;
+  /// The loop announces its position once every kEvery steps.
+  static constexpr std::int64_t kEvery = 8;
+
+  void enter(std::int64_t k) noexcept { at_.store(k, std::memory_order_relaxed); }
+  void finish() noexcept { done_.store(true, std::memory_order_relaxed); }
+
+  template <class Touch>
+  void read(const std::int64_t* order, std::int64_t count, Touch&& touch) const noexcept {
+    std::int64_t j = 0;
+    while (j < count) {
+      std::int64_t at;
+      for (;;) {
+        if (done_.load(std::memory_order_relaxed) || ThreadGrant::crowded()) return;
+        at = at_.load(std::memory_order_relaxed);
+        if (j <= at + kLead + kSpan) break;
+        cpu_relax();
+      }
+      j = std::max(j, at + kLead);
+      if (j >= count) return;
+      touch(order[j]);
+      ++j;
+    }
+  }
+
+ private:
+  alignas(64) std::atomic<std::int64_t> at_{0};
+  alignas(64) std::atomic<bool> done_{false};
+};
+
 /// Whether prefetching the weights of sparse rows pays: only when the
 /// weights outgrow the near caches (L2 and a share of L3).  Prefetching
 /// lines the caches hold already only takes slots in the miss buffers

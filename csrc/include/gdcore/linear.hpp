@@ -202,9 +202,10 @@ struct PlainSGDOptions {
   bool objective = false;
   // > 0: the order visits rows block by block (row r in block r / block,
   // rows inside a block in any order; shuffle="block"), and the loop fetches
-  // the next block in memory order while it visits one; over 4 MiB of rows,
-  // with more than one thread set (gd::set_num_threads) and a processor
-  // free, a second thread reads the blocks ahead of the steps.  Speed only.
+  // the next block in memory order while it visits one.  Speed only.  (In
+  // any order, over 4 MiB of rows, with more than one thread set
+  // (gd::set_num_threads) and a processor free, a second thread reads the
+  // rows ahead of the steps: by blocks with `block`, row by row otherwise.)
   std::int64_t block = 0;
   // The data's y and sample_weight hold one entry per step, in the order's
   // order: y[k] and sample_weight[k] belong to row order[k], k < count (the

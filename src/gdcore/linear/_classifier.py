@@ -207,9 +207,7 @@ class SGDClassifier(_base.SparseCoefMixin, ClassifierMixin, BaseEstimator):
         in contiguous blocks of about 128 KiB (between 16 and 4096 rows),
         the blocks in random order, the rows shuffled inside each block
         (with ``batch_size=1`` the next block is fetched while one is
-        visited, and on more than 4 MiB of rows a second thread, where one
-        is free, reads the blocks ahead of the steps; the model is the
-        same).  Mini-batches on X larger than 32 MiB take a block's rows
+        visited).  Mini-batches on X larger than 32 MiB take a block's rows
         in order instead (shuffling them inside the block made those epochs
         1.4x slower): the batches then join a few random blocks of
         contiguous rows.  Memory then sees nearly streaming reads: on large
@@ -380,6 +378,12 @@ class SGDClassifier(_base.SparseCoefMixin, ClassifierMixin, BaseEstimator):
     O(n_classes × nnz of the batch), and the optimizer updates all
     n_classes × n_features weights densely once per batch; a sparse and a
     dense fit give the same model up to rounding.
+
+    Threads: mini-batches share their rows out to gdcore's threads.  With
+    ``batch_size=1`` the steps are sequential; on more than 4 MiB of rows a
+    second thread, where one is free, reads the rows ahead of them (by
+    blocks with ``shuffle="block"``, row by row otherwise).  Neither changes
+    the model.
 
     Examples
     --------
