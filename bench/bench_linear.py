@@ -11,10 +11,9 @@ apart, so a slow spell of a shared machine mostly cancels), and gdcore
 against two memory floors measured in the same run: one streaming pass over
 X, and one pass over the rows in a random order (gdcore's decision function,
 which reads every row once, prefetching ahead) -- on one thread for the
-per-sample rows with shuffle=True (batch_size=1 is sequential) and the
-sparse rows (which run on one thread), on all threads otherwise (the
-per-sample rows with shuffle='block' too: a second thread reads the blocks
-ahead of the steps).
+sparse mini-batch rows (their lazy steps run on one thread), on all
+threads otherwise, the per-sample rows (batch_size=1) too: their steps are
+sequential, but a second thread reads the rows ahead of them.
 
 Every timed fit of the per-epoch tables comes right after an untimed
 one-epoch fit of the same row (`warm_up`, scikit-learn's rows too), so that
@@ -104,9 +103,10 @@ def main() -> None:
     print()
 
     perm = rng.permutation(n)
-    # floors[dtype, kind, threads]: the per-sample loop (batch_size=1) is
-    # sequential, so its shuffle=True rows are held against the one-thread
-    # floors (in blocks a second thread reads ahead of it: all threads)
+    # floors[dtype, kind, threads]: every dense row is held against the
+    # all-thread floors (the per-sample loop's steps are sequential, but a
+    # second thread reads the rows ahead of them); the one-thread floors are
+    # printed for reference
     floors = {}
     nt_all = gd.get_num_threads()
     for nt in sorted({1, nt_all}):
@@ -155,7 +155,7 @@ def main() -> None:
             sk_row[loss] = i
             continue
         t, sk = med[i], sk_row[loss]
-        nt = 1 if name == "batch_size=1, shuffle=True" else nt_all
+        nt = nt_all
         print(f"| dense {dt.name} | {loss} | {name} | {t:.4f} | {med[sk]:.4f} | "
               f"{paired(times[sk], times[i]):.1f}x | {t / floors[dt, 'stream', nt]:.1f}x | "
               f"{t / floors[dt, 'random', nt]:.1f}x |")
@@ -192,15 +192,19 @@ def main() -> None:
             warm_up(make, Xs, ys)
             est = make()
             stimes[i].append(timed(lambda: est.fit(Xs, ys)) / epochs)
-    # the sparse fits run on one thread (the per-sample loop is sequential,
-    # and the lazy sparse steps stay on one core): one-thread floors, a pass
-    # over the CSR arrays in row order and in a random row order
+    # floors: a pass over the CSR arrays in row order and in a random row
+    # order, on one thread for the mini-batch rows (the lazy sparse steps
+    # stay on one core) and on all threads for the per-sample rows (the
+    # defaults here: sequential steps, a second thread reading ahead)
     sperm = np.random.default_rng(1).permutation(ns)  # (rng's later draws stay as they were)
     scoef = np.zeros(ds)
-    gd.set_num_threads(1)
-    sfloors = {kind: float(np.median([timed(lambda: _core.decision_function_csr(
-        Xs.data, Xs.indices, Xs.indptr, ds, scoef, 0.0, rows=rows)) for _ in range(repeats)]))
-        for kind, rows in (("stream", None), ("random", sperm))}
+    sfloors = {}
+    for nt in sorted({1, nt_all}):
+        gd.set_num_threads(nt)
+        for kind, rows in (("stream", None), ("random", sperm)):
+            sfloors[kind, nt] = float(np.median([timed(lambda: _core.decision_function_csr(
+                Xs.data, Xs.indices, Xs.indptr, ds, scoef, 0.0, rows=rows))
+                for _ in range(repeats)]))
     gd.set_num_threads(nt_all)
     print()
     print("| data | loss | gdcore settings | gdcore s/epoch | scikit-learn s/epoch | speed-up "
@@ -211,11 +215,14 @@ def main() -> None:
         if name == "scikit-learn":
             sk = i
             continue
+        nt = 1 if name == sgd64[0] else nt_all
         print(f"| sparse {ns} x {ds}, {nnz}/row | {loss} | {name} | {t:.4f} | "
               f"{float(np.median(stimes[sk])):.4f} | {paired(stimes[sk], stimes[i]):.1f}x | "
-              f"{t / sfloors['stream']:.1f}x | {t / sfloors['random']:.1f}x |")
-    print(f"\nsparse floors (s per pass, 1 thread): stream {sfloors['stream']:.4f}, "
-          f"random {sfloors['random']:.4f}")
+              f"{t / sfloors['stream', nt]:.1f}x | {t / sfloors['random', nt]:.1f}x |")
+    for nt in sorted({1, nt_all}):
+        print(f"\nsparse floors (s per pass, {nt} thread{'s' if nt > 1 else ''}): "
+              f"stream {sfloors['stream', nt]:.4f}, random {sfloors['random', nt]:.4f}", end="")
+    print()
 
     # L2 logistic regression to the optimum
     nl, dl, alpha = (50_000, 50, 1e-4) if args.quick else (200_000, 50, 1e-4)
