@@ -729,6 +729,35 @@ def test_csr_plain_sgd_same_bits_on_every_isa_and_thread_count(dtype):
                 assert got[2] == want[2]
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("sparse, opt_cls", [(False, Adam), (True, SGD), (True, Adam)])
+def test_one_thread_batches_with_rows_read_ahead_same_bits(dtype, sparse, opt_cls):
+    # Batches of at most one block (and the lazy sparse step, any batch) run
+    # on one thread; over 4 MiB of rows a second thread reads the rows ahead
+    # of them (rows, targets, weights; only reads).  The same bits as on one
+    # thread, on every ISA path, with an order that repeats and skips rows.
+    rng = np.random.default_rng(9)
+    d = 100
+    n = (4 << 20) // (d * np.dtype(dtype).itemsize) + 301  # past the threshold
+    X = rng.standard_normal((n, d)).astype(dtype)
+    if sparse:
+        X[rng.random((n, d)) < 0.3] = 0.0
+    y = np.where(X[:, :3].sum(axis=1) > 0, 1.0, -1.0).astype(dtype)
+    sw = rng.uniform(0.5, 2.0, n).astype(dtype)
+    order = np.concatenate([rng.permutation(n)[: n - 500], rng.integers(0, n, 700)]).astype(np.int64)
+    loss = losses.get("log_loss")
+    for bs in (1, 64) if not sparse else (64, 200):
+        lr = np.full(-(-len(order) // bs), 0.01)
+        args = (X, y, sw, order, loss, "l2", 1e-4, 0.0, True, bs, lr, opt_cls, {})
+        want = run_on(ISAS[0], 1, lambda: run_epochs(*args, sparse=sparse))
+        for isa in ISAS:
+            for nt in THREADS:
+                got = run_on(isa, nt, lambda: run_epochs(*args, sparse=sparse))
+                np.testing.assert_array_equal(got[0], want[0], err_msg=f"{isa} {nt} {bs}")
+                np.testing.assert_array_equal(got[1], want[1])
+                assert got[2] == want[2]
+
+
 # ------------------------------------------------------------- multinomial
 def numpy_softmax_epoch(X, y, sw, order, k, penalty, alpha, l1_ratio, bs, lr, W, b, l1_state=None):
     """Plain-SGD softmax regression epoch: per batch, G = R^T X_B / |B| +

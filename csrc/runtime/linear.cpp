@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <climits>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <stdexcept>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "gdcore/linear.hpp"
+#include "gdcore/runtime.hpp"
 #include "internal.hpp"
 #include "rows.hpp"
 #include "team_sync.hpp"
@@ -308,9 +310,14 @@ void keep_counters(LinearModel<T>& model, const ParamSlot<T>* slots) {
 // elsewhere OpenMP's barriers separate the phases.  (Signalling every
 // block, so that thread 0 could sum the helpers' blocks as they came, cost
 // the helper more than the early sums saved: log_loss 1.1x slower.)
-template <class Block, class Reduce, class Finish>
+//
+// A pass on one thread (batches of at most one block, or the lazy sparse
+// step) takes a second thread where one is free and `read_ahead` is given
+// (not null): read_ahead(reader) on that thread reads the rows ahead of the
+// batches (RowReadAhead; the loop announces each batch's first position).
+template <class Block, class Reduce, class Finish, class ReadAhead = std::nullptr_t>
 void run_batches(std::int64_t count, std::int64_t bs, std::int64_t width, Block&& block,
-                 Reduce&& reduce, Finish&& finish) {
+                 Reduce&& reduce, Finish&& finish, ReadAhead&& read_ahead = nullptr) {
   const std::int64_t nbatches = batch_count(count, bs);
   auto blocks_of = [&](std::int64_t k) {
     return (std::min(bs, count - k * bs) + kRowBlock - 1) / kRowBlock;
@@ -320,10 +327,38 @@ void run_batches(std::int64_t count, std::int64_t bs, std::int64_t width, Block&
   };
   // (the grant holds even a serial pass's one thread, so that loops side
   // by side share the processors)
-  const detail::ThreadGrant grant(
-      bs > kRowBlock ? detail::threads_for(std::min(bs, count) * width * 4) : 1);
+  const int wanted = bs > kRowBlock ? detail::threads_for(std::min(bs, count) * width * 4) : 1;
+  constexpr bool kReader = !std::is_same_v<std::decay_t<ReadAhead>, std::nullptr_t>;
+  const detail::ThreadGrant grant(kReader && wanted == 1 && gd::get_num_threads() > 1 ? 2
+                                                                                      : wanted);
   [[maybe_unused]] const int nt = grant.count();
 #ifdef GDCORE_OPENMP
+  if constexpr (kReader) {
+    if (wanted == 1 && nt > 1 && nbatches > 0) {
+      detail::RowReadAhead reader;
+      std::exception_ptr error;  // thread 0's (an exception may not leave the region)
+#pragma omp parallel num_threads(2)
+      {
+        if (omp_get_thread_num() == 0) {
+          try {
+            for (std::int64_t k = 0; k < nbatches; ++k) {
+              reader.enter(k * bs);
+              for (std::int64_t blk = 0, nb = blocks_of(k); blk < nb; ++blk) block(k, blk);
+              reduce_all(k);
+              finish(k);
+            }
+          } catch (...) {
+            error = std::current_exception();
+          }
+          reader.finish();
+        } else {
+          read_ahead(reader);
+        }
+      }
+      if (error) std::rethrow_exception(error);
+      return;
+    }
+  }
   if (nt > 1 && nbatches > 0) {
     if (detail::TeamSync::available() && count / kRowBlock + nbatches < INT32_MAX) {
       detail::TeamSync sync(nt);
@@ -563,7 +598,24 @@ double epoch_impl(const T* X, std::int64_t n, std::int64_t d_, const T* yv, cons
   // that the other thread's margins of the next batch would read, moving
   // those cache lines between the cores every batch (3-4x slower measured
   // on two threads, 100 000 weights, 30 non-zeros a row).
-  run_batches(count, bs, lazy ? 0 : d, block, reduce, finish);
+  // On one thread (batches of at most one block, or the lazy step) over
+  // more than 4 MiB of rows, a second thread reads the rows ahead.
+  constexpr std::int64_t kReadAheadBytes = std::int64_t(4) << 20;
+  if (row_bytes > 0 && count > kReadAheadBytes / row_bytes) {
+    auto read_ahead = [&](const detail::RowReadAhead& reader) {
+      reader.read(order, count, [&](std::int64_t i) {
+        const auto x = row(i);
+        detail::read_lines(x.data, x.nnz * std::int64_t(sizeof(T)));
+        if (x.index != nullptr)
+          detail::read_lines(x.index, x.nnz * std::int64_t(sizeof(*x.index)));
+        detail::read_lines(yv + i, std::int64_t(sizeof(T)));
+        if (swv != nullptr) detail::read_lines(swv + i, std::int64_t(sizeof(T)));
+      });
+    };
+    run_batches(count, bs, lazy ? 0 : d, block, reduce, finish, read_ahead);
+  } else {
+    run_batches(count, bs, lazy ? 0 : d, block, reduce, finish);
+  }
   if (scale != 1.0) unscale(scale);
   keep_counters(model, slots);
   return total;

@@ -379,11 +379,12 @@ class SGDClassifier(_base.SparseCoefMixin, ClassifierMixin, BaseEstimator):
     n_classes × n_features weights densely once per batch; a sparse and a
     dense fit give the same model up to rounding.
 
-    Threads: mini-batches share their rows out to gdcore's threads.  With
-    ``batch_size=1`` the steps are sequential; on more than 4 MiB of rows a
-    second thread, where one is free, reads the rows ahead of them (by
-    blocks with ``shuffle="block"``, row by row otherwise).  Neither changes
-    the model.
+    Threads: mini-batches of more than 64 rows share their rows out to
+    gdcore's threads.  Smaller batches, the lazy sparse step and
+    ``batch_size=1`` run their steps on one thread; on more than 4 MiB of
+    rows a second thread, where one is free, reads the rows ahead of them
+    (by blocks with ``batch_size=1, shuffle="block"``, row by row
+    otherwise).  Neither changes the model.
 
     Examples
     --------
