@@ -10,10 +10,10 @@ the ratio of the two fits timed in that repeat (the pairs are timed seconds
 apart, so a slow spell of a shared machine mostly cancels), and gdcore
 against two memory floors measured in the same run: one streaming pass over
 X, and one pass over the rows in a random order (gdcore's decision function,
-which reads every row once, prefetching ahead) -- on one thread for the
-sparse mini-batch rows (their lazy steps run on one thread), on all
-threads otherwise, the per-sample rows (batch_size=1) too: their steps are
-sequential, but a second thread reads the rows ahead of them.
+which reads every row once, prefetching ahead) on all threads: the
+per-sample rows (batch_size=1) and the sparse mini-batch rows run their
+steps on one thread, but a second thread reads the rows ahead of them (the
+one-thread floors are printed too).
 
 Every timed fit of the per-epoch tables comes right after an untimed
 one-epoch fit of the same row (`warm_up`, scikit-learn's rows too), so that
@@ -193,9 +193,8 @@ def main() -> None:
             est = make()
             stimes[i].append(timed(lambda: est.fit(Xs, ys)) / epochs)
     # floors: a pass over the CSR arrays in row order and in a random row
-    # order, on one thread for the mini-batch rows (the lazy sparse steps
-    # stay on one core) and on all threads for the per-sample rows (the
-    # defaults here: sequential steps, a second thread reading ahead)
+    # order; every row is held against the all-thread floors (sequential
+    # steps, with a second thread reading the rows ahead)
     sperm = np.random.default_rng(1).permutation(ns)  # (rng's later draws stay as they were)
     scoef = np.zeros(ds)
     sfloors = {}
@@ -215,7 +214,7 @@ def main() -> None:
         if name == "scikit-learn":
             sk = i
             continue
-        nt = 1 if name == sgd64[0] else nt_all
+        nt = nt_all
         print(f"| sparse {ns} x {ds}, {nnz}/row | {loss} | {name} | {t:.4f} | "
               f"{float(np.median(stimes[sk])):.4f} | {paired(stimes[sk], stimes[i]):.1f}x | "
               f"{t / sfloors['stream', nt]:.1f}x | {t / sfloors['random', nt]:.1f}x |")
