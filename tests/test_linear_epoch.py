@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import ISAS, LARGE, SIZES, THREADS, run_on
+from helpers import ISAS, LARGE, SIZES, THREADS, read_ahead_rows, run_on
 
 from gdcore import _core, losses
 from gdcore.optim import (SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, Lion, NAdam, RAdam,
@@ -736,15 +736,7 @@ def test_one_thread_batches_with_rows_read_ahead_same_bits(dtype, sparse, opt_cl
     # on one thread; over 4 MiB of rows a second thread reads the rows ahead
     # of them (rows, targets, weights; only reads).  The same bits as on one
     # thread, on every ISA path, with an order that repeats and skips rows.
-    rng = np.random.default_rng(9)
-    d = 100
-    n = (4 << 20) // (d * np.dtype(dtype).itemsize) + 301  # past the threshold
-    X = rng.standard_normal((n, d)).astype(dtype)
-    if sparse:
-        X[rng.random((n, d)) < 0.3] = 0.0
-    y = np.where(X[:, :3].sum(axis=1) > 0, 1.0, -1.0).astype(dtype)
-    sw = rng.uniform(0.5, 2.0, n).astype(dtype)
-    order = np.concatenate([rng.permutation(n)[: n - 500], rng.integers(0, n, 700)]).astype(np.int64)
+    X, y, sw, order, _ = read_ahead_rows(dtype, sparse, seed=9)
     loss = losses.get("log_loss")
     for bs in (1, 64) if not sparse else (64, 200):
         lr = np.full(-(-len(order) // bs), 0.01)

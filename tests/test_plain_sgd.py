@@ -9,7 +9,7 @@ import warnings
 
 import numpy as np
 import pytest
-from helpers import ISAS, THREADS, run_on
+from helpers import ISAS, THREADS, read_ahead_rows, run_on
 
 from gdcore import _core, losses
 
@@ -283,22 +283,13 @@ def test_rows_read_ahead_do_not_change_the_result(sparse, dtype, kind):
     # block hint and a short last block.
     from gdcore.linear._base import block_order
 
-    rng = np.random.default_rng(11)
-    d = 100
-    n = (4 << 20) // (d * np.dtype(dtype).itemsize) + 301  # past the threshold
-    X = rng.standard_normal((n, d)).astype(dtype)
-    if sparse:
-        X[rng.random((n, d)) < 0.3] = 0.0
-    y = np.where(X[:, :5].sum(axis=1) > 0, 1.0, -1.0).astype(dtype)
-    sw = rng.uniform(0.5, 2.0, n).astype(dtype)
-    block = 163
+    X, y, sw, order, rng = read_ahead_rows(dtype, sparse, seed=11)
+    n, block = X.shape[0], 163
     if kind == "blocks":
         order = block_order(np.arange(n, dtype=np.int64), rng, block)
         assert n % block != 0
         runs = [dict(block=block), dict(block=7)]
     else:
-        order = np.concatenate([rng.permutation(n)[: n - 500],
-                                rng.integers(0, n, 900)]).astype(np.int64)
         runs = [dict(targets_in_order=kind == "gathered")]
     args = (X, y, "log_loss", "l2", 1e-4, 0.15, "optimal", 0.0, 0, 1, sparse)
     want = run_on(ISAS[0], 1, lambda: fit_plain(*args, sw=sw, order=order))

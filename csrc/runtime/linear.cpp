@@ -336,26 +336,18 @@ void run_batches(std::int64_t count, std::int64_t bs, std::int64_t width, Block&
   if constexpr (kReader) {
     if (wanted == 1 && nt > 1 && nbatches > 0) {
       detail::RowReadAhead reader;
-      std::exception_ptr error;  // thread 0's (an exception may not leave the region)
-#pragma omp parallel num_threads(2)
-      {
-        if (omp_get_thread_num() == 0) {
-          try {
+      detail::with_reader(
+          reader,
+          [&] {
             for (std::int64_t k = 0; k < nbatches; ++k) {
               reader.enter(k * bs);
               for (std::int64_t blk = 0, nb = blocks_of(k); blk < nb; ++blk) block(k, blk);
               reduce_all(k);
               finish(k);
             }
-          } catch (...) {
-            error = std::current_exception();
-          }
-          reader.finish();
-        } else {
-          read_ahead(reader);
-        }
-      }
-      if (error) std::rethrow_exception(error);
+            return true;
+          },
+          read_ahead);
       return;
     }
   }

@@ -325,26 +325,6 @@ double epoch(std::int64_t n, std::int64_t d, const T* yv, const T* swv, const st
   const detail::ThreadGrant grant(read_ahead ? 2 : 1);
 #ifdef GDCORE_OPENMP
   if (grant.count() > 1) {
-    // thread 0 steps while thread 1 reads (read_ahead(reader))
-    auto in_team = [&](auto& reader, auto&& read_ahead_of) {
-      double sumloss = 0.0;
-      std::exception_ptr error;  // (an exception may not leave the region)
-#pragma omp parallel num_threads(2)
-      {
-        if (omp_get_thread_num() == 0) {
-          try {
-            sumloss = steps(&reader);
-          } catch (...) {
-            error = std::current_exception();
-          }
-          reader.finish();
-        } else {
-          read_ahead_of(reader);
-        }
-      }
-      if (error) std::rethrow_exception(error);
-      return sumloss;
-    };
     // a row's bytes (values, column indices, and its target and weight
     // unless they come in the order's order), each span given to f
     auto row_spans = [&](std::int64_t lo, std::int64_t hi, auto&& f) {
@@ -360,15 +340,19 @@ double epoch(std::int64_t n, std::int64_t d, const T* yv, const T* swv, const st
     auto load = [](const void* p, std::int64_t bytes) { detail::read_lines(p, bytes); };
     if (by_blocks) {
       detail::BlockReadAhead reader;
-      return in_team(reader, [&](const detail::BlockReadAhead& r) {
-        r.read(order, count, o.block,
-               [&](std::int64_t lo, std::int64_t hi) { row_spans(lo, std::min(hi, n), load); });
-      });
+      return detail::with_reader(
+          reader, [&] { return steps(&reader); },
+          [&](const detail::BlockReadAhead& r) {
+            r.read(order, count, o.block,
+                   [&](std::int64_t lo, std::int64_t hi) { row_spans(lo, std::min(hi, n), load); });
+          });
     }
     detail::RowReadAhead reader;
-    return in_team(reader, [&](const detail::RowReadAhead& r) {
-      r.read(order, count, [&](std::int64_t i) { row_spans(i, i + 1, load); });
-    });
+    return detail::with_reader(
+        reader, [&] { return steps(&reader); },
+        [&](const detail::RowReadAhead& r) {
+          r.read(order, count, [&](std::int64_t i) { row_spans(i, i + 1, load); });
+        });
   }
 #endif
   return steps(static_cast<NoReader*>(nullptr));

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <initializer_list>
 #include <stdexcept>
 #include <string>
@@ -258,6 +259,33 @@ class RowReadAhead {
   alignas(64) std::atomic<std::int64_t> at_{0};
   alignas(64) std::atomic<bool> done_{false};
 };
+
+#ifdef GDCORE_OPENMP
+/// steps() on thread 0 and read(reader) on thread 1 of a team of two
+/// (thread 0 alone if OpenMP gives one), reader.finish() after the steps;
+/// returns what steps() returns, or rethrows its exception after the
+/// region (an exception may not leave it).
+template <class Reader, class Steps, class Read>
+auto with_reader(Reader& reader, Steps&& steps, Read&& read) {
+  decltype(steps()) result{};
+  std::exception_ptr error;
+#pragma omp parallel num_threads(2)
+  {
+    if (omp_get_thread_num() == 0) {
+      try {
+        result = steps();
+      } catch (...) {
+        error = std::current_exception();
+      }
+      reader.finish();
+    } else {
+      read(reader);
+    }
+  }
+  if (error) std::rethrow_exception(error);
+  return result;
+}
+#endif
 
 /// Whether prefetching the weights of sparse rows pays: only when the
 /// weights outgrow the near caches (L2 and a share of L3).  Prefetching
