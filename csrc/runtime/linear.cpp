@@ -12,7 +12,6 @@
 #include <vector>
 
 #include "gdcore/linear.hpp"
-#include "gdcore/runtime.hpp"
 #include "internal.hpp"
 #include "rows.hpp"
 #include "team_sync.hpp"
@@ -314,7 +313,7 @@ void keep_counters(LinearModel<T>& model, const ParamSlot<T>* slots) {
 // A pass on one thread (batches of at most one block, or the lazy sparse
 // step) takes a second thread where one is free and `read_ahead` is given
 // (not null): read_ahead(reader) on that thread reads the rows ahead of the
-// batches (RowReadAhead; the loop announces each batch's first position).
+// batches (RowReadAhead; the loop announces each block's first position).
 template <class Block, class Reduce, class Finish, class ReadAhead = std::nullptr_t>
 void run_batches(std::int64_t count, std::int64_t bs, std::int64_t width, Block&& block,
                  Reduce&& reduce, Finish&& finish, ReadAhead&& read_ahead = nullptr) {
@@ -329,8 +328,7 @@ void run_batches(std::int64_t count, std::int64_t bs, std::int64_t width, Block&
   // by side share the processors)
   const int wanted = bs > kRowBlock ? detail::threads_for(std::min(bs, count) * width * 4) : 1;
   constexpr bool kReader = !std::is_same_v<std::decay_t<ReadAhead>, std::nullptr_t>;
-  const detail::ThreadGrant grant(kReader && wanted == 1 && gd::get_num_threads() > 1 ? 2
-                                                                                      : wanted);
+  const detail::ThreadGrant grant(kReader && wanted == 1 ? 2 : wanted);
   [[maybe_unused]] const int nt = grant.count();
 #ifdef GDCORE_OPENMP
   if constexpr (kReader) {
@@ -340,8 +338,10 @@ void run_batches(std::int64_t count, std::int64_t bs, std::int64_t width, Block&
           reader,
           [&] {
             for (std::int64_t k = 0; k < nbatches; ++k) {
-              reader.enter(k * bs);
-              for (std::int64_t blk = 0, nb = blocks_of(k); blk < nb; ++blk) block(k, blk);
+              for (std::int64_t blk = 0, nb = blocks_of(k); blk < nb; ++blk) {
+                reader.enter(k * bs + blk * kRowBlock);
+                block(k, blk);
+              }
               reduce_all(k);
               finish(k);
             }
@@ -590,10 +590,9 @@ double epoch_impl(const T* X, std::int64_t n, std::int64_t d_, const T* yv, cons
   // that the other thread's margins of the next batch would read, moving
   // those cache lines between the cores every batch (3-4x slower measured
   // on two threads, 100 000 weights, 30 non-zeros a row).
-  // On one thread (batches of at most one block, or the lazy step) over
-  // more than 4 MiB of rows, a second thread reads the rows ahead.
-  constexpr std::int64_t kReadAheadBytes = std::int64_t(4) << 20;
-  if (row_bytes > 0 && count > kReadAheadBytes / row_bytes) {
+  // On one thread (batches of at most one block, or the lazy step), a
+  // second thread reads the rows ahead where that pays.
+  if (detail::read_ahead_pays(count, row_bytes)) {
     auto read_ahead = [&](const detail::RowReadAhead& reader) {
       reader.read(order, count, [&](std::int64_t i) {
         const auto x = row(i);

@@ -4,14 +4,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <exception>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
 #include <vector>
 
 #include "gdcore/linear.hpp"
-#include "gdcore/runtime.hpp"
 #include "internal.hpp"
 #include "rows.hpp"
 
@@ -315,14 +313,11 @@ double epoch(std::int64_t n, std::int64_t d, const T* yv, const T* swv, const st
     flush();
     return sumloss;
   };
-  // Rows from memory (more than kReadAheadBytes of them): a second thread,
-  // where one is free, reads the rows ahead of the steps, by blocks
-  // (BlockReadAhead) or row by row (RowReadAhead).
-  constexpr std::int64_t kReadAheadBytes = std::int64_t(4) << 20;
+  // Rows from memory: a second thread, where one is free, reads the rows
+  // ahead of the steps, by blocks (BlockReadAhead) or row by row
+  // (RowReadAhead).
   const bool by_blocks = o.block > 0;
-  const bool read_ahead = count > 0 && row_bytes > 0 && count > kReadAheadBytes / row_bytes &&
-                          gd::get_num_threads() > 1;
-  const detail::ThreadGrant grant(read_ahead ? 2 : 1);
+  const detail::ThreadGrant grant(detail::read_ahead_pays(count, row_bytes) ? 2 : 1);
 #ifdef GDCORE_OPENMP
   if (grant.count() > 1) {
     // a row's bytes (values, column indices, and its target and weight

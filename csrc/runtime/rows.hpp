@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "gdcore/linear.hpp"
+#include "gdcore/runtime.hpp"
 #include "internal.hpp"
 #include "team_sync.hpp"
 
@@ -152,6 +153,15 @@ class BlockPrefetch {
   std::int64_t count_, n_, size_;
   std::int64_t start_ = 0, end_ = 0, next_lo_ = -1, next_hi_ = -1, block_ = -1;
 };
+
+/// Whether a pass over `count` rows of `row_bytes` each reads enough from
+/// memory (more than 4 MiB) for a second thread to read its rows ahead of
+/// it (BlockReadAhead, RowReadAhead), where gdcore may use one.
+inline bool read_ahead_pays(std::int64_t count, std::int64_t row_bytes) {
+  constexpr std::int64_t kMinBytes = std::int64_t(4) << 20;
+  return count > 0 && row_bytes > 0 && count > kMinBytes / row_bytes &&
+         gd::get_num_threads() > 1;
+}
 
 /// Loads one byte of every cache line of p[0..bytes) (and nothing outside).
 inline void read_lines(const void* p, std::int64_t bytes) noexcept {
