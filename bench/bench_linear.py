@@ -155,10 +155,9 @@ def main() -> None:
             sk_row[loss] = i
             continue
         t, sk = med[i], sk_row[loss]
-        nt = nt_all
         print(f"| dense {dt.name} | {loss} | {name} | {t:.4f} | {med[sk]:.4f} | "
-              f"{paired(times[sk], times[i]):.1f}x | {t / floors[dt, 'stream', nt]:.1f}x | "
-              f"{t / floors[dt, 'random', nt]:.1f}x |")
+              f"{paired(times[sk], times[i]):.1f}x | {t / floors[dt, 'stream', nt_all]:.1f}x | "
+              f"{t / floors[dt, 'random', nt_all]:.1f}x |")
     for loss in ("hinge", "log_loss"):
         i64 = [i for i, r in enumerate(rows) if r[1] == loss and r[0] == "defaults" and r[5] == np.float64][0]
         i32 = [i for i, r in enumerate(rows) if r[1] == loss and r[0] == "defaults" and r[5] == np.float32][0]
@@ -214,10 +213,9 @@ def main() -> None:
         if name == "scikit-learn":
             sk = i
             continue
-        nt = nt_all
         print(f"| sparse {ns} x {ds}, {nnz}/row | {loss} | {name} | {t:.4f} | "
               f"{float(np.median(stimes[sk])):.4f} | {paired(stimes[sk], stimes[i]):.1f}x | "
-              f"{t / sfloors['stream', nt]:.1f}x | {t / sfloors['random', nt]:.1f}x |")
+              f"{t / sfloors['stream', nt_all]:.1f}x | {t / sfloors['random', nt_all]:.1f}x |")
     for nt in sorted({1, nt_all}):
         print(f"\nsparse floors (s per pass, {nt} thread{'s' if nt > 1 else ''}): "
               f"stream {sfloors['stream', nt]:.4f}, random {sfloors['random', nt]:.4f}", end="")

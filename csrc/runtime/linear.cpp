@@ -345,7 +345,6 @@ void run_batches(std::int64_t count, std::int64_t bs, std::int64_t width, Block&
               reduce_all(k);
               finish(k);
             }
-            return true;
           },
           read_ahead);
       return;
@@ -594,14 +593,8 @@ double epoch_impl(const T* X, std::int64_t n, std::int64_t d_, const T* yv, cons
   // second thread reads the rows ahead where that pays.
   if (detail::read_ahead_pays(count, row_bytes)) {
     auto read_ahead = [&](const detail::RowReadAhead& reader) {
-      reader.read(order, count, [&](std::int64_t i) {
-        const auto x = row(i);
-        detail::read_lines(x.data, x.nnz * std::int64_t(sizeof(T)));
-        if (x.index != nullptr)
-          detail::read_lines(x.index, x.nnz * std::int64_t(sizeof(*x.index)));
-        detail::read_lines(yv + i, std::int64_t(sizeof(T)));
-        if (swv != nullptr) detail::read_lines(swv + i, std::int64_t(sizeof(T)));
-      });
+      reader.read(order, count,
+                  [&](std::int64_t i) { detail::read_rows(row, i, i + 1, yv, swv); });
     };
     run_batches(count, bs, lazy ? 0 : d, block, reduce, finish, read_ahead);
   } else {

@@ -320,34 +320,29 @@ double epoch(std::int64_t n, std::int64_t d, const T* yv, const T* swv, const st
   const detail::ThreadGrant grant(detail::read_ahead_pays(count, row_bytes) ? 2 : 1);
 #ifdef GDCORE_OPENMP
   if (grant.count() > 1) {
-    // a row's bytes (values, column indices, and its target and weight
-    // unless they come in the order's order), each span given to f
-    auto row_spans = [&](std::int64_t lo, std::int64_t hi, auto&& f) {
-      const auto first = row(lo), last = row(hi - 1);
-      f(first.data, (last.data + last.nnz - first.data) * std::int64_t(sizeof(T)));
-      if (first.index != nullptr)
-        f(first.index, (last.index + last.nnz - first.index) * std::int64_t(sizeof(*first.index)));
-      if (!o.targets_in_order) {
-        f(yv + lo, (hi - lo) * std::int64_t(sizeof(T)));
-        if (swv != nullptr) f(swv + lo, (hi - lo) * std::int64_t(sizeof(T)));
-      }
-    };
-    auto load = [](const void* p, std::int64_t bytes) { detail::read_lines(p, bytes); };
+    // (targets and weights in the order's order are read in sequence)
+    const T* ry = o.targets_in_order ? nullptr : yv;
+    const T* rsw = o.targets_in_order ? nullptr : swv;
+    double sumloss = 0.0;
     if (by_blocks) {
       detail::BlockReadAhead reader;
-      return detail::with_reader(
-          reader, [&] { return steps(&reader); },
+      detail::with_reader(
+          reader, [&] { sumloss = steps(&reader); },
           [&](const detail::BlockReadAhead& r) {
-            r.read(order, count, o.block,
-                   [&](std::int64_t lo, std::int64_t hi) { row_spans(lo, std::min(hi, n), load); });
+            r.read(order, count, o.block, [&](std::int64_t lo, std::int64_t hi) {
+              detail::read_rows(row, lo, std::min(hi, n), ry, rsw);
+            });
+          });
+    } else {
+      detail::RowReadAhead reader;
+      detail::with_reader(
+          reader, [&] { sumloss = steps(&reader); },
+          [&](const detail::RowReadAhead& r) {
+            r.read(order, count,
+                   [&](std::int64_t i) { detail::read_rows(row, i, i + 1, ry, rsw); });
           });
     }
-    detail::RowReadAhead reader;
-    return detail::with_reader(
-        reader, [&] { return steps(&reader); },
-        [&](const detail::RowReadAhead& r) {
-          r.read(order, count, [&](std::int64_t i) { row_spans(i, i + 1, load); });
-        });
+    return sumloss;
   }
 #endif
   return steps(static_cast<NoReader*>(nullptr));

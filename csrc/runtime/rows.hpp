@@ -172,15 +172,55 @@ inline void read_lines(const void* p, std::int64_t bytes) noexcept {
   for (std::int64_t at = first; at < bytes; at += 64) (void)c[at];
 }
 
+/// Loads the lines of rows [lo, hi) (contiguous in memory: their values
+/// and, for CSR rows, column indices) and of their targets y and sample
+/// weights sw (each skipped when null).
+template <class T, class GetRow>
+void read_rows(GetRow& row, std::int64_t lo, std::int64_t hi, const T* y, const T* sw) noexcept {
+  const auto first = row(lo), last = row(hi - 1);
+  read_lines(first.data, (last.data + last.nnz - first.data) * std::int64_t(sizeof(T)));
+  if (first.index != nullptr)
+    read_lines(first.index, (last.index + last.nnz - first.index) *
+                                std::int64_t(sizeof(*first.index)));
+  if (y != nullptr) read_lines(y + lo, (hi - lo) * std::int64_t(sizeof(T)));
+  if (sw != nullptr) read_lines(sw + lo, (hi - lo) * std::int64_t(sizeof(T)));
+}
+
+/// The hand-off between a loop and a second thread reading ahead of it
+/// (BlockReadAhead, RowReadAhead): the loop announces its position (enter)
+/// and its end (finish); the reader waits for a position (wait_until).
+class ReadAheadSignal {
+ public:
+  void enter(std::int64_t at) noexcept { at_.store(at, std::memory_order_relaxed); }
+  void finish() noexcept { done_.store(true, std::memory_order_relaxed); }
+
+ protected:
+  /// Spins until the loop's position is at least `at` and returns it; -1
+  /// when the reader should stop instead: the loop is done, or the
+  /// process's fused loops hold more threads than there are processors
+  /// (ThreadGrant::crowded; the reader would take a processor from a loop).
+  std::int64_t wait_until(std::int64_t at) const noexcept {
+    for (;;) {
+      if (done_.load(std::memory_order_relaxed) || ThreadGrant::crowded()) return -1;
+      const std::int64_t now = at_.load(std::memory_order_relaxed);
+      if (now >= at) return now;
+      cpu_relax();
+    }
+  }
+
+ private:
+  alignas(64) std::atomic<std::int64_t> at_{0};
+  alignas(64) std::atomic<bool> done_{false};
+};
+
 /// A second thread that reads the blocks of a block order (BlockPrefetch's
 /// orders) ahead of the loop visiting them.  The loop announces each block
 /// it enters (enter(BlockPrefetch::block())) and says when it is done
 /// (finish); read(), on the other thread, walks the same blocks and calls
 /// span(lo, hi) for the rows [lo, hi) of each (hi may pass the last row)
-/// once the loop is at most kLead blocks behind it.  It stops early when
-/// the process's fused loops hold more threads than there are processors
-/// (ThreadGrant::crowded), since it would then take a processor from a
-/// loop.  It only reads, so results are those of the loop alone.
+/// once the loop is at most kLead blocks behind it, and stops early as
+/// ReadAheadSignal says.  It only reads, so results are those of the loop
+/// alone.
 ///
 /// (Measured on a 2-core AVX-512 Xeon VM, per-sample steps over 500 000 x
 /// 100 rows in blocks of 128 KiB, paired builds, medians of 5: float64
@@ -191,12 +231,9 @@ inline void read_lines(const void* p, std::int64_t bytes) noexcept {
 /// loads go through the other core's.  In a standalone loop the reader
 /// without those prefetches was slower than they alone, and reading 8
 /// blocks ahead slower than 2.)
-class BlockReadAhead {
+class BlockReadAhead : public ReadAheadSignal {
  public:
   static constexpr std::int64_t kLead = 2;
-
-  void enter(std::int64_t block) noexcept { at_.store(block, std::memory_order_relaxed); }
-  void finish() noexcept { done_.store(true, std::memory_order_relaxed); }
 
   template <class Span>
   void read(const std::int64_t* order, std::int64_t count, std::int64_t size,
@@ -206,19 +243,11 @@ class BlockReadAhead {
       const std::int64_t lo = order[k] - order[k] % size;
       std::int64_t end = k + 1;
       while (end < count && std::uint64_t(order[end] - lo) < std::uint64_t(size)) ++end;
-      for (;;) {
-        if (done_.load(std::memory_order_relaxed) || ThreadGrant::crowded()) return;
-        if (j <= at_.load(std::memory_order_relaxed) + kLead) break;
-        cpu_relax();
-      }
+      if (wait_until(j - kLead) < 0) return;
       span(lo, lo + size);
       k = end;
     }
   }
-
- private:
-  alignas(64) std::atomic<std::int64_t> at_{0};
-  alignas(64) std::atomic<bool> done_{false};
 };
 
 /// A second thread that reads the rows of any order (shuffle=True's) ahead
@@ -227,10 +256,9 @@ class BlockReadAhead {
 /// order[j] (touch) from kLead to kLead + kSpan positions ahead of it,
 /// skipping to kLead when it falls behind — beyond the rows the loop
 /// prefetches itself (prefetch_distance), so that those prefetches find
-/// the rows in a cache instead of memory.  It stops when the loop is done
-/// (finish) or the process's fused loops hold more threads than there are
-/// processors (ThreadGrant::crowded).  It only reads, so results are those
-/// of the loop alone.
+/// the rows in a cache instead of memory.  It stops early as
+/// ReadAheadSignal says.  It only reads, so results are those of the loop
+/// alone.
 ///
 /// (Measured on a 2-core AVX-512 Xeon VM, per-sample steps over 500 000 x
 /// 100 float64 rows in a random order, medians of 5 in paired processes:
@@ -238,52 +266,39 @@ class BlockReadAhead {
 /// 0.054-0.058 s; 80 to 280 or 120 to 320 rows ahead no better than 60 to
 /// 160; moving each row the reader had loaded on to the shared cache
 /// (CLDEMOTE) 32 rows later made the log_loss epochs 2-10% slower.)
-class RowReadAhead {
+class RowReadAhead : public ReadAheadSignal {
  public:
   static constexpr std::int64_t kLead = 60, kSpan = 100;
   /// The loop announces its position once every kEvery steps.
   static constexpr std::int64_t kEvery = 8;
 
-  void enter(std::int64_t k) noexcept { at_.store(k, std::memory_order_relaxed); }
-  void finish() noexcept { done_.store(true, std::memory_order_relaxed); }
-
   template <class Touch>
   void read(const std::int64_t* order, std::int64_t count, Touch&& touch) const noexcept {
     std::int64_t j = 0;
     while (j < count) {
-      std::int64_t at;
-      for (;;) {
-        if (done_.load(std::memory_order_relaxed) || ThreadGrant::crowded()) return;
-        at = at_.load(std::memory_order_relaxed);
-        if (j <= at + kLead + kSpan) break;
-        cpu_relax();
-      }
+      const std::int64_t at = wait_until(j - kLead - kSpan);
+      if (at < 0) return;
       j = std::max(j, at + kLead);
       if (j >= count) return;
       touch(order[j]);
       ++j;
     }
   }
-
- private:
-  alignas(64) std::atomic<std::int64_t> at_{0};
-  alignas(64) std::atomic<bool> done_{false};
 };
 
 #ifdef GDCORE_OPENMP
 /// steps() on thread 0 and read(reader) on thread 1 of a team of two
 /// (thread 0 alone if OpenMP gives one), reader.finish() after the steps;
-/// returns what steps() returns, or rethrows its exception after the
-/// region (an exception may not leave it).
+/// an exception from steps() is rethrown after the region (it may not
+/// leave it).
 template <class Reader, class Steps, class Read>
-auto with_reader(Reader& reader, Steps&& steps, Read&& read) {
-  decltype(steps()) result{};
+void with_reader(Reader& reader, Steps&& steps, Read&& read) {
   std::exception_ptr error;
 #pragma omp parallel num_threads(2)
   {
     if (omp_get_thread_num() == 0) {
       try {
-        result = steps();
+        steps();
       } catch (...) {
         error = std::current_exception();
       }
@@ -293,7 +308,6 @@ auto with_reader(Reader& reader, Steps&& steps, Read&& read) {
     }
   }
   if (error) std::rethrow_exception(error);
-  return result;
 }
 #endif
 
