@@ -76,7 +76,8 @@ def _scalar_dtype() -> torch.dtype:
     return torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
 
 
-def _check_tensor(p: Any, where: str) -> None:
+def _check_tensor(p: Any, where: str) -> Optional[Tuple[int, ...]]:
+    """A parameter's checks; its memory order (see _memory_order)."""
     if not isinstance(p, torch.Tensor):
         raise TypeError(f"{where} must be a torch.Tensor, got {type(p).__name__}")
     if p.layout != torch.strided:
@@ -85,7 +86,7 @@ def _check_tensor(p: Any, where: str) -> None:
         raise ValueError(f"{where} is on {p.device}; gdcore.torch updates CPU tensors")
     if p.dtype not in _DTYPES:
         raise TypeError(f"{where} must have dtype float32 or float64, got {p.dtype}")
-    _memory_order(p, where)
+    return _memory_order(p, where)
 
 
 def _memory_order(p: torch.Tensor, where: str) -> Optional[Tuple[int, ...]]:
@@ -148,8 +149,9 @@ class Optimizer(torch.optim.Optimizer):
         if capturable or differentiable:
             raise ValueError("gdcore.torch supports neither capturable=True nor differentiable=True")
         self._inner: Optional[_optim.Optimizer] = None
+        # each parameter's address and memory order (None: contiguous), kept
+        # by add_param_group (which torch's constructor calls for each group)
         self._ptrs: List[int] = []
-        #: each parameter's memory order (None: contiguous), as _memory_order
         self._orders: List[Optional[Tuple[int, ...]]] = []
         if args:
             args = (_hyper("lr", args[0]),) + tuple(args[1:])
@@ -157,17 +159,20 @@ class Optimizer(torch.optim.Optimizer):
         # the arguments checked, and the defaults, by gdcore's own class
         probe = self._gd([np.zeros(1)], *args, **kwargs)
         super().__init__(params, dict(probe.defaults))
-        params = [p for g in self.param_groups for p in g["params"]]
-        self._orders = [_memory_order(p, f"parameter {i}") for i, p in enumerate(params)]
-        self._inner = self._gd([self._inner_group(g) for g in self.param_groups], *args, **kwargs)
-        self._ptrs = [p.data_ptr() for p in params]
+        groups, start = [], 0
+        for g in self.param_groups:
+            end = start + len(g["params"])
+            groups.append(self._inner_group(g, self._orders[start:end]))
+            start = end
+        self._inner = self._gd(groups, *args, **kwargs)
 
-    def _inner_group(self, group: Dict[str, Any]) -> Dict[str, Any]:
-        """gdcore's group of a torch group: each parameter's memory as an
-        array in its memory order (C-contiguous)."""
+    def _inner_group(self, group: Dict[str, Any],
+                     orders: List[Optional[Tuple[int, ...]]]) -> Dict[str, Any]:
+        """gdcore's group of a torch group (its parameters' memory orders
+        given): each parameter's memory as an array in its memory order
+        (C-contiguous)."""
         g = {k: _hyper(k, group[k]) for k in self.defaults}
-        g["params"] = [_view(_in_order(p, _memory_order(p, "parameter")))
-                       for p in group["params"]]
+        g["params"] = [_view(_in_order(p, order)) for p, order in zip(group["params"], orders)]
         return g
 
     def add_param_group(self, param_group: Dict[str, Any]) -> None:
@@ -175,17 +180,17 @@ class Optimizer(torch.optim.Optimizer):
         refused group not kept)."""
         super().add_param_group(param_group)
         group = self.param_groups[-1]
-        base = sum(len(g["params"]) for g in self.param_groups[:-1])
+        base = len(self._orders)  # (the parameters of the groups before)
         try:
-            for i, p in enumerate(group["params"]):
-                _check_tensor(p, f"parameter {base + i}")
+            orders = [_check_tensor(p, f"parameter {base + i}")
+                      for i, p in enumerate(group["params"])]
             if self._inner is not None:
-                self._inner.add_param_group(self._inner_group(group))
-                self._ptrs.extend(p.data_ptr() for p in group["params"])
-                self._orders.extend(_memory_order(p, "parameter") for p in group["params"])
+                self._inner.add_param_group(self._inner_group(group, orders))
         except Exception:
             self.param_groups.pop()
             raise
+        self._ptrs.extend(p.data_ptr() for p in group["params"])
+        self._orders.extend(orders)
 
     def _sync_groups(self) -> None:
         """torch's param groups (where schedulers and users set lr and the
