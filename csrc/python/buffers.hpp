@@ -117,6 +117,15 @@ inline ArrayView view_vector(const py::handle& a, const char* what, std::int64_t
   return v;
 }
 
+/// Whether an ndarray's dtype is Elem's in native byte order (numpy's
+/// equivalence: a dtype object need not be numpy's own instance, e.g. an
+/// unpickled or memory-mapped array's).
+template <class Elem>
+bool has_dtype(PyObject* ndarray) {
+  return py::detail::npy_api::get().PyArray_EquivTypes_(py::detail::array_proxy(ndarray)->descr,
+                                                         py::dtype::of<Elem>().ptr());
+}
+
 /// An in/out array of exactly n elements of Elem (int64 or float64): an
 /// ndarray of that dtype in native byte order, 1-D, writeable, C-contiguous
 /// and aligned.  (A converted copy would take the call's writes and drop
@@ -128,7 +137,7 @@ Elem* view_inout(const py::handle& a, const char* what, std::int64_t n) {
     throw py::type_error(std::string(what) + " must be a numpy.ndarray of " +
                          std::string(py::str(want)) + ", got " + describe(a.ptr()));
   auto* arr = py::detail::array_proxy(a.ptr());
-  if (!py::detail::npy_api::get().PyArray_EquivTypes_(arr->descr, want.ptr()))
+  if (!has_dtype<Elem>(a.ptr()))
     throw py::type_error(std::string(what) + " must have dtype " + std::string(py::str(want)) +
                          " (native byte order), got dtype " +
                          std::string(py::str(py::handle(arr->descr))));

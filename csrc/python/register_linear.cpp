@@ -50,13 +50,6 @@ void fill_states(ParamSlot<T>& slot, const py::list& states, std::int64_t n, DTy
 
 using I64Array = py::array_t<std::int64_t, py::array::c_style>;  // (inputs only: may be a copy)
 
-// Whether a's dtype is Elem's in native byte order (numpy's equivalence: a
-// dtype object need not be numpy's own instance, e.g. an unpickled array's).
-template <class Elem>
-bool same_dtype(const py::array& a) {
-  return py::detail::npy_api::get().PyArray_EquivTypes_(a.dtype().ptr(),
-                                                         py::dtype::of<Elem>().ptr());
-}
 // 1-D, C-contiguous and aligned.
 inline bool flat(const py::array& a) {
   const int f = py::detail::array_proxy(a.ptr())->flags;
@@ -463,7 +456,7 @@ void register_linear(py::module_& m) {
       [](const I64Array& blocks, const I64Array& within, std::int64_t size, const py::array& out) {
         if (blocks.ndim() != 1 || within.ndim() != 1)
           throw py::value_error("blocks and within must be 1-D");
-        if (!flat(out) || !same_dtype<std::int64_t>(out) || !out.writeable())
+        if (!flat(out) || !has_dtype<std::int64_t>(out.ptr()) || !out.writeable())
           throw py::value_error("out must be a writeable contiguous 1-D int64 array");
         auto* o = static_cast<std::int64_t*>(const_cast<void*>(out.data()));
         const std::int64_t nb = blocks.shape(0), nw = within.shape(0), n = out.shape(0);
@@ -475,8 +468,8 @@ void register_linear(py::module_& m) {
       "block blocks[k] k-th, rows inside a block in the order `within`.");
   // integer labels: a contiguous 1-D int32 or int64 array (TypeError otherwise)
   auto int_labels = [](const py::array& y) {
-    const bool i64 = same_dtype<std::int64_t>(y);
-    if (!flat(y) || !(i64 || same_dtype<std::int32_t>(y)))
+    const bool i64 = has_dtype<std::int64_t>(y.ptr());
+    if (!flat(y) || !(i64 || has_dtype<std::int32_t>(y.ptr())))
       throw py::type_error("y must be a contiguous 1-D int32 or int64 array");
     return i64;
   };
@@ -501,8 +494,8 @@ void register_linear(py::module_& m) {
       "signed_targets",
       [int_labels](const py::array& y, std::int64_t positive, const py::array& out) {
         const bool i64 = int_labels(y);
-        const bool f32 = same_dtype<float>(out);
-        if (!flat(out) || !out.writeable() || !(f32 || same_dtype<double>(out)))
+        const bool f32 = has_dtype<float>(out.ptr());
+        if (!flat(out) || !out.writeable() || !(f32 || has_dtype<double>(out.ptr())))
           throw py::type_error("out must be a writeable contiguous 1-D float32 or float64 array");
         if (out.shape(0) != y.shape(0))
           throw py::value_error("out must hold one value per label");
@@ -532,10 +525,10 @@ void register_linear(py::module_& m) {
           throw py::type_error("state must be a writeable uint64 array of shape (1,)");
         const auto order = py::reinterpret_borrow<py::array>(order_obj);
         const auto state = py::reinterpret_borrow<py::array>(state_obj);
-        if (!flat(order) || !same_dtype<std::int64_t>(order) || !order.writeable())
+        if (!flat(order) || !has_dtype<std::int64_t>(order.ptr()) || !order.writeable())
           throw py::type_error("order must be a writeable contiguous 1-D int64 array");
         if (state.ndim() != 1 || state.shape(0) != 1 ||
-            !same_dtype<std::uint64_t>(state) || !state.writeable())
+            !has_dtype<std::uint64_t>(state.ptr()) || !state.writeable())
           throw py::type_error("state must be a writeable uint64 array of shape (1,)");
         const std::int64_t n = order.shape(0);
         auto* o = static_cast<std::int64_t*>(const_cast<void*>(order.data()));
