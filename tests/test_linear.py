@@ -1800,6 +1800,15 @@ def test_order_buffers_are_reused_up_to_the_cap():
 
 
 # ------------------------------------------------- fast label and finite checks
+def _misaligned(a: np.ndarray) -> np.ndarray:
+    """A copy of 1-D a whose data starts one byte past an aligned address."""
+    buf = np.zeros(a.nbytes + 1, np.uint8)
+    out = np.frombuffer(buf.data, dtype=a.dtype, count=a.size, offset=1)
+    out[...] = a
+    assert a.itemsize == 1 or not out.flags.aligned
+    return out
+
+
 @pytest.mark.parametrize("y", [
     np.array([3, 1, 3, 2], dtype=np.int64),
     np.array([-128, 127, 0, -128], dtype=np.int8),
@@ -1819,9 +1828,11 @@ def test_order_buffers_are_reused_up_to_the_cap():
     np.array([2, 3, 3, 2, 2], dtype=np.int32),
     np.array([9, 0, 8, 1, 9, 0, 8], dtype=np.int64)[::2],
     np.array([-2**63, 2**63 - 1, 0], dtype=np.int64),
+    _misaligned(np.array([3, 1, 3, 3, 1], dtype=np.int64)),
 ], ids=["int64", "int8-extremes", "uint64-wide", "wide-range", "one", "empty", "bool", "str", "float",
         "two-labels", "two-labels-uint8-top", "two-labels-int8-bottom", "two-labels-shifted",
-        "one-label-repeated", "int32-extremes", "two-labels-int32", "strided-int64", "int64-extremes"])
+        "one-label-repeated", "int32-extremes", "two-labels-int32", "strided-int64", "int64-extremes",
+        "misaligned-int64"])
 def test_label_stats_is_np_unique(y):
     from gdcore.linear._compat import label_stats
 
@@ -1830,8 +1841,8 @@ def test_label_stats_is_np_unique(y):
     assert got.dtype == want.dtype
     np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(got_counts, want_counts)
-    # the neighbour changes come with contiguous int32 / int64 labels only
-    if y.dtype in (np.int32, np.int64) and y.flags.c_contiguous and y.size:
+    # the neighbour changes come with contiguous, aligned int32 / int64 labels only
+    if y.dtype in (np.int32, np.int64) and y.flags.c_contiguous and y.flags.aligned and y.size:
         assert changes == np.count_nonzero(y[1:] != y[:-1])
     else:
         assert changes is None
@@ -1844,6 +1855,11 @@ def test_signed_targets_is_plus_minus_one(dtype, out, rng):
 
     y = rng.integers(0, 3, 1001).astype(dtype)
     positive = y[5]
+    got = signed_targets(y, positive, out)
+    assert got.dtype == out
+    np.testing.assert_array_equal(got, np.where(y == positive, 1.0, -1.0))
+    # labels numpy reads at an odd address (the compiled pass takes aligned ones)
+    y = _misaligned(y) if y.dtype.kind in "iuf" else y
     got = signed_targets(y, positive, out)
     assert got.dtype == out
     np.testing.assert_array_equal(got, np.where(y == positive, 1.0, -1.0))

@@ -37,8 +37,10 @@ def _is_sparse(X: Any) -> bool:
 
 
 def _int_labels(y: np.ndarray) -> bool:
-    """Whether the compiled label passes take y: contiguous 1-D int32/int64."""
-    return (y.ndim == 1 and y.dtype in (np.int64, np.int32) and y.flags.c_contiguous)
+    """Whether the compiled label passes take y: contiguous and aligned 1-D
+    int32/int64."""
+    return (y.ndim == 1 and y.dtype in (np.int64, np.int32) and y.flags.c_contiguous
+            and y.flags.aligned)
 
 
 def label_stats(y: np.ndarray) -> Tuple[np.ndarray, np.ndarray, Optional[int]]:
