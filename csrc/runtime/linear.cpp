@@ -20,9 +20,19 @@ namespace gd {
 namespace {
 #include "loss_defs.inc"
 
-// Rows per gradient block: the partial gradients of blocks are summed in
-// block order, so the reduction does not depend on the thread count.
+// Rows per gradient block, at most: the partial gradients of blocks are
+// summed by a tree fixed by the number of blocks (tree_nodes), so the
+// reduction does not depend on the thread count.
 constexpr std::int64_t kRowBlock = detail::kMinibatchBlockRows;
+
+// The blocks of a batch of B rows: ⌈B / kRowBlock⌉ of them, block j its
+// rows [j·B/nb, (j+1)·B/nb) — sizes differing by one row at most, so that
+// threads given the same number of blocks get the same work (rather than
+// one of them a short last block: a batch of 488 rows shared 256 : 232).
+inline std::int64_t batch_blocks(std::int64_t B) { return (B + kRowBlock - 1) / kRowBlock; }
+inline std::int64_t block_begin(std::int64_t B, std::int64_t blk) {
+  return blk * B / batch_blocks(B);
+}
 
 template <class T>
 void apply_step(const OptimizerOptions& opt, double lr, ParamSlot<T>* slots, std::size_t n) {
@@ -272,17 +282,63 @@ class CumulativeL1 {
   double* u_ = nullptr;
 };
 
-// Block blk's partial gradient (`width` elements) into out, in block
-// order: the first block copied, the later ones added — the fixed
-// reduction order of a batch.
-template <class T>
-void add_block_partial(const T* part, std::int64_t blk, std::int64_t width, T* out) {
-  if (blk == 0) {
-    std::copy(part, part + width, out);
-  } else {
-    for (std::int64_t j = 0; j < width; ++j) out[j] = out[j] + part[j];
-  }
+// The pairwise tree that sums the partial gradients p_0 … p_{nb−1} of a
+// batch's nb blocks: at stride s = 1, 2, 4, … each p_i with i a multiple of
+// 2s adds p_{i+s} where i + s < nb (a node, covering blocks [i, min(i+2s,
+// nb))), so that p_0 ends as the sum; the last addition, the root, writes
+// the gradient instead (with one block p_0 is copied there).  The tree
+// depends only on nb, so its bits do not depend on who adds which node:
+// each thread adds the nodes that lie within its own blocks (a helper's
+// sums stay in its cache and thread 0 reads one partial per helper rather
+// than every block's), and thread 0 the nodes across threads and the root.
+// step(i, j) adds node [i, end) (p_i += p_j) for each node but the root,
+// in stride order, where keep(i, end) holds.
+template <class Keep, class Step>
+void tree_nodes(std::int64_t nb, Keep&& keep, Step&& step) {
+  for (std::int64_t s = 1; 2 * s < nb; s *= 2)
+    for (std::int64_t i = 0; i + s < nb; i += 2 * s)
+      if (keep(i, std::min(i + 2 * s, nb))) step(i, i + s);
 }
+
+// The root of the tree of nb ≥ 1 blocks: (i, j) with p_i + p_j the sum
+// (j = −1: p_0 alone).
+inline std::int64_t tree_root_right(std::int64_t nb) {
+  std::int64_t s = 1;
+  while (2 * s < nb) s *= 2;
+  return nb > 1 ? s : -1;
+}
+
+// The partial gradients of a batch's blocks, `width` elements each, a whole
+// number of cache lines apart (blocks of different threads share none),
+// and the additions of their tree (tree_nodes).
+template <class T>
+class BlockPartials {
+ public:
+  BlockPartials(std::int64_t blocks, std::int64_t width, T* gradient)
+      : stride_((width + kLine - 1) / kLine * kLine),
+        width_(width),
+        data_(static_cast<std::size_t>(blocks * stride_)),
+        gradient_(gradient) {}
+  T* block(std::int64_t blk) { return data_.data() + blk * stride_; }
+  /// p_i += p_j; the root writes the gradient p_i + p_j instead (j = −1:
+  /// p_i alone).
+  void combine(std::int64_t i, std::int64_t j, bool root) {
+    const T* a = block(i);
+    T* out = root ? gradient_ : block(i);
+    if (j < 0) {
+      std::copy(a, a + width_, out);
+    } else {
+      const T* b = block(j);
+      for (std::int64_t e = 0; e < width_; ++e) out[e] = a[e] + b[e];
+    }
+  }
+
+ private:
+  static constexpr std::int64_t kLine = 64 / std::int64_t(sizeof(T));
+  std::int64_t stride_, width_;
+  std::vector<T> data_;
+  T* gradient_;
+};
 
 // The optimizer counters the loop advanced, back into the caller's model.
 template <class T>
@@ -296,34 +352,84 @@ void keep_counters(LinearModel<T>& model, const ParamSlot<T>* slots) {
 }
 
 // The batches of one pass over `count` rows, `bs` rows each: block(k, blk)
-// for every kRowBlock-row block of batch k, reduce(k, blk) for each of them
-// in block order (the fixed-order sums), then finish(k) (the optimizer
-// step), batch after batch.  Threads pay when a batch has several blocks of
-// real work (`width` elements per row): then one parallel region for the
-// pass, the blocks of a batch shared out statically (thread t always takes
-// the same blocks), and thread 0 reduces and finishes each batch; the
-// threads are those the processors still have (ThreadGrant).  Where
-// the platform can sleep on counters (TeamSync), a helper signals when its
-// blocks of the batch are done (thread 0 sums its own blocks meanwhile, then
-// the helpers' in block order) and thread 0 signals each finished batch;
-// elsewhere OpenMP's barriers separate the phases.  (Signalling every
-// block, so that thread 0 could sum the helpers' blocks as they came, cost
-// the helper more than the early sums saved: log_loss 1.1x slower.)
+// for every block of batch k (batch_blocks), then the batch's sums —
+// reduce(k, blk) for each block in block order (the per-block scalars) and
+// combine(i, j, root) for each node of the pairwise tree of its partial
+// gradients (tree_nodes: p_i += p_j, or at the root the gradient = p_i +
+// p_j, j = −1 for p_i alone) — then finish(k) (the optimizer step), batch
+// after batch.  Threads pay when a batch has several blocks of real work
+// (`width` elements per row): then one parallel region for the pass, the
+// blocks of a batch shared out statically in contiguous ranges (thread t
+// always takes the same blocks; thread 0 the last range, the shortest,
+// as it also sums and finishes each batch), each thread adding the tree's
+// nodes within its range and thread 0 the rest.  The threads are those the
+// processors still have (ThreadGrant).  Where the platform can sleep on
+// counters (TeamSync), a helper signals when its part of the batch is done
+// and thread 0 signals each finished batch; elsewhere OpenMP's barriers
+// separate the phases.  (Signalling every block, so that thread 0 could sum
+// the helpers' blocks as they came, cost the helper more than the early
+// sums saved: log_loss 1.1x slower.)
 //
 // A pass on one thread (batches of at most one block, or the lazy sparse
 // step) takes a second thread where one is free and `read_ahead` is given
 // (not null): read_ahead(reader) on that thread reads the rows ahead of the
 // batches (RowReadAhead; the loop announces each block's first position).
-template <class Block, class Reduce, class Finish, class ReadAhead = std::nullptr_t>
+template <class Block, class Reduce, class Combine, class Finish,
+          class ReadAhead = std::nullptr_t>
 void run_batches(std::int64_t count, std::int64_t bs, std::int64_t width, Block&& block,
-                 Reduce&& reduce, Finish&& finish, ReadAhead&& read_ahead = nullptr) {
+                 Reduce&& reduce, Combine&& combine, Finish&& finish,
+                 ReadAhead&& read_ahead = nullptr) {
   const std::int64_t nbatches = batch_count(count, bs);
-  auto blocks_of = [&](std::int64_t k) {
-    return (std::min(bs, count - k * bs) + kRowBlock - 1) / kRowBlock;
+  auto rows_of = [&](std::int64_t k) { return std::min(bs, count - k * bs); };
+  auto blocks_of = [&](std::int64_t k) { return batch_blocks(rows_of(k)); };
+  // The range of the nb blocks of a batch that range r of `team` takes
+  // (the first nb % team ranges one block more), and the range of block blk.
+  auto share = [](std::int64_t nb, std::int64_t team, std::int64_t r, std::int64_t& lo,
+                  std::int64_t& hi) {
+    const std::int64_t per = nb / team, extra = nb % team;
+    lo = r * per + std::min(r, extra);
+    hi = lo + per + (r < extra ? 1 : 0);
   };
-  auto reduce_all = [&](std::int64_t k) {
-    for (std::int64_t blk = 0, nb = blocks_of(k); blk < nb; ++blk) reduce(k, blk);
+  auto range_of_block = [](std::int64_t nb, std::int64_t team, std::int64_t blk) {
+    const std::int64_t per = nb / team, extra = nb % team, big = extra * (per + 1);
+    return blk < big ? blk / (per + 1) : extra + (blk - big) / per;
   };
+  // thread t's range: thread 0 the last, helper t the (t−1)-th
+  auto range_of_thread = [](std::int64_t t, std::int64_t team) {
+    return t == 0 ? team - 1 : t - 1;
+  };
+  // The blocks of range [lo, hi) of batch k (announce(position) before
+  // each) and the tree's nodes within it.
+  auto blocks_and_nodes = [&](std::int64_t k, std::int64_t nb, std::int64_t lo, std::int64_t hi,
+                              auto&& announce) {
+    for (std::int64_t blk = lo; blk < hi; ++blk) {
+      announce(k * bs + block_begin(rows_of(k), blk));
+      block(k, blk);
+    }
+    tree_nodes(
+        nb, [&](std::int64_t i, std::int64_t end) { return lo <= i && end <= hi; },
+        [&](std::int64_t i, std::int64_t j) { combine(i, j, false); });
+  };
+  // The rest of batch k's sums once every range is done: the scalars in
+  // block order, the nodes across ranges, the root.
+  auto sums_across = [&](std::int64_t k, std::int64_t nb, std::int64_t team) {
+    for (std::int64_t blk = 0; blk < nb; ++blk) reduce(k, blk);
+    if (team > 1)
+      tree_nodes(
+          nb,
+          [&](std::int64_t i, std::int64_t end) {
+            return range_of_block(nb, team, i) != range_of_block(nb, team, end - 1);
+          },
+          [&](std::int64_t i, std::int64_t j) { combine(i, j, false); });
+    combine(0, tree_root_right(nb), true);
+  };
+  auto serial_batch = [&](std::int64_t k, auto&& announce) {
+    const std::int64_t nb = blocks_of(k);
+    blocks_and_nodes(k, nb, 0, nb, announce);
+    sums_across(k, nb, 1);
+    finish(k);
+  };
+  auto unannounced = [](std::int64_t) {};
   // (the grant holds even a serial pass's one thread, so that loops side
   // by side share the processors)
   const int wanted = bs > kRowBlock ? detail::threads_for(std::min(bs, count) * width * 4) : 1;
@@ -337,91 +443,74 @@ void run_batches(std::int64_t count, std::int64_t bs, std::int64_t width, Block&
       detail::with_reader(
           reader,
           [&] {
-            for (std::int64_t k = 0; k < nbatches; ++k) {
-              for (std::int64_t blk = 0, nb = blocks_of(k); blk < nb; ++blk) {
-                reader.enter(k * bs + blk * kRowBlock);
-                block(k, blk);
-              }
-              reduce_all(k);
-              finish(k);
-            }
+            auto announce = [&](std::int64_t position) { reader.enter(position); };
+            for (std::int64_t k = 0; k < nbatches; ++k) serial_batch(k, announce);
           },
           read_ahead);
       return;
     }
   }
   if (nt > 1 && nbatches > 0) {
-    if (detail::TeamSync::available() && count / kRowBlock + nbatches < INT32_MAX) {
+    // An exception may not leave a parallel region: the first one from
+    // finish() skips the later finishes (the threads still take part in
+    // every hand-off) and is rethrown after the region.
+    std::exception_ptr error;  // thread 0's
+    auto finish_or_skip = [&](std::int64_t k) {
+      if (error) return;
+      try {
+        finish(k);
+      } catch (...) {
+        error = std::current_exception();
+      }
+    };
+    if (detail::TeamSync::available() && nbatches < INT32_MAX) {
       detail::TeamSync sync(nt);
-      // An exception may not leave a parallel region: the first one from
-      // finish() skips the later finishes (the threads still take part in
-      // every hand-off) and is rethrown after the region.
-      std::exception_ptr error;  // thread 0's
-      auto finish_or_skip = [&](std::int64_t k) {
-        if (error) return;
-        try {
-          finish(k);
-        } catch (...) {
-          error = std::current_exception();
-        }
-      };
 #pragma omp parallel num_threads(nt)
       {
         const std::int64_t team = omp_get_num_threads(), tid = omp_get_thread_num();
-        auto share = [&](std::int64_t nb, std::int64_t t, std::int64_t& lo, std::int64_t& hi) {
-          const std::int64_t per = nb / team, extra = nb % team;
-          lo = t * per + std::min(t, extra);
-          hi = lo + per + (t < extra ? 1 : 0);
-        };
-        // thread 0: the blocks each thread has done by the end of this
-        // batch (a helper's counter counts its blocks); helpers: their own
-        std::vector<std::int32_t> before(static_cast<std::size_t>(team), 0);
-        std::int32_t mine = 0;
         for (std::int64_t k = 0; k < nbatches; ++k) {
           const std::int64_t nb = blocks_of(k);
           std::int64_t lo, hi;
-          share(nb, tid, lo, hi);
-          for (std::int64_t blk = lo; blk < hi; ++blk) block(k, blk);
-          mine += std::int32_t(hi - lo);
-          if (tid != 0) sync.post(int(tid), mine);
-          if (tid == 0) {
-            for (std::int64_t t = 0; t < team; ++t) {
-              std::int64_t tlo, thi;
-              share(nb, t, tlo, thi);
-              std::int32_t& done = before[std::size_t(t)];
-              done += std::int32_t(thi - tlo);
-              if (t > 0 && thi > tlo) sync.wait(int(t), done);
-              for (std::int64_t blk = tlo; blk < thi; ++blk) reduce(k, blk);
-            }
-            finish_or_skip(k);
-            sync.post(0, std::int32_t(k + 1));
-          } else {
+          share(nb, team, range_of_thread(tid, team), lo, hi);
+          blocks_and_nodes(k, nb, lo, hi, unannounced);
+          if (tid != 0) {
+            sync.post(int(tid), std::int32_t(k + 1));
             sync.wait(0, std::int32_t(k + 1));
+            continue;
           }
+          for (std::int64_t t = 1; t < team; ++t) {
+            share(nb, team, range_of_thread(t, team), lo, hi);
+            if (hi > lo) sync.wait(int(t), std::int32_t(k + 1));
+          }
+          sums_across(k, nb, team);
+          finish_or_skip(k);
+          sync.post(0, std::int32_t(k + 1));
         }
       }
       if (error) std::rethrow_exception(error);
       return;
     }
 #pragma omp parallel num_threads(nt)
-    for (std::int64_t k = 0; k < nbatches; ++k) {
-      const std::int64_t nb = blocks_of(k);
-#pragma omp for schedule(static)
-      for (std::int64_t blk = 0; blk < nb; ++blk) block(k, blk);
+    {
+      const std::int64_t team = omp_get_num_threads(), tid = omp_get_thread_num();
+      for (std::int64_t k = 0; k < nbatches; ++k) {
+        const std::int64_t nb = blocks_of(k);
+        std::int64_t lo, hi;
+        share(nb, team, range_of_thread(tid, team), lo, hi);
+        blocks_and_nodes(k, nb, lo, hi, unannounced);
+#pragma omp barrier
 #pragma omp single
-      {
-        reduce_all(k);
-        finish(k);
+        {
+          sums_across(k, nb, team);
+          finish_or_skip(k);
+        }
       }
     }
+    if (error) std::rethrow_exception(error);
     return;
   }
 #endif
-  for (std::int64_t k = 0; k < nbatches; ++k) {
-    for (std::int64_t blk = 0, nb = blocks_of(k); blk < nb; ++blk) block(k, blk);
-    reduce_all(k);
-    finish(k);
-  }
+  for (std::int64_t k = 0; k < nbatches; ++k) serial_batch(k, unannounced);
 }
 
 }  // namespace
@@ -457,13 +546,13 @@ double epoch_impl(const T* X, std::int64_t n, std::int64_t d_, const T* yv, cons
   CumulativeL1<T> l1_penalty(o, opt, model, d);
 
   std::vector<T> resid(static_cast<std::size_t>(bs));
-  const std::int64_t max_blocks = (bs + kRowBlock - 1) / kRowBlock;
-  std::vector<T> partial(Sparse ? 0 : static_cast<std::size_t>(max_blocks * d));
+  const std::int64_t max_blocks = batch_blocks(bs);
   // per block: the residuals' sum and the (weighted) losses' sum, each in row
   // order, so that the serial part of a batch adds one value per block
   std::vector<T> resid_sum(static_cast<std::size_t>(max_blocks));
   std::vector<double> loss_sum(static_cast<std::size_t>(max_blocks));
   std::vector<T> gw(static_cast<std::size_t>(d));
+  BlockPartials<T> partials(Sparse ? 0 : max_blocks, d, gw.data());
   T gb = T(0);
   ParamSlot<T> slots[2] = {model.coef, model.intercept};
   slots[0].grad = gw.data();
@@ -487,7 +576,7 @@ double epoch_impl(const T* X, std::int64_t n, std::int64_t d_, const T* yv, cons
   };
 
   // Margins, residuals (dloss · weight), and per-block partial gradients
-  // (dense rows) of one block of kRowBlock rows of batch k: dense rows in
+  // (dense rows) of one block of batch k (batch_blocks): dense rows in
   // this ISA's minibatch_block kernel (the row kernels and the loss inline
   // there).  Sparse rows accumulate the gradient in row order in finish():
   // a dense partial per block would cost O(d) per block.
@@ -495,7 +584,7 @@ double epoch_impl(const T* X, std::int64_t n, std::int64_t d_, const T* yv, cons
     const std::int64_t start = k * bs, B = std::min(bs, count - start);
     const std::int64_t* rows = order + start;
     const T bias = *b;
-    const std::int64_t i0 = blk * kRowBlock, i1 = std::min(B, i0 + kRowBlock);
+    const std::int64_t i0 = block_begin(B, blk), i1 = block_begin(B, blk + 1);
     if constexpr (!Sparse) {
       std::int64_t fetch[kRowBlock];
       for (std::int64_t i = i0; i < i1; ++i) {
@@ -503,7 +592,7 @@ double epoch_impl(const T* X, std::int64_t n, std::int64_t d_, const T* yv, cons
         fetch[i - i0] = q < count ? order[q] : -1;
       }
       detail::MinibatchBlock<T> mb{X, d, rows + i0, i1 - i0, fetch, yv, swv, w, bias, kind,
-                                   param, resid.data() + i0, partial.data() + blk * d, T(0), 0.0};
+                                   param, resid.data() + i0, partials.block(blk), T(0), 0.0};
       K.minibatch_block(mb);
       resid_sum[std::size_t(blk)] = mb.resid_sum;
       loss_sum[std::size_t(blk)] = mb.loss_sum;
@@ -555,13 +644,15 @@ double epoch_impl(const T* X, std::int64_t n, std::int64_t d_, const T* yv, cons
       apply_step(opt, lr[k], slots + 1, 1);
     }
   };
-  // The fixed-order sums of batch k, block after block: residuals, losses
-  // and (dense rows) the partial gradients ...
+  // The fixed-order sums of batch k: residuals and losses block after
+  // block, and (dense rows) the tree of the partial gradients ...
   T rsum = T(0);
   auto reduce = [&](std::int64_t, std::int64_t blk) {
     rsum = (blk == 0 ? T(0) : rsum) + resid_sum[std::size_t(blk)];
     total += loss_sum[std::size_t(blk)];
-    if constexpr (!Sparse) add_block_partial(partial.data() + blk * d, blk, d, gw.data());
+  };
+  auto combine = [&](std::int64_t i, std::int64_t j, bool root) {
+    if constexpr (!Sparse) partials.combine(i, j, root);
   };
   // ... then (sparse rows) the gradient, the penalty's L2 part, the
   // optimizer's step and the L1 part.
@@ -596,9 +687,9 @@ double epoch_impl(const T* X, std::int64_t n, std::int64_t d_, const T* yv, cons
       reader.read(order, count,
                   [&](std::int64_t i) { detail::read_rows(row, i, i + 1, yv, swv); });
     };
-    run_batches(count, bs, lazy ? 0 : d, block, reduce, finish, read_ahead);
+    run_batches(count, bs, lazy ? 0 : d, block, reduce, combine, finish, read_ahead);
   } else {
-    run_batches(count, bs, lazy ? 0 : d, block, reduce, finish);
+    run_batches(count, bs, lazy ? 0 : d, block, reduce, combine, finish);
   }
   if (scale != 1.0) unscale(scale);
   keep_counters(model, slots);
@@ -697,12 +788,13 @@ double csr_minibatch(const CsrData<T, I>& data, const std::int64_t* order, std::
 
 // Softmax regression over k classes (see multinomial_epoch), on the rows
 // row(i) of n rows (dense, or CSR with column indices).  Dense rows: each
-// block of kRowBlock rows sums its partial gradient (k·d) in row order, the
-// partials added in block order.  Sparse rows: the blocks keep each row's k
-// residuals and finish() adds the gradient over the batch's rows in row
-// order, O(k·nnz of the batch) (a dense partial per block would cost O(k·d)
-// per block); the optimizer's update stays dense over the k·d weights once
-// per batch.  Either way the sums do not depend on the thread count.
+// block (batch_blocks) sums its partial gradient (k·d) in row order, the
+// partials added by the tree of tree_nodes.  Sparse rows: the blocks keep
+// each row's k residuals and finish() adds the gradient over the batch's
+// rows in row order, O(k·nnz of the batch) (a dense partial per block would
+// cost O(k·d) per block); the optimizer's update stays dense over the k·d
+// weights once per batch.  Either way the sums do not depend on the thread
+// count.
 template <class T, bool Sparse, class GetRow>
 double multinomial_impl(std::int64_t n, std::int64_t d, const T* yv, const T* swv,
                         std::int64_t k, const std::int64_t* order, std::int64_t count,
@@ -729,14 +821,14 @@ double multinomial_impl(std::int64_t n, std::int64_t d, const T* yv, const T* sw
   T* bias = model.intercept.param;
   const std::int64_t kd = k * d;
   CumulativeL1<T> l1_penalty(o, opt, model, kd);
-  const std::int64_t max_blocks = (bs + kRowBlock - 1) / kRowBlock;
-  std::vector<T> partial(Sparse ? 0 : static_cast<std::size_t>(max_blocks * kd));
+  const std::int64_t max_blocks = batch_blocks(bs);
   // (sparse rows) each row's k residuals, row-major
   std::vector<T> resid(Sparse ? static_cast<std::size_t>(bs * k) : 0);
   // per block: each class's residual sum and the losses' sum, in row order
   std::vector<T> resid_sum(static_cast<std::size_t>(max_blocks * k));
   std::vector<double> loss_sum(static_cast<std::size_t>(max_blocks));
   std::vector<T> gw(static_cast<std::size_t>(kd)), gb(static_cast<std::size_t>(k));
+  BlockPartials<T> partials(Sparse ? 0 : max_blocks, kd, gw.data());
   ParamSlot<T> slots[2] = {model.coef, model.intercept};
   slots[0].grad = gw.data();
   slots[1].grad = gb.data();
@@ -745,13 +837,13 @@ double multinomial_impl(std::int64_t n, std::int64_t d, const T* yv, const T* sw
   auto block = [&](std::int64_t bt, std::int64_t blk) {
     const std::int64_t start = bt * bs, B = std::min(bs, count - start);
     const std::int64_t* rows = order + start;
-    T* part = Sparse ? nullptr : partial.data() + blk * kd;
+    T* part = Sparse ? nullptr : partials.block(blk);
     if constexpr (!Sparse) std::fill(part, part + kd, T(0));
     std::vector<T> z(static_cast<std::size_t>(k)), e(static_cast<std::size_t>(k));
     T* rsum = resid_sum.data() + blk * k;
     std::fill(rsum, rsum + k, T(0));
     double lsum = 0.0;
-    const std::int64_t i0 = blk * kRowBlock, i1 = std::min(B, i0 + kRowBlock);
+    const std::int64_t i0 = block_begin(B, blk), i1 = block_begin(B, blk + 1);
     for (std::int64_t i = i0; i < i1; ++i) {
       const std::int64_t r = rows[i];
       const auto x = row(r);
@@ -789,13 +881,16 @@ double multinomial_impl(std::int64_t n, std::int64_t d, const T* yv, const T* sw
     }
     loss_sum[std::size_t(blk)] = lsum;
   };
-  // the fixed-order sums of batch bt, block after block ...
+  // the fixed-order sums of batch bt: the residuals and losses block after
+  // block, (dense rows) the tree of the partial gradients ...
   auto reduce = [&](std::int64_t, std::int64_t blk) {
-    if constexpr (!Sparse) add_block_partial(partial.data() + blk * kd, blk, kd, gw.data());
     if (blk == 0) std::fill(gb.begin(), gb.end(), T(0));
     total += loss_sum[std::size_t(blk)];
     for (std::int64_t c = 0; c < k; ++c)
       gb[std::size_t(c)] = gb[std::size_t(c)] + resid_sum[std::size_t(blk * k + c)];
+  };
+  auto combine = [&](std::int64_t i, std::int64_t j, bool root) {
+    if constexpr (!Sparse) partials.combine(i, j, root);
   };
   // ... then (sparse rows) the gradient in row order, the penalty's L2
   // part, the optimizer's step and the L1 part
@@ -818,7 +913,7 @@ double multinomial_impl(std::int64_t n, std::int64_t d, const T* yv, const T* sw
     apply_step(opt, lr[bt], slots, o.fit_intercept ? 2 : 1);
     l1_penalty.apply(lr[bt], W, slots[0]);
   };
-  run_batches(count, bs, kd, block, reduce, finish);
+  run_batches(count, bs, kd, block, reduce, combine, finish);
   keep_counters(model, slots);
   return total;
 }
