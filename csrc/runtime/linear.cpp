@@ -340,6 +340,26 @@ class BlockPartials {
   T* gradient_;
 };
 
+// run_batches' warm(k, lo, hi, stop) for a pass visiting rows `order` in
+// batches of `bs` whose blocks prefetch `ahead` rows on (prefetch_position):
+// the rows of batch k's blocks [lo, hi) past the first `ahead` of each
+// (those the previous batch's blocks prefetched), prefetched while stop()
+// is false.
+template <class GetRow>
+auto warm_blocks(const std::int64_t* order, std::int64_t count, std::int64_t bs,
+                 std::int64_t ahead, GetRow& row) {
+  return [=, &row](std::int64_t k, std::int64_t lo, std::int64_t hi, auto&& stop) {
+    const std::int64_t start = k * bs, B = std::min(bs, count - start);
+    for (std::int64_t blk = lo; blk < hi; ++blk) {
+      const std::int64_t i1 = block_begin(B, blk + 1);
+      for (std::int64_t i = block_begin(B, blk) + ahead; i < i1; ++i) {
+        if (stop()) return;
+        detail::prefetch_row(row(order[start + i]));
+      }
+    }
+  };
+}
+
 // The optimizer counters the loop advanced, back into the caller's model.
 template <class T>
 void keep_counters(LinearModel<T>& model, const ParamSlot<T>* slots) {
@@ -365,8 +385,11 @@ void keep_counters(LinearModel<T>& model, const ParamSlot<T>* slots) {
 // nodes within its range and thread 0 the rest.  The threads are those the
 // processors still have (ThreadGrant).  Where the platform can sleep on
 // counters (TeamSync), a helper signals when its part of the batch is done
-// and thread 0 signals each finished batch; elsewhere OpenMP's barriers
-// separate the phases.  (Signalling every block, so that thread 0 could sum
+// and thread 0 signals each finished batch, and while a thread waits it
+// prefetches its blocks of the next batch (warm(k + 1, lo, hi, stop), stop()
+// true once the wait is over: the memory would idle while thread 0 sums
+// and steps; defaults on 500 000 x 100 1.04-1.05x faster); elsewhere
+// OpenMP's barriers separate the phases.  (Signalling every block, so that thread 0 could sum
 // the helpers' blocks as they came, cost the helper more than the early
 // sums saved: log_loss 1.1x slower.)
 //
@@ -374,10 +397,10 @@ void keep_counters(LinearModel<T>& model, const ParamSlot<T>* slots) {
 // step) takes a second thread where one is free and `read_ahead` is given
 // (not null): read_ahead(reader) on that thread reads the rows ahead of the
 // batches (RowReadAhead; the loop announces each block's first position).
-template <class Block, class Reduce, class Combine, class Finish,
+template <class Block, class Reduce, class Combine, class Finish, class Warm,
           class ReadAhead = std::nullptr_t>
 void run_batches(std::int64_t count, std::int64_t bs, std::int64_t width, Block&& block,
-                 Reduce&& reduce, Combine&& combine, Finish&& finish,
+                 Reduce&& reduce, Combine&& combine, Finish&& finish, Warm&& warm,
                  ReadAhead&& read_ahead = nullptr) {
   const std::int64_t nbatches = batch_count(count, bs);
   auto rows_of = [&](std::int64_t k) { return std::min(bs, count - k * bs); };
@@ -473,14 +496,22 @@ void run_batches(std::int64_t count, std::int64_t bs, std::int64_t width, Block&
           std::int64_t lo, hi;
           share(nb, team, range_of_thread(tid, team), lo, hi);
           blocks_and_nodes(k, nb, lo, hi, unannounced);
+          // while it waits, a thread prefetches its blocks of the next batch
+          // (warm stops as soon as the wait is over)
+          std::int64_t next_lo = 0, next_hi = 0;
+          if (k + 1 < nbatches)
+            share(blocks_of(k + 1), team, range_of_thread(tid, team), next_lo, next_hi);
           if (tid != 0) {
             sync.post(int(tid), std::int32_t(k + 1));
+            warm(k + 1, next_lo, next_hi, [&] { return sync.ready(0, std::int32_t(k + 1)); });
             sync.wait(0, std::int32_t(k + 1));
             continue;
           }
           for (std::int64_t t = 1; t < team; ++t) {
             share(nb, team, range_of_thread(t, team), lo, hi);
-            if (hi > lo) sync.wait(int(t), std::int32_t(k + 1));
+            if (hi <= lo) continue;
+            warm(k + 1, next_lo, next_hi, [&] { return sync.ready(int(t), std::int32_t(k + 1)); });
+            sync.wait(int(t), std::int32_t(k + 1));
           }
           sums_across(k, nb, team);
           finish_or_skip(k);
@@ -676,6 +707,7 @@ double epoch_impl(const T* X, std::int64_t n, std::int64_t d_, const T* yv, cons
     apply_step(opt, lr[k], slots, o.fit_intercept ? 2 : 1);
     l1_penalty.apply(lr[k], w, slots[0]);
   };
+  auto warm = warm_blocks(order, count, bs, ahead, row);
   // The lazy step runs on one thread: its writes land on scattered weights
   // that the other thread's margins of the next batch would read, moving
   // those cache lines between the cores every batch (3-4x slower measured
@@ -687,9 +719,9 @@ double epoch_impl(const T* X, std::int64_t n, std::int64_t d_, const T* yv, cons
       reader.read(order, count,
                   [&](std::int64_t i) { detail::read_rows(row, i, i + 1, yv, swv); });
     };
-    run_batches(count, bs, lazy ? 0 : d, block, reduce, combine, finish, read_ahead);
+    run_batches(count, bs, lazy ? 0 : d, block, reduce, combine, finish, warm, read_ahead);
   } else {
-    run_batches(count, bs, lazy ? 0 : d, block, reduce, combine, finish);
+    run_batches(count, bs, lazy ? 0 : d, block, reduce, combine, finish, warm);
   }
   if (scale != 1.0) unscale(scale);
   keep_counters(model, slots);
@@ -913,7 +945,8 @@ double multinomial_impl(std::int64_t n, std::int64_t d, const T* yv, const T* sw
     apply_step(opt, lr[bt], slots, o.fit_intercept ? 2 : 1);
     l1_penalty.apply(lr[bt], W, slots[0]);
   };
-  run_batches(count, bs, kd, block, reduce, combine, finish);
+  run_batches(count, bs, kd, block, reduce, combine, finish,
+              warm_blocks(order, count, bs, ahead, row));
   keep_counters(model, slots);
   return total;
 }

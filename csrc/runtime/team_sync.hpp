@@ -74,6 +74,11 @@ class TeamSync {
   /// Wait until thread `tid`'s counter is at least `value` (acquiring the
   /// writes made before it was raised).
   void wait(int tid, std::int32_t value) const noexcept;
+  /// Whether thread `tid`'s counter is at least `value` now (acquiring as
+  /// wait does).
+  bool ready(int tid, std::int32_t value) const noexcept {
+    return signals_[tid].value.load(std::memory_order_acquire) >= value;
+  }
 
  private:
   std::unique_ptr<TeamSignal[]> signals_;
