@@ -945,6 +945,9 @@ double multinomial_impl(std::int64_t n, std::int64_t d, const T* yv, const T* sw
     apply_step(opt, lr[bt], slots, o.fit_intercept ? 2 : 1);
     l1_penalty.apply(lr[bt], W, slots[0]);
   };
+  // (no reader ahead of small batches on one thread, unlike the binary
+  // loop's: with 5 classes, batches of 32, it made blocks 1.05x slower and
+  // shuffled rows 1.06x faster — each row's k margins hide its fetch)
   run_batches(count, bs, kd, block, reduce, combine, finish,
               warm_blocks(order, count, bs, ahead, row));
   keep_counters(model, slots);
