@@ -389,9 +389,9 @@ void keep_counters(LinearModel<T>& model, const ParamSlot<T>* slots) {
 // prefetches its blocks of the next batch (warm(k + 1, lo, hi, stop), stop()
 // true once the wait is over: the memory would idle while thread 0 sums
 // and steps; defaults on 500 000 x 100 1.04-1.05x faster); elsewhere
-// OpenMP's barriers separate the phases.  (Signalling every block, so that thread 0 could sum
-// the helpers' blocks as they came, cost the helper more than the early
-// sums saved: log_loss 1.1x slower.)
+// OpenMP's barriers separate the phases.  (Signalling every block, so that
+// thread 0 could sum the helpers' blocks as they came, cost the helper more
+// than the early sums saved: log_loss 1.1x slower.)
 //
 // A pass on one thread (batches of at most one block, or the lazy sparse
 // step) takes a second thread where one is free and `read_ahead` is given
