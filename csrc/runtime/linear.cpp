@@ -446,13 +446,22 @@ void run_batches(std::int64_t count, std::int64_t bs, std::int64_t width, Block&
           [&](std::int64_t i, std::int64_t j) { combine(i, j, false); });
     combine(0, tree_root_right(nb), true);
   };
+  auto unannounced = [](std::int64_t) {};
+  // A team thread's part of batch k: its range's blocks and nodes (returns
+  // the batch's block count).
+  auto team_part = [&](std::int64_t k, std::int64_t team, std::int64_t tid) {
+    const std::int64_t nb = blocks_of(k);
+    std::int64_t lo, hi;
+    share(nb, team, range_of_thread(tid, team), lo, hi);
+    blocks_and_nodes(k, nb, lo, hi, unannounced);
+    return nb;
+  };
   auto serial_batch = [&](std::int64_t k, auto&& announce) {
     const std::int64_t nb = blocks_of(k);
     blocks_and_nodes(k, nb, 0, nb, announce);
     sums_across(k, nb, 1);
     finish(k);
   };
-  auto unannounced = [](std::int64_t) {};
   // (the grant holds even a serial pass's one thread, so that loops side
   // by side share the processors)
   const int wanted = bs > kRowBlock ? detail::threads_for(std::min(bs, count) * width * 4) : 1;
@@ -492,10 +501,7 @@ void run_batches(std::int64_t count, std::int64_t bs, std::int64_t width, Block&
       {
         const std::int64_t team = omp_get_num_threads(), tid = omp_get_thread_num();
         for (std::int64_t k = 0; k < nbatches; ++k) {
-          const std::int64_t nb = blocks_of(k);
-          std::int64_t lo, hi;
-          share(nb, team, range_of_thread(tid, team), lo, hi);
-          blocks_and_nodes(k, nb, lo, hi, unannounced);
+          const std::int64_t nb = team_part(k, team, tid);
           // while it waits, a thread prefetches its blocks of the next batch
           // (warm stops as soon as the wait is over)
           std::int64_t next_lo = 0, next_hi = 0;
@@ -508,6 +514,7 @@ void run_batches(std::int64_t count, std::int64_t bs, std::int64_t width, Block&
             continue;
           }
           for (std::int64_t t = 1; t < team; ++t) {
+            std::int64_t lo, hi;
             share(nb, team, range_of_thread(t, team), lo, hi);
             if (hi <= lo) continue;
             warm(k + 1, next_lo, next_hi, [&] { return sync.ready(int(t), std::int32_t(k + 1)); });
@@ -525,10 +532,7 @@ void run_batches(std::int64_t count, std::int64_t bs, std::int64_t width, Block&
     {
       const std::int64_t team = omp_get_num_threads(), tid = omp_get_thread_num();
       for (std::int64_t k = 0; k < nbatches; ++k) {
-        const std::int64_t nb = blocks_of(k);
-        std::int64_t lo, hi;
-        share(nb, team, range_of_thread(tid, team), lo, hi);
-        blocks_and_nodes(k, nb, lo, hi, unannounced);
+        const std::int64_t nb = team_part(k, team, tid);
 #pragma omp barrier
 #pragma omp single
         {
