@@ -503,9 +503,11 @@ void run_batches(std::int64_t count, std::int64_t bs, std::int64_t width, Block&
         for (std::int64_t k = 0; k < nbatches; ++k) {
           const std::int64_t nb = team_part(k, team, tid);
           // while it waits, a thread prefetches its blocks of the next batch
-          // (warm stops as soon as the wait is over)
+          // (warm stops as soon as the wait is over; not when the process's
+          // loops hold more threads than there are processors, where a
+          // waiting thread sleeps at once to free its processor)
           std::int64_t next_lo = 0, next_hi = 0;
-          if (k + 1 < nbatches)
+          if (k + 1 < nbatches && !detail::ThreadGrant::crowded())
             share(blocks_of(k + 1), team, range_of_thread(tid, team), next_lo, next_hi);
           if (tid != 0) {
             sync.post(int(tid), std::int32_t(k + 1));
