@@ -515,13 +515,15 @@ void run_batches(std::int64_t count, std::int64_t bs, std::int64_t width, Block&
             sync.wait(0, std::int32_t(k + 1));
             continue;
           }
-          for (std::int64_t t = 1; t < team; ++t) {
-            std::int64_t lo, hi;
-            share(nb, team, range_of_thread(t, team), lo, hi);
-            if (hi <= lo) continue;
-            warm(k + 1, next_lo, next_hi, [&] { return sync.ready(int(t), std::int32_t(k + 1)); });
-            sync.wait(int(t), std::int32_t(k + 1));
-          }
+          // the helpers with blocks in this batch: those of ranges 0 …
+          // min(nb, team − 1) − 1 (share gives the first ranges the blocks)
+          const std::int64_t busy = std::min(nb, team - 1);
+          warm(k + 1, next_lo, next_hi, [&] {
+            for (std::int64_t t = 1; t <= busy; ++t)
+              if (!sync.ready(int(t), std::int32_t(k + 1))) return false;
+            return true;
+          });
+          for (std::int64_t t = 1; t <= busy; ++t) sync.wait(int(t), std::int32_t(k + 1));
           sums_across(k, nb, team);
           finish_or_skip(k);
           sync.post(0, std::int32_t(k + 1));

@@ -97,7 +97,7 @@ void TeamSync::wait(int tid, std::int32_t value) const noexcept {
   TeamSignal& s = signals_[tid];
   const int spins = busy_threads().load(std::memory_order_relaxed) <= processors() ? kSpins : 0;
   for (int i = 0; i < spins; ++i) {
-    if (s.value.load(std::memory_order_acquire) >= value) return;
+    if (ready(tid, value)) return;
     cpu_relax();
   }
   for (;;) {
